@@ -1,0 +1,2 @@
+export { startTestRedis, spawnRedisServer, redisAnswers, freePort, type TestRedisServer } from './redis-server.js';
+export { useTestRedis, deleteKeysWithPrefix, type TestRedisContext } from './redis-context.js';
