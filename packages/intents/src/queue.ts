@@ -1,0 +1,19 @@
+import { z } from 'zod';
+import { intentKindSchema } from './catalog.js';
+
+/** The BullMQ queue that carries intents from the API to the workers. */
+export const INTENTS_QUEUE = 'intents';
+
+/**
+ * What the API puts in a job. The worker adds its checkpoint under `checkpoint`; job
+ * data never holds secrets (dashboards show it).
+ */
+export const intentJobDataSchema = z.object({
+  intentId: z.string(),
+  teamId: z.string(),
+  kind: intentKindSchema,
+});
+export type IntentJobData = z.infer<typeof intentJobDataSchema>;
+
+/** BullMQ job ids are intent ids, so a job is found from its intent and never added twice. */
+export const intentJobId = (intentId: string): string => intentId;

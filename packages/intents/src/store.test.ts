@@ -1,0 +1,142 @@
+import { useTestRedis } from '@neonops/testing';
+import { describe, expect, it } from 'vitest';
+import { newIntentId } from './ids.js';
+import type { IntentRecord } from './record.js';
+import { IntentStore } from './store.js';
+
+function newRecord(teamId: string, overrides: Partial<IntentRecord> = {}, at = new Date()): IntentRecord {
+  const now = at.toISOString();
+  return {
+    id: newIntentId(at),
+    teamId,
+    kind: 'branch.create',
+    params: { projectId: 'p-1' },
+    status: 'queued',
+    steps: [],
+    operationIds: [],
+    hasSecrets: false,
+    cancelRequested: false,
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+function setup(options: { retentionSeconds?: number } = {}) {
+  const redis = useTestRedis('intents');
+  const client = redis.connect();
+  return { client, prefix: redis.prefix, store: new IntentStore(client, { prefix: redis.prefix, ...options }) };
+}
+
+describe('IntentStore', () => {
+  it('creates, reads back and scopes an intent to its team', async () => {
+    const { store } = setup();
+    const record = newRecord('team-a', { idempotencyKey: 'k1' });
+    expect(await store.create(record)).toBe('created');
+    expect(await store.create(record)).toBe('exists');
+    expect(await store.get(record.id)).toEqual(record);
+    expect(await store.getForTeam('team-a', record.id)).toEqual(record);
+    expect(await store.getForTeam('team-b', record.id)).toBeUndefined();
+    expect(await store.get('int_missing')).toBeUndefined();
+  });
+
+  it('refuses a new intent atomically once the team reaches its cap', async () => {
+    const { store } = setup();
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => store.create(newRecord('team-a'), { maxActive: 3 })));
+    expect(outcomes.filter((o) => o === 'created')).toHaveLength(3);
+    expect(await store.countActive('team-a')).toBe(3);
+    expect(await store.create(newRecord('team-b'), { maxActive: 3 })).toBe('created');
+  });
+
+  it('frees a cap slot when an intent finishes, and finishes only once', async () => {
+    const { store } = setup();
+    const record = newRecord('team-a');
+    await store.create(record, { maxActive: 1 });
+    expect(await store.create(newRecord('team-a'), { maxActive: 1 })).toBe('cap_reached');
+    expect(await store.finish(record.id, 'cancelled')).toBe(true);
+    expect(await store.finish(record.id, 'succeeded', { result: { ok: true } })).toBe(false);
+    expect((await store.get(record.id))?.status).toBe('cancelled');
+    expect(await store.update(record.id, { status: 'running' })).toBe(false);
+    expect(await store.create(newRecord('team-a'), { maxActive: 1 })).toBe('created');
+  });
+
+  it('records steps and progress, and sets the retention TTL when finished', async () => {
+    const { store, client, prefix } = setup({ retentionSeconds: 3600 });
+    const record = newRecord('team-a');
+    await store.create(record);
+    expect(await client.ttl(`${prefix}intent:${record.id}`)).toBe(-1);
+    await store.update(record.id, { status: 'running', startedAt: new Date().toISOString() });
+    await store.recordStep(record.id, { name: 'create_branch', status: 'running', attempts: 1 });
+    await store.recordStep(record.id, { name: 'create_branch', status: 'succeeded', attempts: 1 });
+    await store.recordStep(record.id, { name: 'await_operations', status: 'waiting', attempts: 0 });
+    await store.update(record.id, { status: 'waiting', operationIds: ['op-1', 'op-2'] });
+    await store.putSecrets(record.id, 'v1.sealed');
+    await store.finish(record.id, 'succeeded', { result: { branch: { id: 'br-1' } } });
+    const done = await store.get(record.id);
+    expect(done).toMatchObject({
+      status: 'succeeded',
+      operationIds: ['op-1', 'op-2'],
+      hasSecrets: true,
+      result: { branch: { id: 'br-1' } },
+      steps: [
+        { name: 'create_branch', status: 'succeeded' },
+        { name: 'await_operations', status: 'waiting' },
+      ],
+    });
+    expect(done?.finishedAt).toBeDefined();
+    expect(await store.getSecrets(record.id)).toBe('v1.sealed');
+    for (const key of [`${prefix}intent:${record.id}`, `${prefix}intent:${record.id}:secrets`]) {
+      const ttl = await client.ttl(key);
+      expect(ttl).toBeGreaterThan(3500);
+      expect(ttl).toBeLessThanOrEqual(3600);
+    }
+  });
+
+  it('marks a running intent for cancellation', async () => {
+    const { store } = setup();
+    const record = newRecord('team-a', { status: 'running' });
+    await store.create(record);
+    expect(await store.requestCancel(record.id)).toBe(true);
+    expect((await store.get(record.id))?.cancelRequested).toBe(true);
+  });
+
+  it('lists a team’s intents newest first with filters and cursors', async () => {
+    const { store } = setup();
+    const base = Date.parse('2026-11-01T00:00:00Z');
+    const created: IntentRecord[] = [];
+    for (let i = 0; i < 25; i++) {
+      const record = newRecord('team-a', { kind: i % 2 ? 'branch.delete' : 'branch.create' }, new Date(base + i));
+      created.push(record);
+      await store.create(record);
+    }
+    await store.create(newRecord('team-b'));
+    await store.finish(created[24]!.id, 'failed', { error: { code: 'neon_conflict', message: 'x' } });
+
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await store.list('team-a', { limit: 10, cursor });
+      seen.push(...page.items.map((r) => r.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(created.map((r) => r.id).reverse());
+
+    const deletes = await store.list('team-a', { kind: 'branch.delete', limit: 100 });
+    expect(deletes.items).toHaveLength(12);
+    expect(deletes.items.every((r) => r.kind === 'branch.delete')).toBe(true);
+    const failed = await store.list('team-a', { status: 'failed' });
+    expect(failed.items.map((r) => r.id)).toEqual([created[24]!.id]);
+    expect((await store.list('team-c')).items).toEqual([]);
+  });
+
+  it('drops index entries of intents that expired', async () => {
+    const { store, client, prefix } = setup();
+    const keep = newRecord('team-a');
+    const gone = newRecord('team-a');
+    await store.create(keep);
+    await store.create(gone);
+    await client.del(`${prefix}intent:${gone.id}`);
+    expect((await store.list('team-a')).items.map((r) => r.id)).toEqual([keep.id]);
+    expect(await client.zcard(`${prefix}team:team-a:intents`)).toBe(1);
+  });
+});
