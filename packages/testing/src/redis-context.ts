@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import { inject, onTestFinished } from 'vitest';
+import './provided-context.js';
 
 /** One test's share of the Redis: its own key prefix, and clients that are closed for it. */
 export interface TestRedisContext {

@@ -1,11 +1,7 @@
 import type { TestProject } from 'vitest/node';
+import './provided-context.js';
 import { startTestRedis } from './redis-server.js';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    redisUrl: string;
-  }
-}
 
 /**
  * Vitest global setup: finds or starts one Redis for the whole run and hands its

@@ -1,0 +1,9 @@
+// What the global setup hands to the tests through vitest's provide/inject.
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** URL of the Redis the whole run shares (each test still uses its own key prefix). */
+    redisUrl: string;
+  }
+}
+
+export {};
