@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, decodeSecretsKey, loadConfig } from './config.js';
+
+const key = randomBytes(32).toString('base64');
+
+describe('loadConfig', () => {
+  it('fills in documented defaults', () => {
+    const config = loadConfig({ SECRETS_KEY: key });
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      redisUrl: 'redis://127.0.0.1:6379',
+      keyPrefix: 'neonops:',
+      teamsFile: 'teams.yaml',
+      idempotencyTtlSeconds: 86_400,
+      intentRetentionSeconds: 2_592_000,
+      devMode: false,
+      neon: { apiKey: undefined, baseUrl: 'https://console.neon.tech/api/v2' },
+      bodyLimit: 65_536,
+      logLevel: 'info',
+    });
+    expect(config.secretsKey?.length).toBe(32);
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '0.0.0.0',
+      REDIS_URL: 'redis://127.0.0.1:6380/2',
+      KEY_PREFIX: 'x:',
+      TEAMS_FILE: '/etc/teams.json',
+      IDEMPOTENCY_TTL_SECONDS: '60',
+      INTENT_RETENTION_SECONDS: '120',
+      SECRETS_KEY: 'ab'.repeat(32),
+      NEON_API_KEY: 'k',
+      NEON_BASE_URL: 'http://127.0.0.1:4010/api/v2',
+      BODY_LIMIT: '1024',
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_RETRY_AFTER_SECONDS: '9',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      redisUrl: 'redis://127.0.0.1:6380/2',
+      keyPrefix: 'x:',
+      teamsFile: '/etc/teams.json',
+      idempotencyTtlSeconds: 60,
+      intentRetentionSeconds: 120,
+      neon: { apiKey: 'k', baseUrl: 'http://127.0.0.1:4010/api/v2' },
+      bodyLimit: 1024,
+      logLevel: 'warn',
+      rateLimitRetryAfterSeconds: 9,
+    });
+    expect(config.secretsKey).toEqual(Buffer.alloc(32, 0xab));
+  });
+
+  it('requires SECRETS_KEY outside dev mode, and allows it missing in dev mode', () => {
+    expect(() => loadConfig({})).toThrow(ConfigError);
+    expect(() => loadConfig({})).toThrow(/SECRETS_KEY/);
+    expect(loadConfig({ DEV_MODE: 'true' }).secretsKey).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'development' }).devMode).toBe(true);
+  });
+
+  it('names bad variables without echoing their values', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'abc', SECRETS_KEY: 'too-short-secret-value', REDIS_URL: 'not a url' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const issues = (error as ConfigError).issues.map((i) => i.variable).sort();
+    expect(issues).toEqual(['PORT', 'REDIS_URL', 'SECRETS_KEY']);
+    expect((error as ConfigError).message).not.toContain('too-short-secret-value');
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ SECRETS_KEY: key, PORT: '', NEON_API_KEY: '' })).toMatchObject({ port: 3000, neon: { apiKey: undefined } });
+  });
+});
+
+describe('decodeSecretsKey', () => {
+  it('accepts 32 bytes as hex or base64 only', () => {
+    expect(decodeSecretsKey('00'.repeat(32))?.length).toBe(32);
+    expect(decodeSecretsKey(key)?.length).toBe(32);
+    expect(decodeSecretsKey(randomBytes(16).toString('base64'))).toBeUndefined();
+    expect(decodeSecretsKey('not base64 !!')).toBeUndefined();
+  });
+});

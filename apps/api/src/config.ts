@@ -1,0 +1,146 @@
+import { z } from 'zod';
+
+/** Parses 'true'/'false'/'1'/'0' the way environment variables are written. */
+const booleanFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+const positiveInt = z.coerce.number().int().positive();
+
+/**
+ * Every setting of the API, read from the environment once by {@link loadConfig}.
+ * Nothing else in apps/api reads `process.env`.
+ */
+export const apiConfigSchema = z
+  .object({
+    /** `NODE_ENV`; `development` (or `DEV_MODE=true`) relaxes `SECRETS_KEY`. Default `production`. */
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('production'),
+    /** `DEV_MODE`: local runs without a `SECRETS_KEY` (a random one per process). Default `false`. */
+    DEV_MODE: booleanFromEnv.default(false),
+    /** TCP port to listen on. Default `3000`; `0` picks a free port. */
+    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+    /** Address to bind. Default `127.0.0.1` (use `0.0.0.0` in a container). */
+    HOST: z.string().min(1).default('127.0.0.1'),
+    /** Redis for intents, idempotency records and queues. Default `redis://127.0.0.1:6379`. */
+    REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    /** Prefix of every Redis key the service writes (BullMQ prefix derives from it). Default `neonops:`. */
+    KEY_PREFIX: z.string().min(1).default('neonops:'),
+    /** Path of the teams file (YAML or JSON). Default `teams.yaml` (relative to the working directory). */
+    TEAMS_FILE: z.string().min(1).default('teams.yaml'),
+    /** How long an idempotency record is kept, in seconds. Default `86400` (24 h). */
+    IDEMPOTENCY_TTL_SECONDS: positiveInt.default(86_400),
+    /** How long finished intent records are kept, in seconds. Default `2592000` (30 days). */
+    INTENT_RETENTION_SECONDS: positiveInt.default(30 * 86_400),
+    /**
+     * 32-byte key (base64 or 64 hex chars) that seals secrets of intent results (AES-256-GCM).
+     * Required unless `NODE_ENV=development` or `DEV_MODE=true`.
+     */
+    SECRETS_KEY: z
+      .string()
+      .refine((value) => decodeSecretsKey(value) !== undefined, 'SECRETS_KEY must be 32 bytes, as base64 or 64 hex characters')
+      .optional(),
+    /** Neon API key for read-through routes and `/readyz`. Optional: without it those routes answer 503. */
+    NEON_API_KEY: z.string().min(1).optional(),
+    /** Neon API base URL. Default `https://console.neon.tech/api/v2` (the simulator: `http://127.0.0.1:PORT/api/v2`). */
+    NEON_BASE_URL: z.url().default('https://console.neon.tech/api/v2'),
+    /** Largest accepted request body, in bytes. Default `65536` (64 KiB); larger bodies get `413`. */
+    BODY_LIMIT: positiveInt.default(64 * 1024),
+    /** pino log level. Default `info`. */
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Seconds a client is told to wait (`Retry-After`) when its team is at its intent cap. Default `5`. */
+    RATE_LIMIT_RETRY_AFTER_SECONDS: positiveInt.default(5),
+  })
+  .superRefine((env, ctx) => {
+    const devMode = env.DEV_MODE || env.NODE_ENV === 'development';
+    if (env.SECRETS_KEY === undefined && !devMode) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SECRETS_KEY'],
+        message: 'SECRETS_KEY is required (32 bytes, base64 or hex) unless NODE_ENV=development or DEV_MODE=true',
+      });
+    }
+  });
+
+export type ApiEnv = z.infer<typeof apiConfigSchema>;
+
+/** The API's settings in the shape the code uses. */
+export interface ApiConfig {
+  port: number;
+  host: string;
+  redisUrl: string;
+  keyPrefix: string;
+  teamsFile: string;
+  idempotencyTtlSeconds: number;
+  intentRetentionSeconds: number;
+  /** The 32-byte key; `undefined` only in dev mode (a random key is then made per process). */
+  secretsKey: Buffer | undefined;
+  devMode: boolean;
+  neon: { apiKey: string | undefined; baseUrl: string };
+  bodyLimit: number;
+  logLevel: ApiEnv['LOG_LEVEL'];
+  rateLimitRetryAfterSeconds: number;
+}
+
+/** Decodes a 32-byte key written as 64 hex chars or base64; `undefined` when it is neither. */
+export function decodeSecretsKey(value: string): Buffer | undefined {
+  const trimmed = value.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return undefined;
+  const decoded = Buffer.from(trimmed, 'base64');
+  return decoded.length === 32 ? decoded : undefined;
+}
+
+/** Thrown when the environment does not describe a valid configuration; names every bad variable. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(`Invalid API configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the API configuration from `env` (call it with `process.env` in main; never at import time).
+ * Empty strings count as unset, the way shells and compose files often pass them.
+ */
+export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = apiConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    // The message names the variable, never its value (it may be a secret).
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: i.path.join('.'), message: i.message })));
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    redisUrl: e.REDIS_URL,
+    keyPrefix: e.KEY_PREFIX,
+    teamsFile: e.TEAMS_FILE,
+    idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
+    secretsKey: e.SECRETS_KEY === undefined ? undefined : decodeSecretsKey(e.SECRETS_KEY),
+    devMode: e.DEV_MODE || e.NODE_ENV === 'development',
+    neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL },
+    bodyLimit: e.BODY_LIMIT,
+    logLevel: e.LOG_LEVEL,
+    rateLimitRetryAfterSeconds: e.RATE_LIMIT_RETRY_AFTER_SECONDS,
+  };
+}
+
+/** What the `team:token` command needs from the environment. */
+export interface CliConfig {
+  /** `TEAMS_FILE` or `teams.yaml`. */
+  teamsFile: string;
+  /** Where the user ran pnpm (`INIT_CWD`, set by pnpm), so relative paths mean what they typed. */
+  baseDir: string | undefined;
+}
+
+export function loadCliConfig(env: Record<string, string | undefined>): CliConfig {
+  return { teamsFile: env.TEAMS_FILE || 'teams.yaml', baseDir: env.INIT_CWD || undefined };
+}
+
+/** The process environment, handed to the loaders above by entry points (the one place it is read). */
+export function processEnv(): Record<string, string | undefined> {
+  return process.env;
+}

@@ -1,0 +1,212 @@
+import { z } from 'zod';
+
+/**
+ * The API's error catalog: one class per stable `code`, each with its HTTP status and title.
+ * The error handler (plugins/app/error-handler.ts) turns them into `application/problem+json`
+ * (RFC 9457). Clients branch on `code`, never on `title` or `detail`.
+ */
+
+/** One field that failed validation: where it was (`body`, `querystring`, `params`, `headers`) and its dotted path. */
+export const fieldErrorSchema = z.object({
+  in: z.string(),
+  path: z.string(),
+  message: z.string(),
+});
+export type FieldError = z.infer<typeof fieldErrorSchema>;
+
+/** The problem document every error response carries. */
+export const problemSchema = z
+  .object({
+    type: z.string().describe('URI naming the problem type: urn:neonops:problem:<code>'),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    code: z.string().describe('Stable machine-readable error code'),
+    instance: z.string().optional().describe('The request path'),
+    requestId: z.string().optional(),
+    errors: z.array(fieldErrorSchema).optional(),
+  })
+  .meta({ id: 'Problem' });
+export type Problem = z.infer<typeof problemSchema>;
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export function problemType(code: string): string {
+  return `urn:neonops:problem:${code}`;
+}
+
+/** Base of every error the API answers with on purpose. */
+export abstract class ApiError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  abstract readonly title: string;
+  /** Extra response headers (`Retry-After`, `WWW-Authenticate`). */
+  headers: Record<string, string> = {};
+  /** Per-field details of validation errors. */
+  errors: FieldError[] | undefined;
+
+  constructor(detail?: string, options?: { cause?: unknown }) {
+    super(detail ?? '', options);
+    this.name = new.target.name;
+  }
+
+  /** The client-facing explanation; empty when the title says it all. */
+  get detail(): string | undefined {
+    return this.message === '' ? undefined : this.message;
+  }
+}
+
+export class UnauthorizedError extends ApiError {
+  readonly code = 'unauthorized';
+  readonly status = 401;
+  readonly title = 'Missing or invalid bearer token';
+  constructor(detail?: string) {
+    super(detail);
+    this.headers['www-authenticate'] = 'Bearer realm="neonops"';
+  }
+}
+
+export class KindForbiddenError extends ApiError {
+  readonly code = 'kind_forbidden';
+  readonly status = 403;
+  readonly title = 'This intent kind needs an admin token';
+}
+
+export class ProjectCreationForbiddenError extends ApiError {
+  readonly code = 'project_creation_forbidden';
+  readonly status = 403;
+  readonly title = 'This team may not create projects';
+}
+
+export class RouteNotFoundError extends ApiError {
+  readonly code = 'route_not_found';
+  readonly status = 404;
+  readonly title = 'No such route';
+}
+
+export class IntentNotFoundError extends ApiError {
+  readonly code = 'intent_not_found';
+  readonly status = 404;
+  readonly title = 'Intent not found';
+}
+
+/** Also used for projects of other teams: a team must not learn that they exist. */
+export class ProjectNotFoundError extends ApiError {
+  readonly code = 'project_not_found';
+  readonly status = 404;
+  readonly title = 'Project not found';
+}
+
+export class ResourceNotFoundError extends ApiError {
+  readonly code = 'resource_not_found';
+  readonly status = 404;
+  readonly title = 'Resource not found';
+}
+
+export class ValidationError extends ApiError {
+  readonly code = 'validation_failed';
+  readonly status = 400;
+  readonly title = 'The request is not valid';
+  constructor(errors: FieldError[]) {
+    super(errors.map((e) => `${e.in}${e.path === '' ? '' : `.${e.path}`}: ${e.message}`).join('; '));
+    this.errors = errors;
+  }
+}
+
+export class MalformedJsonError extends ApiError {
+  readonly code = 'malformed_json';
+  readonly status = 400;
+  readonly title = 'The body is not valid JSON';
+}
+
+export class BodyTooLargeError extends ApiError {
+  readonly code = 'body_too_large';
+  readonly status = 413;
+  readonly title = 'The body is too large';
+}
+
+export class UnsupportedMediaTypeError extends ApiError {
+  readonly code = 'unsupported_media_type';
+  readonly status = 415;
+  readonly title = 'Send the body as application/json';
+}
+
+export class BadRequestError extends ApiError {
+  readonly code = 'bad_request';
+  readonly status = 400;
+  readonly title = 'Bad request';
+}
+
+export class IdempotencyKeyMismatchError extends ApiError {
+  readonly code = 'idempotency_key_mismatch';
+  readonly status = 422;
+  readonly title = 'This Idempotency-Key was used with a different request';
+}
+
+export class IdempotencyRequestInFlightError extends ApiError {
+  readonly code = 'idempotency_request_in_flight';
+  readonly status = 409;
+  readonly title = 'A request with this Idempotency-Key is still being handled';
+  constructor() {
+    super('Retry after the first request has finished');
+    this.headers['retry-after'] = '1';
+  }
+}
+
+export class IntentAlreadyFinishedError extends ApiError {
+  readonly code = 'intent_already_finished';
+  readonly status = 409;
+  readonly title = 'The intent has already finished';
+}
+
+export class TooManyActiveIntentsError extends ApiError {
+  readonly code = 'too_many_active_intents';
+  readonly status = 429;
+  readonly title = 'The team has too many queued or running intents';
+  constructor(limit: number, retryAfterSeconds: number) {
+    super(`At most ${limit} intents may be queued, running or waiting at once`);
+    this.headers['retry-after'] = String(retryAfterSeconds);
+  }
+}
+
+/** Redis did not answer; the request changed nothing that a retry would repeat. */
+export class StoreUnavailableError extends ApiError {
+  readonly code = 'store_unavailable';
+  readonly status = 503;
+  readonly title = 'The intent store is unavailable';
+  constructor(options?: { cause?: unknown }) {
+    super('Redis is not reachable; retry later', options);
+    this.headers['retry-after'] = '1';
+  }
+}
+
+export class NeonNotConfiguredError extends ApiError {
+  readonly code = 'neon_not_configured';
+  readonly status = 503;
+  readonly title = 'No Neon API key is configured for read-through routes';
+}
+
+/** Neon answered with an error we cannot pass on as such (auth, 4xx other than 404, 5xx). */
+export class NeonUpstreamError extends ApiError {
+  readonly code = 'neon_upstream_error';
+  readonly status = 502;
+  readonly title = 'Neon answered with an error';
+}
+
+/** Neon is rate limiting us or unavailable right now; retry later. */
+export class NeonUnavailableError extends ApiError {
+  readonly code = 'neon_unavailable';
+  readonly status = 503;
+  readonly title = 'Neon is unavailable or rate limited';
+  constructor(detail: string, retryAfterSeconds = 1, options?: { cause?: unknown }) {
+    super(detail, options);
+    this.headers['retry-after'] = String(retryAfterSeconds);
+  }
+}
+
+/** Anything unexpected: its detail is logged, never sent. */
+export class InternalError extends ApiError {
+  readonly code = 'internal_error';
+  readonly status = 500;
+  readonly title = 'Internal server error';
+}
