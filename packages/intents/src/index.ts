@@ -6,3 +6,5 @@ export * from './ids.js';
 export * from './store.js';
 export * from './secret-box.js';
 export * from './queue.js';
+export * from './project-ownership.js';
+export * from './queue-prefix.js';
