@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const required = { NEON_API_KEY: 'napi_test', SECRETS_KEY: 'k'.repeat(44) };
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig(required);
+    expect(config).toMatchObject({
+      redisUrl: 'redis://127.0.0.1:6379',
+      keyPrefix: 'neonops:',
+      neon: { apiKey: 'napi_test', baseUrl: 'https://console.neon.tech/api/v2' },
+      concurrency: 16,
+      rate: { perMinute: 700, perRoutePerSecond: 40 },
+      retry: { maxAttempts: 8 },
+      intentRetentionSeconds: 30 * 86_400,
+      logLevel: 'info',
+    });
+    expect(config.removeOnComplete.age).toBeGreaterThan(0);
+    expect(config.removeOnFail.count).toBeGreaterThan(0);
+  });
+
+  it('coerces numbers and treats empty strings as unset', () => {
+    const config = loadConfig({ ...required, WORKER_CONCURRENCY: '4', NEON_RATE_PER_MINUTE: '', INTENT_RETENTION_DAYS: '2' });
+    expect(config.concurrency).toBe(4);
+    expect(config.rate.perMinute).toBe(700);
+    expect(config.intentRetentionSeconds).toBe(2 * 86_400);
+  });
+
+  it('names every bad variable without echoing values', () => {
+    let error: unknown;
+    try {
+      loadConfig({ NEON_API_KEY: 'super-secret-key', WORKER_CONCURRENCY: '-1', REDIS_URL: 'not a url' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const variables = (error as ConfigError).issues.map((i) => i.variable).sort();
+    expect(variables).toEqual(['REDIS_URL', 'SECRETS_KEY', 'WORKER_CONCURRENCY']);
+    expect((error as ConfigError).message).not.toContain('super-secret-key');
+  });
+});

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+
+/**
+ * Every setting of the worker, read from the environment once by {@link loadConfig}.
+ * Nothing else in apps/worker reads `process.env`.
+ */
+export const workerConfigSchema = z.object({
+  /** Redis holding the queue, intent records, the rate budget and project locks. Default `redis://127.0.0.1:6379`. */
+  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  /** Prefix of every Redis key (the BullMQ prefix is `bullPrefix(KEY_PREFIX)`); must match the API's. Default `neonops:`. */
+  KEY_PREFIX: z.string().min(1).default('neonops:'),
+  /** Neon API key. Required; never logged. */
+  NEON_API_KEY: z.string().min(1),
+  /** Neon API base URL. Default `https://console.neon.tech/api/v2` (simulator: `http://127.0.0.1:PORT/api/v2`). */
+  NEON_BASE_URL: z.url().default('https://console.neon.tech/api/v2'),
+  /** 32-byte key (base64 or 64 hex characters) sealing result secrets; the API opens them with the same key. Required. */
+  SECRETS_KEY: z.string().min(1),
+  /** Jobs one worker process runs at once. Waiting on Neon never holds a slot, so this bounds CPU work only. Default `16`. */
+  WORKER_CONCURRENCY: positiveInt.default(16),
+  /** Neon requests per minute for the whole account, shared by every worker process. Default `700`. */
+  NEON_RATE_PER_MINUTE: positiveInt.default(700),
+  /** Neon requests per second per route (method + path template), shared. Default `40`. */
+  NEON_RATE_PER_ROUTE_PER_SECOND: positiveInt.default(40),
+  /** Tries of an intent after retryable errors (423, 429, 5xx, network) before it fails with `retries_exhausted`. Default `8`. */
+  INTENT_MAX_ATTEMPTS: positiveInt.default(8),
+  /** First retry delay in ms; doubles per retry (with jitter) up to `INTENT_BACKOFF_MAX_MS`. Default `1000`. */
+  INTENT_BACKOFF_MS: positiveInt.default(1000),
+  /** Largest retry delay in ms. Default `30000`. */
+  INTENT_BACKOFF_MAX_MS: positiveInt.default(30_000),
+  /** First delay in ms between polls of pending Neon operations; doubles per poll. Default `200`. */
+  OPERATION_POLL_MS: positiveInt.default(200),
+  /** Largest delay in ms between polls of pending Neon operations. Default `5000`. */
+  OPERATION_POLL_MAX_MS: positiveInt.default(5000),
+  /** TTL in ms of a per-project lock; extended while its intent works, so a dead worker's lock frees itself. Default `30000`. */
+  PROJECT_LOCK_TTL_MS: positiveInt.default(30_000),
+  /** How long SIGTERM/SIGINT waits for active jobs to finish or checkpoint before closing anyway, in ms. Default `25000`. */
+  SHUTDOWN_TIMEOUT_MS: positiveInt.default(25_000),
+  /** BullMQ job lock in ms; a job whose worker died becomes stalled (and is resumed) after about this long. Default `30000`. */
+  JOB_LOCK_DURATION_MS: positiveInt.default(30_000),
+  /** How often BullMQ looks for stalled jobs, in ms. Default `30000`. */
+  STALLED_INTERVAL_MS: positiveInt.default(30_000),
+  /** Keep completed jobs this many seconds. Default `3600`. */
+  JOB_REMOVE_ON_COMPLETE_AGE_SECONDS: nonNegativeInt.default(3600),
+  /** Keep at most this many completed jobs. Default `1000`. */
+  JOB_REMOVE_ON_COMPLETE_COUNT: nonNegativeInt.default(1000),
+  /** Keep failed jobs this many seconds. Default `604800` (7 days). */
+  JOB_REMOVE_ON_FAIL_AGE_SECONDS: nonNegativeInt.default(7 * 86_400),
+  /** Keep at most this many failed jobs. Default `5000`. */
+  JOB_REMOVE_ON_FAIL_COUNT: nonNegativeInt.default(5000),
+  /** Days a finished intent record (and its sealed secrets) is kept. Default `30`. */
+  INTENT_RETENTION_DAYS: positiveInt.default(30),
+  /** pino log level. Default `info`. */
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type WorkerEnv = z.infer<typeof workerConfigSchema>;
+
+/** The worker's settings in the shape the code uses. */
+export interface WorkerConfig {
+  redisUrl: string;
+  keyPrefix: string;
+  neon: { apiKey: string; baseUrl: string };
+  secretsKey: string;
+  concurrency: number;
+  rate: { perMinute: number; perRoutePerSecond: number };
+  retry: { maxAttempts: number; backoffMs: number; backoffMaxMs: number };
+  polling: { initialMs: number; maxMs: number };
+  projectLockTtlMs: number;
+  shutdownTimeoutMs: number;
+  jobLockDurationMs: number;
+  stalledIntervalMs: number;
+  removeOnComplete: { age: number; count: number };
+  removeOnFail: { age: number; count: number };
+  intentRetentionSeconds: number;
+  logLevel: WorkerEnv['LOG_LEVEL'];
+}
+
+/** The environment does not describe a valid configuration; names every bad variable, never a value. */
+export class ConfigError extends Error {
+  readonly code = 'invalid_config';
+  constructor(readonly issues: { variable: string; message: string }[]) {
+    super(`Invalid worker configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the worker configuration from `env` (main passes `process.env`; never at import
+ * time). Empty strings count as unset.
+ */
+export function loadConfig(env: Record<string, string | undefined>): WorkerConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = workerConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ variable: i.path.join('.'), message: i.message })));
+  }
+  const e = parsed.data;
+  return {
+    redisUrl: e.REDIS_URL,
+    keyPrefix: e.KEY_PREFIX,
+    neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL },
+    secretsKey: e.SECRETS_KEY,
+    concurrency: e.WORKER_CONCURRENCY,
+    rate: { perMinute: e.NEON_RATE_PER_MINUTE, perRoutePerSecond: e.NEON_RATE_PER_ROUTE_PER_SECOND },
+    retry: { maxAttempts: e.INTENT_MAX_ATTEMPTS, backoffMs: e.INTENT_BACKOFF_MS, backoffMaxMs: e.INTENT_BACKOFF_MAX_MS },
+    polling: { initialMs: e.OPERATION_POLL_MS, maxMs: e.OPERATION_POLL_MAX_MS },
+    projectLockTtlMs: e.PROJECT_LOCK_TTL_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    jobLockDurationMs: e.JOB_LOCK_DURATION_MS,
+    stalledIntervalMs: e.STALLED_INTERVAL_MS,
+    removeOnComplete: { age: e.JOB_REMOVE_ON_COMPLETE_AGE_SECONDS, count: e.JOB_REMOVE_ON_COMPLETE_COUNT },
+    removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },
+    intentRetentionSeconds: e.INTENT_RETENTION_DAYS * 86_400,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/** The process environment, handed to {@link loadConfig} by entry points (the one place it is read). */
+export function processEnv(): Record<string, string | undefined> {
+  return process.env;
+}

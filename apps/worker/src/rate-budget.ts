@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { RateBudget } from '@neonops/neon-client';
+
+export interface RedisRateBudgetOptions {
+  /** Key prefix; every worker process that shares the Neon account must use the same one. */
+  prefix: string;
+  /** Requests per rolling minute for the whole account. Default 700 (Neon's limit). */
+  perMinute?: number;
+  /** Requests per rolling second per route (method + path template). Default 40 (Neon's limit). */
+  perRoutePerSecond?: number;
+  /**
+   * Added to each window, in ms, so that network and event-loop jitter between our admission
+   * and Neon's count cannot squeeze one request too many into Neon's window.
+   * Default `{ minute: 1000, second: 150 }`.
+   */
+  marginMs?: { minute: number; second: number };
+  /** Pause for everyone after a 429 without `Retry-After`, in ms. Default 1000. */
+  defaultPauseMs?: number;
+  /** After a 429 the limits shrink to this share for `shrinkForMs`. Default 0.8. */
+  shrinkFactor?: number;
+  /** How long limits stay shrunk after a 429, in ms. Default 60000. */
+  shrinkForMs?: number;
+  /** Longest single wait between tries, in ms (a wait is re-evaluated after it). Default 1000. */
+  maxWaitStepMs?: number;
+  /** Sleep; injectable for tests. Default a timer that rejects when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+// Sliding-window logs (sorted sets of admission times) for the account minute and the
+// route second, checked and written in one script so that concurrent workers cannot both
+// take the last slot. Time comes from Redis, so every process shares one clock.
+// KEYS: minute log, route log, pause key, shrink key.
+// ARGV: perMinute, perRouteSecond, minuteWindowMs, secondWindowMs, member.
+// Returns 0 when admitted, else the milliseconds to wait before trying again.
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = redis.call('PTTL', KEYS[3])
+if paused > 0 then return paused end
+local factor = tonumber(redis.call('GET', KEYS[4]) or '1')
+local perMinute = math.max(1, math.floor(tonumber(ARGV[1]) * factor))
+local perSecond = math.max(1, math.floor(tonumber(ARGV[2]) * factor))
+local minuteWindow = tonumber(ARGV[3])
+local secondWindow = tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - minuteWindow)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - secondWindow)
+local wait = 0
+local inMinute = redis.call('ZCARD', KEYS[1])
+if inMinute >= perMinute then
+  local oldest = redis.call('ZRANGE', KEYS[1], inMinute - perMinute, inMinute - perMinute, 'WITHSCORES')
+  wait = math.max(wait, tonumber(oldest[2]) + minuteWindow - now + 1)
+end
+local inSecond = redis.call('ZCARD', KEYS[2])
+if inSecond >= perSecond then
+  local oldest = redis.call('ZRANGE', KEYS[2], inSecond - perSecond, inSecond - perSecond, 'WITHSCORES')
+  wait = math.max(wait, tonumber(oldest[2]) + secondWindow - now + 1)
+end
+if wait > 0 then return wait end
+redis.call('ZADD', KEYS[1], now, ARGV[5])
+redis.call('ZADD', KEYS[2], now, ARGV[5])
+redis.call('PEXPIRE', KEYS[1], minuteWindow + 1000)
+redis.call('PEXPIRE', KEYS[2], secondWindow + 1000)
+return 0`;
+
+// KEYS: pause key, shrink key. ARGV: pauseMs, shrinkFactor, shrinkForMs.
+const RATE_LIMITED = `
+local current = redis.call('PTTL', KEYS[1])
+if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
+return 1`;
+
+/** Waiting for the budget was aborted by the caller's signal. */
+export class RateBudgetAbortedError extends Error {
+  readonly code = 'rate_budget_aborted';
+  constructor(cause?: unknown) {
+    super('Waiting for the Neon rate budget was aborted', { cause });
+    this.name = 'RateBudgetAbortedError';
+  }
+}
+
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new RateBudgetAbortedError(signal.reason));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new RateBudgetAbortedError(signal?.reason));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * The Neon rate budget shared by every worker process through Redis (the client's
+ * `RateBudget`): at most `perMinute` requests per rolling minute for the account and
+ * `perRoutePerSecond` per route and rolling second. `acquire` asks one Lua script, which
+ * either admits the request or says how long to wait; the caller waits (at most
+ * `maxWaitStepMs` at a time) and asks again. A 429 from Neon pauses everyone for
+ * `Retry-After` (or `defaultPauseMs`) and shrinks the limits for a while.
+ */
+export class RedisRateBudget implements RateBudget {
+  private readonly perMinute: number;
+  private readonly perRoutePerSecond: number;
+  private readonly margin: { minute: number; second: number };
+  private readonly defaultPauseMs: number;
+  private readonly shrinkFactor: number;
+  private readonly shrinkForMs: number;
+  private readonly maxWaitStepMs: number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly prefix: string;
+
+  /** Requests admitted and waits taken by this process, for metrics and tests. */
+  readonly stats = { admitted: 0, waits: 0, rateLimited: 0 };
+
+  constructor(
+    private readonly redis: Redis,
+    options: RedisRateBudgetOptions,
+  ) {
+    this.prefix = `${options.prefix}neon-rate:`;
+    this.perMinute = options.perMinute ?? 700;
+    this.perRoutePerSecond = options.perRoutePerSecond ?? 40;
+    this.margin = options.marginMs ?? { minute: 1000, second: 150 };
+    this.defaultPauseMs = options.defaultPauseMs ?? 1000;
+    this.shrinkFactor = options.shrinkFactor ?? 0.8;
+    this.shrinkForMs = options.shrinkForMs ?? 60_000;
+    this.maxWaitStepMs = options.maxWaitStepMs ?? 1000;
+    this.sleep = options.sleep ?? abortableSleep;
+  }
+
+  /** Milliseconds to wait before a request on `route` may go (0: admitted now, and counted). */
+  async tryAcquire(route: string): Promise<number> {
+    const wait = await this.redis.eval(
+      ACQUIRE,
+      4,
+      `${this.prefix}minute`,
+      `${this.prefix}route:${route}`,
+      `${this.prefix}pause`,
+      `${this.prefix}shrink`,
+      String(this.perMinute),
+      String(this.perRoutePerSecond),
+      String(60_000 + this.margin.minute),
+      String(1000 + this.margin.second),
+      randomUUID(),
+    );
+    return Number(wait);
+  }
+
+  async acquire(request: { method: string; route: string; signal?: AbortSignal }): Promise<void> {
+    const route = request.route.startsWith(request.method.toUpperCase()) ? request.route : `${request.method.toUpperCase()} ${request.route}`;
+    for (;;) {
+      if (request.signal?.aborted) throw new RateBudgetAbortedError(request.signal.reason);
+      const wait = await this.tryAcquire(route);
+      if (wait <= 0) {
+        this.stats.admitted++;
+        return;
+      }
+      this.stats.waits++;
+      // A little jitter so that waiting workers do not all come back in the same millisecond.
+      await this.sleep(Math.min(wait, this.maxWaitStepMs) + Math.floor(Math.random() * 10), request.signal);
+    }
+  }
+
+  async onRateLimited(request: { method: string; route: string; retryAfterMs?: number }): Promise<void> {
+    this.stats.rateLimited++;
+    const pauseMs = Math.max(1, Math.round(request.retryAfterMs ?? this.defaultPauseMs));
+    await this.redis.eval(
+      RATE_LIMITED,
+      2,
+      `${this.prefix}pause`,
+      `${this.prefix}shrink`,
+      String(pauseMs),
+      String(this.shrinkFactor),
+      String(this.shrinkForMs),
+    );
+  }
+}
