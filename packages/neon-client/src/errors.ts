@@ -71,6 +71,8 @@ export class NeonApiError extends NeonError {
   readonly status: number;
   /** Neon's `request_id` from the error body, when present. */
   readonly requestId: string | undefined;
+  /** Neon's own `message` (scrubbed), without our prefix; the status text when the body had none. */
+  readonly neonMessage: string;
   /** HTTP method, upper case. */
   readonly method: string;
   /** Route template, e.g. `/projects/{project_id}/branches`. */
@@ -98,6 +100,7 @@ export class NeonApiError extends NeonError {
     });
     this.status = init.status;
     this.requestId = init.requestId;
+    this.neonMessage = init.neonMessage;
     this.method = init.method;
     this.path = init.path;
     this.resolvedPath = init.resolvedPath;

@@ -403,6 +403,7 @@ describe('error fields', () => {
       code: 'BRANCH_NAME_CONFLICT',
       errorCode: 'NEON_CONFLICT',
       requestId: 'neon-77',
+      neonMessage: 'branch with name already exists',
       clientRequestId: 'ours-1',
       method: 'POST',
       path: '/projects/{project_id}/branches',
