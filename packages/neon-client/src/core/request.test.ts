@@ -213,6 +213,28 @@ describe('timeouts and abort', () => {
     expect(requests[0]?.signal?.aborted).toBe(true);
   });
 
+  it('times out while the body is still arriving (a POST is then outcome-unknown)', async () => {
+    const { neon, requests } = setup(
+      [
+        (req) =>
+          new Response(
+            new ReadableStream<Uint8Array>({
+              start(controller) {
+                controller.enqueue(new TextEncoder().encode('{"branch":'));
+                req.signal?.addEventListener('abort', () => controller.error(req.signal?.reason));
+              },
+            }),
+            { status: 201 },
+          ),
+      ],
+      { timeoutMs: 5 },
+    );
+    const err = await failure(neon.createBranch('p-1'));
+    expect(err).toBeInstanceOf(NeonTimeoutError);
+    expect((err as NeonTimeoutError).outcomeUnknown).toBe(true);
+    expect(requests).toHaveLength(1);
+  });
+
   it('throws NeonTimeoutError when every attempt times out', async () => {
     const { neon, requests } = setup(['hang'], { retry: { maxAttempts: 2 } });
     const err = await failure(neon.getProject('p-1', { timeoutMs: 5 }));
@@ -284,6 +306,23 @@ describe('rate budget and hooks', () => {
       'acquire GET /projects/{project_id}',
       'fetch',
     ]);
+  });
+
+  it('passes the caller signal to acquire and stops when it aborts there', async () => {
+    const controller = new AbortController();
+    const seen: (AbortSignal | undefined)[] = [];
+    const { neon, requests } = setup([{ status: 200, body: projectBody }], {
+      rateBudget: {
+        acquire: (req) => {
+          seen.push(req.signal);
+          controller.abort();
+          return Promise.reject(new Error('budget wait aborted'));
+        },
+      },
+    });
+    expect(await failure(neon.getProject('p-1', { signal: controller.signal }))).toBeInstanceOf(NeonAbortedError);
+    expect(seen).toEqual([controller.signal]);
+    expect(requests).toHaveLength(0);
   });
 
   it('calls onRateLimited on 429 with retryAfterMs', async () => {
