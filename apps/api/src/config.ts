@@ -72,8 +72,8 @@ export interface ApiConfig {
   teamsFile: string;
   idempotencyTtlSeconds: number;
   intentRetentionSeconds: number;
-  /** The 32-byte key; `undefined` only in dev mode (a random key is then made per process). */
-  secretsKey: Buffer | undefined;
+  /** The 32-byte key as written (base64 or hex); `undefined` only in dev mode (a random key is then made per process). */
+  secretsKey: string | undefined;
   devMode: boolean;
   neon: { apiKey: string | undefined; baseUrl: string };
   bodyLimit: number;
@@ -119,7 +119,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     teamsFile: e.TEAMS_FILE,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
-    secretsKey: e.SECRETS_KEY === undefined ? undefined : decodeSecretsKey(e.SECRETS_KEY),
+    secretsKey: e.SECRETS_KEY?.trim(),
     devMode: e.DEV_MODE || e.NODE_ENV === 'development',
     neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL },
     bodyLimit: e.BODY_LIMIT,

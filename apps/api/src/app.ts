@@ -1,0 +1,133 @@
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { SecretBox } from '@neonops/intents';
+import type { JobsOptions } from 'bullmq';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { mapNeonError } from './neon-errors.js';
+import authPlugin from './plugins/app/auth.js';
+import errorHandlerPlugin from './plugins/app/error-handler.js';
+import idempotencyPlugin from './plugins/app/idempotency/index.js';
+import intentsServicePlugin from './plugins/app/intents-service.js';
+import projectScopePlugin from './plugins/app/project-scope.js';
+import neonPlugin, { type NeonPluginOptions } from './plugins/external/neon.js';
+import queuePlugin from './plugins/external/queue.js';
+import redisPlugin, { type RedisPluginOptions } from './plugins/external/redis.js';
+import healthRoutes, { httpNeonProbe, type HealthRoutesOptions } from './routes/health.js';
+import intentRoutes from './routes/intents.js';
+import projectRoutes from './routes/projects.js';
+import type { TeamDirectory } from './teams/team-directory.js';
+
+/** Everything the app is built from; `main.ts` makes these from config, tests from their fixtures. */
+export interface AppOptions {
+  /** Redis: a URL the app connects to (and closes), or a client the caller owns. */
+  redis: RedisPluginOptions['redis'];
+  /** Prefix of every Redis key (the BullMQ prefix derives from it). Default `neonops:`. */
+  keyPrefix?: string;
+  teams: TeamDirectory;
+  /** Seals/opens secrets of results (must be the worker's key). */
+  secretBox: SecretBox;
+  /** Neon for read-through routes: a client, settings to make one, or undefined (routes answer 503). */
+  neon?: NeonPluginOptions['neon'];
+  /** Neon base URL that `/readyz` probes; default: the one in `neon` settings, else readiness skips Neon. */
+  neonBaseUrl?: string;
+  /** Overrides the `/readyz` Neon probe (tests). */
+  probeNeon?: HealthRoutesOptions['probeNeon'];
+  /** Idempotency record lifetime in seconds. Default 86400. */
+  idempotencyTtlSeconds?: number;
+  /** Retention of finished intents in seconds. Default 30 days. */
+  intentRetentionSeconds?: number;
+  /** `Retry-After` for a team at its cap. Default 5 s. */
+  capRetryAfterSeconds?: number;
+  /** Default options of intent jobs. Default `defaultIntentJobOptions`. */
+  jobOptions?: JobsOptions;
+  /** Clock. Default `() => new Date()`. */
+  now?: () => Date;
+}
+
+/**
+ * The API as a Fastify plugin, in three tiers: external resources (Redis, queue, Neon),
+ * app services (errors, auth, project scope, idempotency, intents), then routes.
+ */
+export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
+  const keyPrefix = options.keyPrefix ?? 'neonops:';
+  const now = options.now ?? (() => new Date());
+
+  // The errors plugin first, so that every later failure is a problem document.
+  await fastify.register(errorHandlerPlugin, { mapError: mapNeonError });
+
+  await fastify.register(redisPlugin, { redis: options.redis });
+  await fastify.register(queuePlugin, { keyPrefix, ...(options.jobOptions ? { jobOptions: options.jobOptions } : {}) });
+  await fastify.register(neonPlugin, { neon: options.neon });
+
+  await fastify.register(authPlugin, { teams: options.teams });
+  await fastify.register(projectScopePlugin, { keyPrefix });
+  await fastify.register(idempotencyPlugin, { keyPrefix, ttlSeconds: options.idempotencyTtlSeconds ?? 86_400 });
+  await fastify.register(intentsServicePlugin, {
+    keyPrefix,
+    retentionSeconds: options.intentRetentionSeconds ?? 30 * 86_400,
+    capRetryAfterSeconds: options.capRetryAfterSeconds ?? 5,
+    secretBox: options.secretBox,
+    now,
+  });
+
+  await fastify.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'neonops API',
+        version: '0.1.0',
+        description: 'Submit Neon intents and follow them. Authenticate with `Authorization: Bearer <team token>`.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await fastify.register(swaggerUi, { routePrefix: '/docs' });
+  fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
+
+  const neonBaseUrl =
+    options.neonBaseUrl ?? (options.neon && 'baseUrl' in options.neon && typeof options.neon.baseUrl === 'string' ? options.neon.baseUrl : undefined);
+  const probeNeon =
+    options.probeNeon ?? (neonBaseUrl ? httpNeonProbe(neonBaseUrl) : async () => ({ ok: true, detail: 'no Neon configured; not checked' }));
+  await fastify.register(healthRoutes, { probeNeon });
+
+  // Team routes: every one needs a bearer token.
+  await fastify.register(async (v1) => {
+    v1.addHook('onRequest', v1.authenticate);
+    await v1.register(intentRoutes);
+    await v1.register(projectRoutes);
+  });
+};
+
+export interface BuildAppOptions extends AppOptions {
+  /** pino logger; default: none (silent). */
+  logger?: Logger;
+  /** Largest body in bytes (413 beyond). Default 65536. */
+  bodyLimit?: number;
+}
+
+/** A ready-to-use Fastify instance with the API registered (not listening). */
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const { logger, bodyLimit, ...appOptions } = options;
+  const fastify = Fastify({
+    ...(logger ? { loggerInstance: logger } : { logger: false }),
+    bodyLimit: bodyLimit ?? 64 * 1024,
+    // Ids from a proxy are welcome; they tie our logs to the caller's.
+    requestIdHeader: 'x-request-id',
+    genReqId: () => crypto.randomUUID(),
+  }).withTypeProvider<ZodTypeProvider>();
+  fastify.setValidatorCompiler(validatorCompiler);
+  fastify.setSerializerCompiler(serializerCompiler);
+  await fastify.register(app, appOptions);
+  await fastify.ready();
+  return fastify as unknown as FastifyInstance;
+}

@@ -1,0 +1,111 @@
+import fp from 'fastify-plugin';
+import { IdempotencyKeyMismatchError, IdempotencyRequestInFlightError, ValidationError } from '../../../errors.js';
+import { idempotencyRedisKey, requestFingerprint } from './fingerprint.js';
+import { IdempotencyStore, type IdempotencyLease } from './store.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route honours `Idempotency-Key` (needs an authenticated team). */
+    idempotent?: boolean;
+  }
+  interface FastifyRequest {
+    /** Set while this request holds an idempotency key. */
+    idempotencyLease: IdempotencyLease | null;
+    /** The client's key, as sent (unquoted). */
+    idempotencyKey: string | null;
+  }
+  interface FastifyInstance {
+    idempotencyStore: IdempotencyStore;
+  }
+}
+
+export interface IdempotencyPluginOptions {
+  keyPrefix: string;
+  /** Default 86400 s (24 h). */
+  ttlSeconds: number;
+}
+
+/** Headers replayed with a stored response. */
+const REPLAYED_HEADERS = ['content-type', 'location'];
+
+/** The key as sent: a bare token, or an RFC 8941 sf-string (`"…"`) as the IETF draft writes it. */
+export function parseIdempotencyKey(raw: string): string {
+  const quoted = /^"((?:[^"\\]|\\.)*)"$/.exec(raw.trim());
+  const key = quoted?.[1] !== undefined ? quoted[1].replace(/\\(.)/g, '$1') : raw.trim();
+  if (key.length < 1 || key.length > 255) {
+    throw new ValidationError([{ in: 'headers', path: 'idempotency-key', message: 'must be 1–255 characters' }]);
+  }
+  return key;
+}
+
+/**
+ * `Idempotency-Key` for routes with `config.idempotent`. Runs after authentication and
+ * validation (preHandler), so an invalid request never takes a key:
+ * - a new key: an in-flight record is written, the handler runs; a 2xx answer is stored
+ *   (status, body, Location) for the TTL, anything else releases the key;
+ * - the same key and body again: the stored answer with `Idempotent-Replayed: true`;
+ * - the same key with another body: 422 `idempotency_key_mismatch`;
+ * - the same key while the first is still being handled: 409 `idempotency_request_in_flight`.
+ */
+export default fp<IdempotencyPluginOptions>(
+  async (fastify, options) => {
+    const store = new IdempotencyStore(fastify.redis, { ttlSeconds: options.ttlSeconds });
+    fastify.decorate('idempotencyStore', store);
+    fastify.decorateRequest('idempotencyLease', null);
+    fastify.decorateRequest('idempotencyKey', null);
+
+    fastify.addHook('preHandler', async (request, reply) => {
+      if (!request.routeOptions.config.idempotent) return;
+      const raw = request.headers['idempotency-key'];
+      if (raw === undefined) return;
+      const key = parseIdempotencyKey(Array.isArray(raw) ? raw.join(',') : raw);
+      request.idempotencyKey = key;
+      const path = request.url.split('?')[0] ?? request.url;
+      const outcome = await store.begin(
+        idempotencyRedisKey(options.keyPrefix, request.team.id, key),
+        requestFingerprint(request.method, path, request.body),
+      );
+      switch (outcome.kind) {
+        case 'started':
+          request.idempotencyLease = outcome.lease;
+          return;
+        case 'mismatch':
+          throw new IdempotencyKeyMismatchError('Use a new Idempotency-Key for a different request');
+        case 'in_flight':
+          throw new IdempotencyRequestInFlightError();
+        case 'completed': {
+          const { response } = outcome;
+          reply.code(response.status).headers(response.headers).header('idempotent-replayed', 'true');
+          return reply.send(response.body);
+        }
+      }
+    });
+
+    fastify.addHook('onSend', async (request, reply, payload) => {
+      const lease = request.idempotencyLease;
+      if (!lease) return payload;
+      request.idempotencyLease = null;
+      if (reply.statusCode >= 200 && reply.statusCode < 300 && typeof payload === 'string') {
+        const headers: Record<string, string> = {};
+        for (const name of REPLAYED_HEADERS) {
+          const value = reply.getHeader(name);
+          if (value !== undefined) headers[name] = String(value);
+        }
+        try {
+          await store.complete(lease, { status: reply.statusCode, headers, body: payload });
+        } catch (error) {
+          // The intent exists; keep the in-flight record so a retry gets 409, never a duplicate.
+          request.log.error({ err: error }, 'could not store the idempotent response');
+        }
+        return payload;
+      }
+      try {
+        await store.release(lease);
+      } catch (error) {
+        request.log.warn({ err: error }, 'could not release the idempotency key');
+      }
+      return payload;
+    });
+  },
+  { name: 'idempotency', dependencies: ['redis', 'auth'] },
+);

@@ -1,0 +1,104 @@
+import { intentRequestSchema } from '@neonops/intents';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { problemSchema } from '../errors.js';
+import {
+  commonProblems,
+  idempotencyHeadersSchema,
+  intentIdParamsSchema,
+  intentListSchema,
+  intentViewSchema,
+  listIntentsQuerySchema,
+} from './schemas.js';
+
+/** `/v1/intents`: submit, read, list and cancel intents of the caller's team. */
+const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
+  fastify.post(
+    '/v1/intents',
+    {
+      config: { idempotent: true },
+      schema: {
+        summary: 'Submit an intent',
+        description:
+          'Validates `{ kind, params }` against the intent catalog, checks the team may act on the project, stores the intent and queues it. ' +
+          'With `Idempotency-Key`, a repeat of the same request returns the first answer (`Idempotent-Replayed: true`); ' +
+          'the same key with another body gets 422, and while the first is still being handled, 409.',
+        tags: ['intents'],
+        security: [{ bearer: [] }],
+        headers: idempotencyHeadersSchema,
+        body: intentRequestSchema,
+        response: {
+          202: intentViewSchema.describe('Accepted; `Location` names the intent'),
+          ...commonProblems,
+          403: problemSchema.describe('The kind needs an admin token, or the team may not create projects'),
+          404: problemSchema.describe('`project_not_found`: not one of the team’s projects'),
+          409: problemSchema.describe('`idempotency_request_in_flight`'),
+          413: problemSchema.describe('Body too large'),
+          422: problemSchema.describe('`idempotency_key_mismatch`'),
+          429: problemSchema.describe('`too_many_active_intents`; see `Retry-After`'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const intent = await fastify.intents.submit(request.team, request.body, request.idempotencyKey ?? undefined);
+      return reply.code(202).header('location', `/v1/intents/${intent.id}`).send(intent);
+    },
+  );
+
+  fastify.get(
+    '/v1/intents',
+    {
+      schema: {
+        summary: 'List the team’s intents',
+        description: 'Newest first; filter by `status` and `kind`; follow `nextCursor` for more.',
+        tags: ['intents'],
+        security: [{ bearer: [] }],
+        querystring: listIntentsQuerySchema,
+        response: { 200: intentListSchema, ...commonProblems },
+      },
+    },
+    async (request) => fastify.intents.list(request.team, request.query),
+  );
+
+  fastify.get(
+    '/v1/intents/:id',
+    {
+      schema: {
+        summary: 'Read an intent',
+        description: 'Status, steps (attempts, timestamps), Neon operation ids, result and error. Secrets of the result are opened here, for the owning team only.',
+        tags: ['intents'],
+        security: [{ bearer: [] }],
+        params: intentIdParamsSchema,
+        response: { 200: intentViewSchema, ...commonProblems, 404: problemSchema.describe('`intent_not_found`') },
+      },
+    },
+    async (request) => fastify.intents.get(request.team, request.params.id),
+  );
+
+  fastify.post(
+    '/v1/intents/:id/cancel',
+    {
+      schema: {
+        summary: 'Cancel an intent',
+        description:
+          'Queued: the job is removed and the intent is `cancelled` at once (200). Running or waiting: `cancelRequested` is set and the worker stops at the next step boundary; ' +
+          'Neon changes already made are not undone (202). Finished: 409 `intent_already_finished`.',
+        tags: ['intents'],
+        security: [{ bearer: [] }],
+        params: intentIdParamsSchema,
+        response: {
+          200: intentViewSchema.describe('Cancelled at once'),
+          202: intentViewSchema.describe('Cancellation requested'),
+          ...commonProblems,
+          404: problemSchema.describe('`intent_not_found`'),
+          409: problemSchema.describe('`intent_already_finished`'),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { outcome, intent } = await fastify.intents.cancel(request.team, request.params.id);
+      return reply.code(outcome === 'cancelled' ? 200 : 202).send(intent);
+    },
+  );
+};
+
+export default intentRoutes;

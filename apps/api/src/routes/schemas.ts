@@ -1,0 +1,45 @@
+import { intentKindSchema, intentRecordSchema, intentStatusSchema } from '@neonops/intents';
+import { z } from 'zod';
+import { problemSchema } from '../errors.js';
+
+/** Problem responses every authenticated route may give. */
+export const commonProblems = {
+  400: problemSchema.describe('Invalid input; `errors` names each field'),
+  401: problemSchema.describe('Missing or invalid bearer token'),
+  '4xx': problemSchema,
+  503: problemSchema.describe('Redis or Neon unavailable; retry later'),
+  '5xx': problemSchema,
+};
+
+/** An intent as the API returns it; `secrets` only on `GET /v1/intents/:id`, for the owning team. */
+export const intentViewSchema = intentRecordSchema
+  .extend({
+    secrets: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('Opened secrets of the result (passwords, connection URIs, keys); only on GET /v1/intents/:id'),
+  })
+  .meta({ id: 'Intent' });
+
+export const intentIdParamsSchema = z.strictObject({ id: z.string().min(1).max(64) });
+
+export const listIntentsQuerySchema = z.strictObject({
+  status: intentStatusSchema.optional(),
+  kind: intentKindSchema.optional(),
+  cursor: z.string().min(1).max(64).optional().describe('`nextCursor` of the previous page'),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const intentListSchema = z.object({
+  items: z.array(intentViewSchema),
+  nextCursor: z.string().optional().describe('Pass as `cursor` for the next page; absent on the last page'),
+});
+
+export const idempotencyHeadersSchema = z.looseObject({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(257)
+    .optional()
+    .describe('1–255 characters (bare or as a quoted sf-string); repeats of the same request return the first answer for 24 h'),
+});
