@@ -1,1 +1,16 @@
-export {};
+export { startNeonSimulator, type NeonSimulator } from './server.js';
+export { buildSimulatorApp, type BuildAppOptions } from './app.js';
+export { Simulation, type SimulationConfig } from './core.js';
+export { SimControl, type SimStateDump, type SimOptionsView } from './control/handles.js';
+export { createManualClock, systemClock, type ManualClock, type SimClock } from './behaviour/clock.js';
+export type { CountersSnapshot } from './behaviour/counters.js';
+export {
+  DEFAULT_OPERATION_TIMING,
+  DEFAULT_RATE_LIMIT,
+  faultRuleSchema,
+  type FaultRule,
+  type NeonSimulatorOptions,
+  type OperationTiming,
+  type RateLimitOptions,
+} from './options.js';
+export { LOCKED_MESSAGE } from './http/errors.js';

@@ -1,0 +1,142 @@
+import type { CountersSnapshot } from '../behaviour/counters.js';
+import type { Simulation } from '../core.js';
+import {
+  faultRuleSchema,
+  resolveOperationTiming,
+  resolveRateLimit,
+  type FaultRule,
+  type OperationTiming,
+  type RateLimitOptions,
+  type ResolvedOperationTiming,
+  type ResolvedRateLimit,
+} from '../options.js';
+import type {
+  ApiKeyRecord,
+  BranchRecord,
+  DatabaseRecord,
+  EndpointRecord,
+  OperationRecord,
+  ProjectRecord,
+  RoleRecord,
+  WriteEvent,
+} from '../state/records.js';
+import { tickSimulation } from '../state/mutations.js';
+
+/** A full dump of the simulator's state (internal records, tombstones included, API key tokens left out). */
+export interface SimStateDump {
+  seed: number;
+  now: string;
+  options: SimOptionsView;
+  projects: ProjectRecord[];
+  branches: BranchRecord[];
+  endpoints: EndpointRecord[];
+  databases: DatabaseRecord[];
+  roles: RoleRecord[];
+  operations: OperationRecord[];
+  apiKeys: Array<Omit<ApiKeyRecord, 'token'>>;
+  writes: WriteEvent[];
+  faults: Array<FaultRule & { fired: number }>;
+}
+
+export interface SimOptionsView {
+  operations: ResolvedOperationTiming;
+  rateLimit: ResolvedRateLimit | false;
+  branchesPerProject: number;
+}
+
+/**
+ * In-process control of a running simulator (`sim.control`); the `/_sim/*` HTTP routes call
+ * the same methods.
+ */
+export class SimControl {
+  constructor(private readonly sim: Simulation) {}
+
+  /** Requests by `METHOD /template` and status since start or the last reset. */
+  counters(): CountersSnapshot {
+    return this.sim.counters.snapshot();
+  }
+
+  resetCounters(): void {
+    this.sim.counters.clear();
+  }
+
+  state(): SimStateDump {
+    tickSimulation(this.sim);
+    const s = this.sim.store;
+    return structuredClone({
+      seed: this.sim.seed,
+      now: new Date(this.sim.now()).toISOString(),
+      options: this.options(),
+      projects: [...s.projects.values()],
+      branches: [...s.branches.values()],
+      endpoints: [...s.endpoints.values()],
+      databases: [...s.databases.values()],
+      roles: [...s.roles.values()],
+      operations: [...s.operations.values()],
+      apiKeys: [...s.apiKeys.values()].map(({ token: _token, ...rest }) => rest),
+      writes: [...s.writes],
+      faults: this.sim.faults.list(),
+    });
+  }
+
+  /** Drops all state, counters, rate windows and faults; re-seeds with `seed` when given. */
+  reset(seed?: number): void {
+    this.sim.reset(seed);
+  }
+
+  /** Ends every running operation now (effects applied in order). Returns how many ended. */
+  fastForward(): number {
+    const count = this.sim.engine.fastForward();
+    tickSimulation(this.sim);
+    return count;
+  }
+
+  /** Replaces the fault rules (validated; throws on a bad rule). */
+  setFaults(rules: FaultRule[]): void {
+    this.sim.faults.set(rules.map((r) => faultRuleSchema.parse(r)));
+  }
+
+  addFaults(rules: FaultRule[]): void {
+    this.sim.faults.add(rules.map((r) => faultRuleSchema.parse(r)));
+  }
+
+  clearFaults(): void {
+    this.sim.faults.clear();
+  }
+
+  faults(): Array<FaultRule & { fired: number }> {
+    return this.sim.faults.list();
+  }
+
+  setOperationTiming(timing: OperationTiming): ResolvedOperationTiming {
+    this.sim.operationTiming = resolveOperationTiming(this.sim.operationTiming, timing);
+    return this.sim.operationTiming;
+  }
+
+  /** New limits (merged with the current ones), or `false` to switch limiting off. */
+  setRateLimit(limits: RateLimitOptions | false): ResolvedRateLimit | false {
+    const current = this.sim.rateLimiter.config;
+    this.sim.rateLimiter.config = resolveRateLimit(limits, current === false ? undefined : current);
+    this.sim.rateLimiter.clear();
+    return this.sim.rateLimiter.config;
+  }
+
+  setBranchesPerProject(limit: number): void {
+    this.sim.branchesPerProject = limit;
+  }
+
+  options(): SimOptionsView {
+    return { operations: this.sim.operationTiming, rateLimit: this.sim.rateLimiter.config, branchesPerProject: this.sim.branchesPerProject };
+  }
+
+  /** Records `bytes` written to a branch (default: the project's default branch), for consumption. */
+  recordWrite(projectId: string, bytes: number, branchId?: string): void {
+    const branch = branchId ?? this.sim.store.defaultBranch(projectId)?.id;
+    if (!this.sim.store.projects.has(projectId) || branch === undefined) throw new Error(`unknown project ${projectId}`);
+    this.sim.store.writes.push({ projectId, branchId: branch, at: this.sim.now(), bytes });
+  }
+
+  get seed(): number {
+    return this.sim.seed;
+  }
+}

@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Simulation } from '../core.js';
+import { parseBody } from '../http/bodies.js';
+import { faultRuleSchema, operationTimingSchema, rateLimitSchema } from '../options.js';
+import { SimControl } from './handles.js';
+
+const faultsBody = z.union([z.array(faultRuleSchema), z.object({ rules: z.array(faultRuleSchema) })]);
+const optionsBody = z.object({
+  operations: operationTimingSchema.optional(),
+  rateLimit: z.union([rateLimitSchema, z.literal(false)]).optional(),
+  branchesPerProject: z.number().int().min(1).optional(),
+});
+const seedBody = z.object({ seed: z.number().int().min(0).max(2 ** 32 - 1) });
+const resetBody = z.object({ seed: z.number().int().min(0).max(2 ** 32 - 1).optional() });
+const writeBody = z.object({ project_id: z.string(), branch_id: z.string().optional(), bytes: z.number().int().min(0) });
+
+/** The control API under `/_sim` (no API key; loopback only). Documented in the README. */
+export function registerControlRoutes(app: FastifyInstance, sim: Simulation): void {
+  const control = new SimControl(sim);
+  const rules = (body: unknown) => {
+    const parsed = parseBody(faultsBody, body);
+    return Array.isArray(parsed) ? parsed : parsed.rules;
+  };
+
+  app.get('/health', async () => ({ ok: true }));
+  app.get('/counters', async () => control.counters());
+  app.delete('/counters', async () => {
+    control.resetCounters();
+    return control.counters();
+  });
+  app.get('/state', async () => control.state());
+  app.post('/reset', async (request) => {
+    const body = parseBody(resetBody, request.body ?? {});
+    control.reset(body.seed);
+    return { ok: true, seed: control.seed };
+  });
+  app.get('/seed', async () => ({ seed: control.seed }));
+  app.put('/seed', async (request) => {
+    control.reset(parseBody(seedBody, request.body).seed);
+    return { ok: true, seed: control.seed };
+  });
+  app.post('/fast-forward', async () => ({ finished: control.fastForward() }));
+  app.get('/faults', async () => ({ rules: control.faults() }));
+  app.put('/faults', async (request) => {
+    control.setFaults(rules(request.body));
+    return { rules: control.faults() };
+  });
+  app.post('/faults', async (request) => {
+    control.addFaults(rules(request.body));
+    return { rules: control.faults() };
+  });
+  app.delete('/faults', async () => {
+    control.clearFaults();
+    return { rules: control.faults() };
+  });
+  app.get('/options', async () => control.options());
+  app.put('/options', async (request) => {
+    const body = parseBody(optionsBody, request.body);
+    if (body.operations) control.setOperationTiming(body.operations);
+    if (body.rateLimit !== undefined) control.setRateLimit(body.rateLimit);
+    if (body.branchesPerProject !== undefined) control.setBranchesPerProject(body.branchesPerProject);
+    return control.options();
+  });
+  app.post('/writes', async (request, reply) => {
+    const body = parseBody(writeBody, request.body);
+    if (!sim.store.projects.has(body.project_id)) return reply.code(404).send({ code: '', message: 'project not found', request_id: String(request.id) });
+    control.recordWrite(body.project_id, body.bytes, body.branch_id);
+    return { ok: true };
+  });
+}
