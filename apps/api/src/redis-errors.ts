@@ -8,7 +8,6 @@ import { StoreUnavailableError } from './errors.js';
  * up (a script error, say) is a bug and stays a 500.
  */
 export async function withRedis<T>(redis: Redis, call: () => Promise<T>): Promise<T> {
-  if (redis.status !== 'ready') throw new StoreUnavailableError();
   try {
     return await call();
   } catch (error) {

@@ -1,0 +1,125 @@
+import { IntentStore } from '@neonops/intents';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { branchCreate, buildTestApp, jobCount } from '../../../../test/helper.js';
+import { idempotencyRedisKey, requestFingerprint } from './fingerprint.js';
+import { IdempotencyStore } from './store.js';
+
+const post = (payload: unknown, key: string) => ({ method: 'POST' as const, url: '/v1/intents', payload: payload as object, headers: { 'idempotency-key': key } });
+
+async function waitUntilGone(client: Redis, key: string) {
+  // Poll the key's remaining lifetime; PTTL -2 means it has expired.
+  for (;;) {
+    const pttl = await client.pttl(key);
+    if (pttl === -2) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(pttl, 200))));
+  }
+}
+
+describe('Idempotency-Key on POST /v1/intents', () => {
+  it('replays the stored answer for the same key and body, with Idempotent-Replayed: true', async () => {
+    const t = await buildTestApp();
+    const first = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(first.statusCode).toBe(202);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    // Same body with its keys in another order is the same request.
+    const again = await t.as('alpha', post({ params: { name: 'feature-1', projectId: 'p-alpha' }, kind: 'branch.create' }, 'key-1'));
+    expect(again.statusCode).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.headers.location).toBe(first.headers.location);
+    expect(again.json()).toEqual(first.json());
+    expect(await jobCount(t.queue)).toBe(1);
+    expect(first.json().idempotencyKey).toBe('key-1');
+  });
+
+  it('answers 422 for the same key with a different body, and enqueues nothing', async () => {
+    const t = await buildTestApp();
+    await t.as('alpha', post(branchCreate(), 'key-1'));
+    const res = await t.as('alpha', post(branchCreate('p-alpha', { name: 'other' }), 'key-1'));
+    expect(res.statusCode).toBe(422);
+    expect(res.json()).toMatchObject({ code: 'idempotency_key_mismatch' });
+    expect(await jobCount(t.queue)).toBe(1);
+  });
+
+  it('answers 409 while a request with the same key is still in flight', async () => {
+    const t = await buildTestApp();
+    // Another replica holds the key: an in-flight record with the same fingerprint.
+    const store = new IdempotencyStore(t.redis.connect());
+    const redisKey = idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-1');
+    const started = await store.begin(redisKey, requestFingerprint('POST', '/v1/intents', { kind: 'branch.create', params: { projectId: 'p-alpha', name: 'feature-1', endpoints: [] } }));
+    expect(started.kind).toBe('started');
+    const res = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(res.statusCode).toBe(409);
+    expect(res.headers['retry-after']).toBe('1');
+    expect(res.json()).toMatchObject({ code: 'idempotency_request_in_flight' });
+    expect(await jobCount(t.queue)).toBe(0);
+  });
+
+  it('scopes keys per team: the same key in two teams makes two intents', async () => {
+    const t = await buildTestApp();
+    const a = await t.as('alpha', post(branchCreate('p-alpha'), 'shared'));
+    const b = await t.as('beta', post(branchCreate('p-beta'), 'shared'));
+    expect([a.statusCode, b.statusCode]).toEqual([202, 202]);
+    expect(b.headers['idempotent-replayed']).toBeUndefined();
+    expect(await jobCount(t.queue)).toBe(2);
+  });
+
+  it('releases the key when the request fails, so a retry with the same key is handled anew', async () => {
+    const t = await buildTestApp();
+    const refused = await t.as('alpha', post(branchCreate('p-beta'), 'key-1'));
+    expect(refused.statusCode).toBe(404);
+    const redisKey = idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-1');
+    expect(await t.redis.connect().exists(redisKey)).toBe(0);
+    const retried = await t.as('alpha', post(branchCreate('p-alpha'), 'key-1'));
+    expect(retried.statusCode).toBe(202);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+  });
+
+  it('does not take a key for an invalid request', async () => {
+    const t = await buildTestApp();
+    expect((await t.as('alpha', post({ kind: 'branch.create', params: {} }, 'key-1'))).statusCode).toBe(400);
+    expect((await t.as('alpha', post(branchCreate(), 'key-1'))).statusCode).toBe(202);
+  });
+
+  it('accepts the key as an RFC 8941 string and refuses keys longer than 255 characters', async () => {
+    const t = await buildTestApp();
+    const quoted = await t.as('alpha', post(branchCreate(), '"abc"'));
+    expect(quoted.statusCode).toBe(202);
+    expect((await t.as('alpha', post(branchCreate(), 'abc'))).headers['idempotent-replayed']).toBe('true');
+    const long = await t.as('alpha', post(branchCreate(), 'k'.repeat(256)));
+    expect(long.statusCode).toBe(400);
+    expect(long.json().errors[0]).toMatchObject({ in: 'headers', path: 'idempotency-key' });
+    expect(await jobCount(t.queue)).toBe(1);
+  });
+
+  it('forgets a key after the configured TTL', async () => {
+    const t = await buildTestApp({ idempotencyTtlSeconds: 1 });
+    const first = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(first.statusCode).toBe(202);
+    const client = t.redis.connect();
+    const redisKey = idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-1');
+    const pttl = await client.pttl(redisKey);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(1000);
+    await waitUntilGone(client, redisKey);
+    // After expiry the key is new again: a different body is accepted, not a mismatch.
+    const later = await t.as('alpha', post(branchCreate('p-alpha', { name: 'other' }), 'key-1'));
+    expect(later.statusCode).toBe(202);
+    expect(later.json().id).not.toBe(first.json().id);
+  });
+
+  it('turns 100 parallel identical requests into exactly one intent and one job', async () => {
+    const t = await buildTestApp();
+    const answers = await Promise.all(Array.from({ length: 100 }, () => t.as('alpha', post(branchCreate(), 'burst'))));
+    const accepted = answers.filter((r) => r.statusCode === 202);
+    const inFlight = answers.filter((r) => r.statusCode === 409);
+    expect(accepted.length + inFlight.length).toBe(100);
+    for (const r of inFlight) expect(r.json().code).toBe('idempotency_request_in_flight');
+    const ids = new Set(accepted.map((r) => r.json().id));
+    expect(ids.size).toBe(1);
+    expect(accepted.filter((r) => r.headers['idempotent-replayed'] === undefined)).toHaveLength(1);
+    expect(await jobCount(t.queue)).toBe(1);
+    const store = new IntentStore(t.redis.connect(), { prefix: t.redis.prefix });
+    expect((await store.list('alpha')).items).toHaveLength(1);
+  });
+});
