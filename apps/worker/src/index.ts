@@ -1,1 +1,20 @@
-export {};
+export { loadConfig, workerConfigSchema, ConfigError, type WorkerConfig, type WorkerEnv } from './config.js';
+export { startWorker, runMain, type StartWorkerOptions, type RunningWorker } from './main.js';
+export { createIntentWorker, type IntentWorker, type IntentWorkerDeps, type IntentWorkerOptions, type KeepJobs } from './worker.js';
+export {
+  createIntentProcessor,
+  DEFAULT_ENGINE_SETTINGS,
+  type EngineDeps,
+  type EngineSettings,
+  type HandlerMap,
+  type JobOutcome,
+  type WorkerHooks,
+} from './engine/run-intent.js';
+export { checkpointSchema, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './engine/checkpoint.js';
+export type { KindHandler, Step, StepContext, StepOutcome } from './engine/types.js';
+export { handlers } from './handlers/index.js';
+export { RedisRateBudget, RateBudgetAbortedError, type RedisRateBudgetOptions } from './rate-budget.js';
+export { ProjectLock, type ProjectLockOptions, type LockAttempt } from './project-lock.js';
+export { classify, FailureCodes, IntentFailedError, NotReadyError } from './errors.js';
+export { createLogger, REDACT_PATHS } from './logger.js';
+export { INTENT_ANNOTATION, deterministicName } from './reconcile/annotation.js';

@@ -1,0 +1,32 @@
+import { intentJobDataSchema } from '@neonops/intents';
+import { z } from 'zod';
+
+/**
+ * Progress of an intent, saved in the job's data after every step (`job.updateData`), so
+ * that a retry or another worker resumes where the last attempt stopped. It holds ids,
+ * names and counters only — never a secret (dashboards show job data).
+ */
+export const checkpointSchema = z.object({
+  /** Index of the step to run next (steps before it succeeded or were skipped). */
+  step: z.number().int().min(0),
+  /** The step whose mutation was started and not yet recorded as done: reconcile before repeating it. */
+  mutationStarted: z.object({ step: z.number().int(), at: z.string() }).optional(),
+  /** Operations of the current step still to wait for, and how many polls so far (for the adaptive delay). */
+  wait: z.object({ operationIds: z.array(z.string()), polls: z.number().int().min(0) }).optional(),
+  /** The kind's state: created resource ids, names. */
+  state: z.record(z.string(), z.unknown()),
+  /** Every Neon operation id the intent started. */
+  operationIds: z.array(z.string()),
+  /** Retryable failures so far (own retry counter, independent of BullMQ attempts). */
+  retries: z.number().int().min(0),
+  /** Times the intent found its project locked by another intent. */
+  lockWaits: z.number().int().min(0),
+});
+export type Checkpoint = z.infer<typeof checkpointSchema>;
+
+export const workerJobDataSchema = intentJobDataSchema.extend({ checkpoint: checkpointSchema.optional() });
+export type WorkerJobData = z.infer<typeof workerJobDataSchema>;
+
+export function initialCheckpoint(state: Record<string, unknown>): Checkpoint {
+  return { step: 0, state, operationIds: [], retries: 0, lockWaits: 0 };
+}

@@ -1,0 +1,326 @@
+import {
+  intentCatalog,
+  isTerminalStatus,
+  type IntentError,
+  type IntentKind,
+  type IntentKindDefinition,
+  type IntentRecord,
+  type IntentStep,
+  type IntentStore,
+  type ProjectOwnership,
+  type SecretBox,
+} from '@neonops/intents';
+import type { NeonClient, Operation } from '@neonops/neon-client';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { classify, FailureCodes, IntentFailedError } from '../errors.js';
+import type { ProjectLock } from '../project-lock.js';
+import { initialCheckpoint, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './checkpoint.js';
+import type { JsonState, KindHandler, StepContext } from './types.js';
+import { lockRetryDelay, pollDelay, retryDelay } from './wait.js';
+
+/** Every kind has a handler: a kind added to the catalog without one does not compile. */
+export type HandlerMap = { [K in IntentKind]: KindHandler<K> };
+
+/** Points where tests and metrics can look in. */
+export interface WorkerHooks {
+  /** After a mutating step's Neon call returned, before its checkpoint is saved. */
+  afterMutation?(info: { intentId: string; kind: IntentKind; step: string }): void | Promise<void>;
+  /** After an intent reached a terminal status. */
+  onFinished?(info: { intentId: string; kind: IntentKind; status: 'succeeded' | 'failed' | 'cancelled'; error?: IntentError }): void;
+}
+
+/** Timing and limits of the step engine. */
+export interface EngineSettings {
+  /** Retryable failures before the intent fails with `retries_exhausted`. Default 8. */
+  maxAttempts: number;
+  /** First retry delay in ms (doubling, jittered). Default 1000. */
+  backoffMs: number;
+  /** Largest retry delay in ms. Default 30000. */
+  backoffMaxMs: number;
+  /** First delay between polls of pending operations, in ms. Default 200. */
+  pollInitialMs: number;
+  /** Largest delay between polls, in ms. Default 5000. */
+  pollMaxMs: number;
+}
+
+export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
+  maxAttempts: 8,
+  backoffMs: 1000,
+  backoffMaxMs: 30_000,
+  pollInitialMs: 200,
+  pollMaxMs: 5000,
+};
+
+export interface EngineDeps {
+  neon: NeonClient;
+  store: IntentStore;
+  secretBox: SecretBox;
+  projectLock: ProjectLock;
+  ownership: ProjectOwnership;
+  handlers: HandlerMap;
+  logger: Logger;
+  settings: EngineSettings;
+  hooks?: WorkerHooks;
+  /** Clock in ms. Default `Date.now`. */
+  now?: () => number;
+  /** Jitter source. Default `Math.random`. */
+  random?: () => number;
+}
+
+/** What the processor returns (stored by BullMQ as the job's return value: no result, no secrets). */
+export interface JobOutcome {
+  status: 'succeeded' | 'failed' | 'cancelled' | 'gone';
+}
+
+/** The job's intent is finished or gone; the job ends without doing anything. */
+class Stop extends Error {
+  constructor(readonly status: JobOutcome['status']) {
+    super(`intent ${status}`);
+  }
+}
+
+const isDone = (op: Operation): boolean => ['finished', 'skipped'].includes(String(op.status));
+const isFailed = (op: Operation): boolean => ['failed', 'error', 'cancelled'].includes(String(op.status));
+
+/**
+ * Builds the BullMQ processor that carries out intents as checkpointed steps. One call of
+ * the processor runs steps until the intent is finished or has to wait (for Neon
+ * operations, the project lock or a retry backoff): then it saves the checkpoint, moves
+ * the job to delayed and throws `DelayedError`, so no slot is held while waiting.
+ */
+export function createIntentProcessor(deps: EngineDeps) {
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const settings = deps.settings;
+
+  return async function processIntent(job: Job<WorkerJobData>, token?: string): Promise<JobOutcome> {
+    const data = workerJobDataSchema.parse(job.data);
+    const { intentId, kind } = data;
+    const log = deps.logger.child({ intentId, kind, jobId: job.id });
+    const record = await deps.store.get(intentId);
+    if (!record) {
+      log.warn('intent record missing (expired or never stored); dropping job');
+      return { status: 'gone' };
+    }
+    if (isTerminalStatus(record.status)) return { status: 'gone' };
+
+    const handler = deps.handlers[kind] as KindHandler<IntentKind, JsonState>;
+    const definition = intentCatalog[kind] as IntentKindDefinition;
+    const checkpoint: Checkpoint = data.checkpoint ?? initialCheckpoint({});
+    const steps: IntentStep[] = handler.steps.map(
+      (s) => record.steps.find((r) => r.name === s.name) ?? { name: s.name, status: 'pending', attempts: 0 },
+    );
+    let projectId: string | undefined;
+    let params: unknown;
+
+    const saveCheckpoint = async (): Promise<void> => {
+      await job.updateData({ intentId: data.intentId, teamId: data.teamId, kind: data.kind, checkpoint });
+    };
+    const patchRecord = async (status: 'running' | 'waiting'): Promise<void> => {
+      const ok = await deps.store.update(intentId, {
+        status,
+        steps,
+        operationIds: checkpoint.operationIds,
+        ...(record.startedAt ? {} : { startedAt: new Date(now()).toISOString() }),
+      });
+      record.startedAt ??= new Date(now()).toISOString();
+      if (!ok) throw new Stop('gone');
+    };
+    const delay = async (ms: number, status: 'running' | 'waiting'): Promise<never> => {
+      await saveCheckpoint();
+      await patchRecord(status);
+      await job.moveToDelayed(now() + ms, token);
+      throw new DelayedError();
+    };
+    const releaseLock = async (): Promise<void> => {
+      if (projectId) await deps.projectLock.release(projectId, intentId).catch(() => undefined);
+    };
+    const finish = async (status: 'succeeded' | 'failed' | 'cancelled', outcome: { result?: Record<string, unknown>; error?: IntentError }) => {
+      await releaseLock();
+      const done = await deps.store.finish(intentId, status, { ...outcome, steps });
+      if (done) {
+        deps.hooks?.onFinished?.({ intentId, kind, status, ...(outcome.error ? { error: outcome.error } : {}) });
+        if (status === 'succeeded') log.info({ status }, 'intent finished');
+        else log.warn({ status, error: outcome.error }, 'intent finished');
+      }
+    };
+
+    try {
+      params = definition.params.parse(record.params);
+      const scope = definition.scope(params);
+      projectId = 'projectId' in scope ? scope.projectId : undefined;
+
+      const ctx: StepContext<IntentKind, JsonState> = {
+        intentId,
+        teamId: record.teamId,
+        kind,
+        params: params as StepContext<IntentKind, JsonState>['params'],
+        state: checkpoint.state as JsonState,
+        neon: deps.neon,
+        resumed: false,
+        mutationStartedAt: undefined,
+        beginMutation: async () => {
+          checkpoint.mutationStarted = { step: checkpoint.step, at: checkpoint.mutationStarted?.at ?? new Date(now()).toISOString() };
+          ctx.mutationStartedAt = checkpoint.mutationStarted.at;
+          await saveCheckpoint();
+        },
+        storeSecrets: async (secrets) => {
+          await deps.store.putSecrets(intentId, deps.secretBox.seal(secrets));
+        },
+        ownership: deps.ownership,
+        log,
+      };
+      if (Object.keys(checkpoint.state).length === 0) checkpoint.state = handler.initialState(ctx.params);
+      ctx.state = checkpoint.state as JsonState;
+
+      if (record.status === 'queued') await patchRecord('running');
+
+      for (;;) {
+        // 1. Waiting on operations of the current step: poll once, never sleep.
+        if (checkpoint.wait) {
+          const stepRecord = steps[checkpoint.step];
+          if (projectId) await deps.projectLock.extend(projectId, intentId);
+          const waitProject = (ctx.state.projectId as string | undefined) ?? projectId;
+          if (!waitProject) throw new Error('operations to wait for but no project id');
+          const summary = await deps.neon.checkOperations(waitProject, checkpoint.wait.operationIds);
+          const failed = summary.operations.find(isFailed);
+          if (failed) {
+            throw new IntentFailedError({
+              code: FailureCodes.operationFailed,
+              message: `Neon operation ${failed.id} (${String(failed.action)}) ended ${String(failed.status)}${failed.error ? `: ${failed.error}` : ''}`,
+            });
+          }
+          const pending = summary.operations.filter((op) => !isDone(op)).map((op) => op.id);
+          if (pending.length > 0) {
+            checkpoint.wait = { operationIds: pending, polls: checkpoint.wait.polls + 1 };
+            if (stepRecord) stepRecord.status = 'waiting';
+            await delay(pollDelay(checkpoint.wait.polls, settings.pollInitialMs, settings.pollMaxMs), 'waiting');
+          }
+          checkpoint.wait = undefined;
+          if (stepRecord) Object.assign(stepRecord, { status: 'succeeded', finishedAt: new Date(now()).toISOString() });
+          checkpoint.step++;
+          await saveCheckpoint();
+          await afterStepDone();
+        }
+
+        // 2. Step boundary: cancelled meanwhile?
+        const current = await deps.store.get(intentId);
+        if (!current || isTerminalStatus(current.status)) throw new Stop('gone');
+        if (current.cancelRequested) {
+          await finish('cancelled', {
+            error: { code: 'cancelled', message: `Cancelled on request before step ${handler.steps[checkpoint.step]?.name ?? 'finish'}` },
+          });
+          return { status: 'cancelled' };
+        }
+
+        // 3. All steps done: build the result, seal the secrets, finish.
+        const step = handler.steps[checkpoint.step];
+        if (!step) {
+          const { result, secrets } = await handler.finish(ctx);
+          const publicResult = definition.result.parse(result) as Record<string, unknown>;
+          if (secrets && Object.keys(secrets as object).length > 0) {
+            await deps.store.putSecrets(intentId, deps.secretBox.seal(definition.secrets.parse(secrets)));
+          }
+          await handler.afterSuccess?.({ ...ctx, result: publicResult as never });
+          await finish('succeeded', { result: publicResult });
+          return { status: 'succeeded' };
+        }
+        const stepRecord = steps[checkpoint.step] ?? { name: step.name, status: 'pending', attempts: 0 };
+
+        if (step.skip?.(ctx)) {
+          Object.assign(stepRecord, { status: 'skipped', finishedAt: new Date(now()).toISOString() });
+          checkpoint.step++;
+          continue;
+        }
+
+        // 4. Mutations on a project run under its lock; a locked project means "come back soon".
+        if (step.mutates && projectId) {
+          const lock = await deps.projectLock.acquire(projectId, intentId);
+          if (!lock.acquired) {
+            checkpoint.lockWaits++;
+            log.debug({ holder: lock.holder, step: step.name }, 'project locked by another intent; delaying');
+            await delay(lockRetryDelay(checkpoint.lockWaits, random), 'running');
+          }
+        }
+
+        // 5. Run the step.
+        ctx.resumed = checkpoint.mutationStarted?.step === checkpoint.step;
+        ctx.mutationStartedAt = ctx.resumed ? checkpoint.mutationStarted?.at : undefined;
+        Object.assign(stepRecord, {
+          status: 'running',
+          attempts: stepRecord.attempts + 1,
+          startedAt: stepRecord.startedAt ?? new Date(now()).toISOString(),
+        });
+        steps[checkpoint.step] = stepRecord;
+        const outcome = await step.run(ctx);
+        if (step.mutates) await deps.hooks?.afterMutation?.({ intentId, kind, step: step.name });
+        const operations = outcome?.operations ?? [];
+        for (const op of operations) if (!checkpoint.operationIds.includes(op.id)) checkpoint.operationIds.push(op.id);
+        checkpoint.mutationStarted = undefined;
+        const failedNow = operations.find(isFailed);
+        if (failedNow) {
+          throw new IntentFailedError({
+            code: FailureCodes.operationFailed,
+            message: `Neon operation ${failedNow.id} (${String(failedNow.action)}) ended ${String(failedNow.status)}${failedNow.error ? `: ${failedNow.error}` : ''}`,
+          });
+        }
+        const pending = operations.filter((op) => !isDone(op)).map((op) => op.id);
+        if (pending.length > 0) {
+          // Give Neon a moment before the first poll: the slot is freed meanwhile.
+          checkpoint.wait = { operationIds: pending, polls: 0 };
+          stepRecord.status = 'waiting';
+          await delay(pollDelay(0, settings.pollInitialMs, settings.pollMaxMs), 'waiting');
+        }
+        Object.assign(stepRecord, { status: 'succeeded', finishedAt: new Date(now()).toISOString() });
+        delete stepRecord.error;
+        checkpoint.step++;
+        await saveCheckpoint();
+        await patchRecord('running');
+        await afterStepDone();
+      }
+
+      /** Releases the project lock once no mutating step remains (the others need no exclusivity). */
+      async function afterStepDone(): Promise<void> {
+        if (!projectId) return;
+        const rest = handler.steps.slice(checkpoint.step);
+        if (!rest.some((s) => s.mutates)) await deps.projectLock.release(projectId, intentId);
+      }
+    } catch (err) {
+      if (err instanceof DelayedError) throw err;
+      if (err instanceof Stop) {
+        await releaseLock();
+        return { status: err.status };
+      }
+      const { retryable, error } = classify(err);
+      const stepRecord = steps[checkpoint.step];
+      if (stepRecord) Object.assign(stepRecord, { status: retryable ? 'pending' : 'failed', error });
+      if (!retryable) {
+        await finish('failed', { error });
+        throw new UnrecoverableError(`${error.code}: ${error.message}`);
+      }
+      checkpoint.retries++;
+      if (checkpoint.retries >= settings.maxAttempts) {
+        const exhausted: IntentError = {
+          ...error,
+          code: FailureCodes.retriesExhausted,
+          message: `Gave up after ${checkpoint.retries} attempts; last error (${error.code}): ${error.message}`,
+        };
+        await finish('failed', { error: exhausted });
+        throw new UnrecoverableError(`${exhausted.code}: ${exhausted.message}`);
+      }
+      const wait = retryDelay(checkpoint.retries, settings.backoffMs, settings.backoffMaxMs, random);
+      log.warn({ error, retry: checkpoint.retries, delayMs: wait }, 'step failed; retrying');
+      try {
+        await delay(wait, 'running');
+      } catch (delayed) {
+        if (delayed instanceof Stop) return { status: delayed.status };
+        throw delayed;
+      }
+      throw new DelayedError();
+    }
+  };
+}
+
+export type IntentProcessor = ReturnType<typeof createIntentProcessor>;
+export type { IntentRecord };

@@ -1,0 +1,219 @@
+import type { Branch, Endpoint } from '@neonops/neon-client';
+import { FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
+import { deterministicName, intentAnnotation } from '../reconcile/annotation.js';
+import { branchIdByName, findBranchByName } from '../reconcile/branch.js';
+import { findDatabase, findRole, orUndefinedOn404 } from '../reconcile/children.js';
+import { pendingOperationsOf, reconcileThenCreate } from '../reconcile/create.js';
+import { defineKind } from '../engine/types.js';
+import { connectionUrisFor } from './connection-uris.js';
+import { branchSummary, databaseSummary, endpointSummary, roleSummary } from './summaries.js';
+
+type BranchCreateState = { name: string; parentId?: string; branchId?: string };
+
+export const branchCreate = defineKind<'branch.create', BranchCreateState>({
+  initialState: (params) => ({ name: params.name ?? '' }),
+  steps: [
+    {
+      name: 'resolve_parent',
+      mutates: false,
+      skip: (ctx) => !ctx.params.parent,
+      async run(ctx) {
+        const parent = ctx.params.parent;
+        if (!parent) return;
+        if ('id' in parent) {
+          ctx.state.parentId = parent.id;
+          return;
+        }
+        const id = await branchIdByName(ctx.neon, ctx.params.projectId, parent.name);
+        if (!id) {
+          throw new IntentFailedError({ code: FailureCodes.notFound, message: `Parent branch "${parent.name}" not found`, neonStatus: 404 });
+        }
+        ctx.state.parentId = id;
+      },
+    },
+    {
+      name: 'create_branch',
+      mutates: true,
+      async run(ctx) {
+        const p = ctx.params;
+        const name = ctx.state.name || deterministicName(ctx.intentId);
+        ctx.state.name = name;
+        const outcome = await reconcileThenCreate({
+          what: `Branch "${name}"`,
+          resumed: ctx.resumed,
+          beginMutation: ctx.beginMutation,
+          lookup: async () => {
+            const found = await findBranchByName(ctx.neon, p.projectId, name);
+            return found ? { value: found.branch, ours: found.annotatedIntent === ctx.intentId } : undefined;
+          },
+          create: () =>
+            ctx.neon.createBranch(p.projectId, {
+              branch: {
+                name,
+                ...(ctx.state.parentId ? { parent_id: ctx.state.parentId } : {}),
+                ...(p.parentTimestamp ? { parent_timestamp: p.parentTimestamp } : {}),
+                ...(p.parentLsn ? { parent_lsn: p.parentLsn } : {}),
+                ...(p.expiresAt ? { expires_at: p.expiresAt } : {}),
+                ...(p.protected === undefined ? {} : { protected: p.protected }),
+              },
+              endpoints: p.endpoints.map((e) => ({
+                type: e.type,
+                ...(e.autoscalingLimitMinCu === undefined ? {} : { autoscaling_limit_min_cu: e.autoscalingLimitMinCu }),
+                ...(e.autoscalingLimitMaxCu === undefined ? {} : { autoscaling_limit_max_cu: e.autoscalingLimitMaxCu }),
+                ...(e.suspendTimeoutSeconds === undefined ? {} : { suspend_timeout_seconds: e.suspendTimeoutSeconds }),
+              })),
+              annotation_value: intentAnnotation(ctx.intentId),
+            }),
+        });
+        if (outcome.created) {
+          ctx.state.branchId = outcome.created.branch.id;
+          return { operations: outcome.created.operations };
+        }
+        const branch = outcome.found as Branch;
+        ctx.state.branchId = branch.id;
+        // The create (with its endpoints) is one request, so a found branch has them too;
+        // its operations ids were lost with the response: wait for whatever still runs.
+        return { operations: await pendingOperationsOf(ctx.neon, p.projectId, { branchId: branch.id }) };
+      },
+    },
+    {
+      name: 'create_role',
+      mutates: true,
+      skip: (ctx) => !ctx.params.role,
+      async run(ctx) {
+        const role = ctx.params.role;
+        const branchId = ctx.state.branchId;
+        if (!role || !branchId) return;
+        // On a branch this intent created, a role of that name is ours (or inherited from the parent: fine too).
+        const { projectId } = ctx.params;
+        const outcome = await reconcileThenCreate({
+          what: `Role "${role.name}"`,
+          resumed: ctx.resumed,
+          beginMutation: ctx.beginMutation,
+          lookup: async () => {
+            const found = await findRole(ctx.neon, projectId, branchId, role.name);
+            return found ? { value: found, ours: true } : undefined;
+          },
+          create: () => ctx.neon.createRole(projectId, branchId, { role: { name: role.name } }),
+        });
+        const res = { operations: outcome.created?.operations ?? [] };
+        return { operations: res.operations };
+      },
+    },
+    {
+      name: 'create_database',
+      mutates: true,
+      skip: (ctx) => !ctx.params.database,
+      async run(ctx) {
+        const db = ctx.params.database;
+        const branchId = ctx.state.branchId;
+        if (!db || !branchId) return;
+        const { projectId } = ctx.params;
+        const owner = db.ownerName ?? ctx.params.role?.name ?? 'neondb_owner';
+        const outcome = await reconcileThenCreate({
+          what: `Database "${db.name}"`,
+          resumed: ctx.resumed,
+          beginMutation: ctx.beginMutation,
+          lookup: async () => {
+            const found = await findDatabase(ctx.neon, projectId, branchId, db.name);
+            return found ? { value: found, ours: true } : undefined;
+          },
+          create: () => ctx.neon.createDatabase(projectId, branchId, { database: { name: db.name, owner_name: owner } }),
+        });
+        const res = { operations: outcome.created?.operations ?? [] };
+        return { operations: res.operations };
+      },
+    },
+  ],
+  async finish(ctx) {
+    const { projectId } = ctx.params;
+    const branchId = ctx.state.branchId;
+    if (!branchId) throw new Error('branch.create finished without a branch id');
+    const got = await orUndefinedOn404(ctx.neon.getBranch(projectId, branchId));
+    if (!got) throw new NotReadyError(`branch ${branchId} not visible yet`);
+    const [{ endpoints }, { databases }, { roles }] = await Promise.all([
+      ctx.neon.listBranchEndpoints(projectId, branchId),
+      ctx.neon.listDatabases(projectId, branchId),
+      ctx.neon.listRoles(projectId, branchId),
+    ]);
+    const connectionUris = await connectionUrisFor(ctx.neon, projectId, branchId, endpoints as Endpoint[], databases);
+    return {
+      result: {
+        branch: branchSummary(got.branch),
+        endpoints: endpoints.map(endpointSummary),
+        databases: databases.map(databaseSummary),
+        roles: roles.map(roleSummary),
+      },
+      secrets: { connectionUris },
+    };
+  },
+});
+
+export const branchUpdate = defineKind<'branch.update', Record<string, never>>({
+  initialState: () => ({}),
+  steps: [
+    {
+      name: 'update_branch',
+      mutates: true,
+      async run(ctx) {
+        const p = ctx.params;
+        const res = await ctx.neon.updateBranch(p.projectId, p.branchId, {
+          branch: {
+            ...(p.name === undefined ? {} : { name: p.name }),
+            ...(p.protected === undefined ? {} : { protected: p.protected }),
+            ...(p.expiresAt === undefined ? {} : { expires_at: p.expiresAt }),
+          },
+        });
+        return { operations: res.operations };
+      },
+    },
+  ],
+  async finish(ctx) {
+    const { branch } = await ctx.neon.getBranch(ctx.params.projectId, ctx.params.branchId);
+    return { result: { branch: branchSummary(branch) } };
+  },
+});
+
+export const branchDelete = defineKind<'branch.delete', Record<string, never>>({
+  initialState: () => ({}),
+  steps: [
+    {
+      name: 'delete_branch',
+      mutates: true,
+      async run(ctx) {
+        const res = await orUndefinedOn404(ctx.neon.deleteBranch(ctx.params.projectId, ctx.params.branchId));
+        return { operations: res?.operations ?? [] };
+      },
+    },
+  ],
+  async finish(ctx) {
+    return { result: { branchId: ctx.params.branchId, deleted: true as const } };
+  },
+});
+
+export const branchRestore = defineKind<'branch.restore', Record<string, never>>({
+  initialState: () => ({}),
+  steps: [
+    {
+      name: 'restore_branch',
+      mutates: true,
+      async run(ctx) {
+        const p = ctx.params;
+        // A restore that kept the old state under a name has happened when that branch exists.
+        if (ctx.resumed && p.preserveUnderName && (await findBranchByName(ctx.neon, p.projectId, p.preserveUnderName))) return {};
+        await ctx.beginMutation();
+        const res = await ctx.neon.restoreBranch(p.projectId, p.branchId, {
+          source_branch_id: p.sourceBranchId,
+          ...(p.sourceTimestamp ? { source_timestamp: p.sourceTimestamp } : {}),
+          ...(p.sourceLsn ? { source_lsn: p.sourceLsn } : {}),
+          ...(p.preserveUnderName ? { preserve_under_name: p.preserveUnderName } : {}),
+        });
+        return { operations: res.operations };
+      },
+    },
+  ],
+  async finish(ctx) {
+    const { branch } = await ctx.neon.getBranch(ctx.params.projectId, ctx.params.branchId);
+    return { result: { branch: branchSummary(branch) } };
+  },
+});

@@ -1,0 +1,133 @@
+import type { Endpoint, NeonClient } from '@neonops/neon-client';
+import { findEndpoints, orUndefinedOn404 } from '../reconcile/children.js';
+import { pendingOperationsOf, reconcileThenCreate } from '../reconcile/create.js';
+import { defineKind, type KindHandler } from '../engine/types.js';
+import { endpointSummary } from './summaries.js';
+
+type EndpointState = { endpointId?: string };
+
+export const endpointCreate = defineKind<'endpoint.create', EndpointState>({
+  initialState: () => ({}),
+  steps: [
+    {
+      name: 'create_endpoint',
+      mutates: true,
+      async run(ctx) {
+        const p = ctx.params;
+        const outcome = await reconcileThenCreate({
+          what: `A ${p.type} endpoint on branch ${p.branchId}`,
+          resumed: ctx.resumed,
+          beginMutation: ctx.beginMutation,
+          // Endpoints carry no annotation: an endpoint of this type on this branch created since
+          // our create started is the one our lost request made (only after a start we recorded).
+          lookup: async () => {
+            if (!ctx.mutationStartedAt) return undefined;
+            const [found] = await findEndpoints(ctx.neon, p.projectId, p.branchId, p.type, ctx.mutationStartedAt);
+            return found ? { value: found, ours: true } : undefined;
+          },
+          create: () =>
+            ctx.neon.createEndpoint(p.projectId, {
+              endpoint: {
+                branch_id: p.branchId,
+                type: p.type,
+                ...(p.autoscalingLimitMinCu === undefined ? {} : { autoscaling_limit_min_cu: p.autoscalingLimitMinCu }),
+                ...(p.autoscalingLimitMaxCu === undefined ? {} : { autoscaling_limit_max_cu: p.autoscalingLimitMaxCu }),
+                ...(p.suspendTimeoutSeconds === undefined ? {} : { suspend_timeout_seconds: p.suspendTimeoutSeconds }),
+              },
+            }),
+        });
+        if (outcome.created) {
+          ctx.state.endpointId = outcome.created.endpoint.id;
+          return { operations: outcome.created.operations };
+        }
+        const endpoint = outcome.found as Endpoint;
+        ctx.state.endpointId = endpoint.id;
+        return { operations: await pendingOperationsOf(ctx.neon, p.projectId, { endpointId: endpoint.id }) };
+      },
+    },
+  ],
+  async finish(ctx) {
+    const id = ctx.state.endpointId;
+    if (!id) throw new Error('endpoint.create finished without an endpoint id');
+    const { endpoint } = await ctx.neon.getEndpoint(ctx.params.projectId, id);
+    return { result: { endpoint: endpointSummary(endpoint) } };
+  },
+});
+
+export const endpointUpdate = defineKind<'endpoint.update', Record<string, never>>({
+  initialState: () => ({}),
+  steps: [
+    {
+      name: 'update_endpoint',
+      mutates: true,
+      async run(ctx) {
+        const p = ctx.params;
+        const res = await ctx.neon.updateEndpoint(p.projectId, p.endpointId, {
+          endpoint: {
+            ...(p.autoscalingLimitMinCu === undefined ? {} : { autoscaling_limit_min_cu: p.autoscalingLimitMinCu }),
+            ...(p.autoscalingLimitMaxCu === undefined ? {} : { autoscaling_limit_max_cu: p.autoscalingLimitMaxCu }),
+            ...(p.suspendTimeoutSeconds === undefined ? {} : { suspend_timeout_seconds: p.suspendTimeoutSeconds }),
+            ...(p.disabled === undefined ? {} : { disabled: p.disabled }),
+          },
+        });
+        return { operations: res.operations };
+      },
+    },
+  ],
+  finish: endpointResult,
+});
+
+export const endpointDelete = defineKind<'endpoint.delete', Record<string, never>>({
+  initialState: () => ({}),
+  steps: [
+    {
+      name: 'delete_endpoint',
+      mutates: true,
+      async run(ctx) {
+        const res = await orUndefinedOn404(ctx.neon.deleteEndpoint(ctx.params.projectId, ctx.params.endpointId));
+        return { operations: res?.operations ?? [] };
+      },
+    },
+  ],
+  async finish(ctx) {
+    return { result: { endpointId: ctx.params.endpointId, deleted: true as const } };
+  },
+});
+
+async function endpointResult(ctx: { neon: NeonClient; params: { projectId: string; endpointId: string } }) {
+  const { endpoint } = await ctx.neon.getEndpoint(ctx.params.projectId, ctx.params.endpointId);
+  return { result: { endpoint: endpointSummary(endpoint) } };
+}
+
+/** start / suspend / restart: one POST, then wait, then report the endpoint. Repeating one is harmless. */
+function endpointAction<K extends 'endpoint.start' | 'endpoint.suspend' | 'endpoint.restart'>(
+  action: 'start' | 'suspend' | 'restart',
+): KindHandler<K> {
+  // The three kinds share params and result shapes (only `kind` differs), so one handler shape serves all.
+  const handler = defineKind<'endpoint.start', Record<string, never>>({
+    initialState: () => ({}),
+    steps: [
+      {
+        name: `${action}_endpoint`,
+        mutates: true,
+        async run(ctx) {
+          const { projectId, endpointId } = ctx.params;
+          const call =
+            action === 'start'
+              ? ctx.neon.startEndpoint(projectId, endpointId)
+              : action === 'suspend'
+                ? ctx.neon.suspendEndpoint(projectId, endpointId)
+                : ctx.neon.restartEndpoint(projectId, endpointId);
+          const res = await call;
+          return { operations: res.operations };
+        },
+      },
+    ],
+    finish: endpointResult,
+  });
+  return handler as unknown as KindHandler<K>;
+}
+
+export const endpointStart = endpointAction<'endpoint.start'>('start');
+export const endpointSuspend = endpointAction<'endpoint.suspend'>('suspend');
+export const endpointRestart = endpointAction<'endpoint.restart'>('restart');

@@ -1,0 +1,127 @@
+import { pathToFileURL } from 'node:url';
+import { IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
+import { createNeonClient, type NeonClient } from '@neonops/neon-client';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { loadConfig, processEnv, type WorkerConfig } from './config.js';
+import type { WorkerHooks } from './engine/run-intent.js';
+import { createLogger } from './logger.js';
+import { ProjectLock } from './project-lock.js';
+import { RedisRateBudget } from './rate-budget.js';
+import { createIntentWorker, type IntentWorker } from './worker.js';
+
+export interface StartWorkerOptions {
+  /** Logger. Default: pino at `config.logLevel` to stdout, with redaction. */
+  logger?: Logger;
+  /** Engine hooks (metrics, tests). */
+  hooks?: WorkerHooks;
+}
+
+export interface RunningWorker {
+  readonly intentWorker: IntentWorker;
+  readonly neon: NeonClient;
+  readonly rateBudget: RedisRateBudget;
+  /** Graceful stop within `config.shutdownTimeoutMs`, then closes every connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts one worker process's worth of intent workers from a parsed config: Redis, the
+ * shared rate budget and project locks, the Neon client, the intent store and the BullMQ
+ * worker. Signals are not touched (see {@link runMain}); the caller decides when to `close`.
+ */
+export async function startWorker(config: WorkerConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const connections: Redis[] = [];
+  const connect = (): Redis => {
+    const client = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    client.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
+    connections.push(client);
+    return client;
+  };
+  const redis = connect();
+  const rateBudget = new RedisRateBudget(redis, {
+    prefix: config.keyPrefix,
+    perMinute: config.rate.perMinute,
+    perRoutePerSecond: config.rate.perRoutePerSecond,
+  });
+  const neon = createNeonClient({
+    apiKey: config.neon.apiKey,
+    baseUrl: config.neon.baseUrl,
+    rateBudget,
+    // Short in-slot retries for blips; longer waits are job retries that free the slot.
+    retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2000, maxElapsedMs: 10_000 },
+    timeoutMs: 20_000,
+    userAgent: '@neonops/worker',
+    hooks: {
+      onResponse: (info) => {
+        if (info.status === undefined || info.status >= 400) {
+          logger.debug({ route: info.route, status: info.status, neonRequestId: info.neonRequestId, attempt: info.attempt }, 'neon call failed');
+        }
+      },
+    },
+  });
+  const intentWorker = createIntentWorker({
+    connection: connect,
+    keyPrefix: config.keyPrefix,
+    neon,
+    store: new IntentStore(redis, { prefix: config.keyPrefix, retentionSeconds: config.intentRetentionSeconds }),
+    secretBox: new SecretBox(config.secretsKey),
+    projectLock: new ProjectLock(redis, { prefix: config.keyPrefix, ttlMs: config.projectLockTtlMs }),
+    ownership: new ProjectOwnership(redis, { prefix: config.keyPrefix }),
+    logger,
+    settings: {
+      maxAttempts: config.retry.maxAttempts,
+      backoffMs: config.retry.backoffMs,
+      backoffMaxMs: config.retry.backoffMaxMs,
+      pollInitialMs: config.polling.initialMs,
+      pollMaxMs: config.polling.maxMs,
+    },
+    options: {
+      concurrency: config.concurrency,
+      lockDurationMs: config.jobLockDurationMs,
+      stalledIntervalMs: config.stalledIntervalMs,
+      removeOnComplete: config.removeOnComplete,
+      removeOnFail: config.removeOnFail,
+    },
+    ...(options.hooks ? { hooks: options.hooks } : {}),
+  });
+  logger.info({ concurrency: config.concurrency, keyPrefix: config.keyPrefix }, 'worker started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    intentWorker,
+    neon,
+    rateBudget,
+    close() {
+      closing ??= (async () => {
+        await intentWorker.close(config.shutdownTimeoutMs);
+        await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+        logger.info('worker stopped');
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Entry point: config from the environment, SIGTERM/SIGINT stop gracefully, exit code 0. */
+export async function runMain(): Promise<void> {
+  const config = loadConfig(processEnv());
+  const running = await startWorker(config);
+  const stop = (signal: string): void => {
+    process.stdout.write(`${signal} received, stopping worker\n`);
+    void running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runMain().catch((err: unknown) => {
+    process.stderr.write(`worker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
