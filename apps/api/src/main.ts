@@ -1,0 +1,71 @@
+import { pathToFileURL } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { ConfigError, loadConfig, processEnv, type ApiConfig } from './config.js';
+import { createServer, type CreateServerOverrides } from './server.js';
+
+export interface RunningApi {
+  /** `http://host:port` it listens on. */
+  url: string;
+  app: FastifyInstance;
+  /** Stops taking requests, lets in-flight ones finish, closes Redis and the queue. */
+  close(): Promise<void>;
+}
+
+/** Starts the API and listens; used by `pnpm start` at the root and by this file's CLI. */
+export async function startApi(config: ApiConfig, overrides: CreateServerOverrides = {}): Promise<RunningApi> {
+  const app = await createServer(config, overrides);
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    app,
+    close: () => (closing ??= app.close()),
+  };
+}
+
+async function main(): Promise<void> {
+  let config: ApiConfig;
+  try {
+    config = loadConfig(processEnv());
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const api = await startApi(config);
+  api.app.log.info({ url: api.url, docs: `${api.url}/docs` }, 'api listening');
+  if (api.app.redis.status !== 'ready') {
+    api.app.log.warn(
+      `No Redis answers at ${new URL(config.redisUrl).host}: requests get 503 until one does. Start one with \`redis-server\` or \`docker run -p 6379:6379 redis:7\`, or set REDIS_URL.`,
+    );
+  }
+  const stop = (signal: string) => {
+    api.app.log.info({ signal }, 'shutting down');
+    api.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        api.app.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => stop('SIGTERM'));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

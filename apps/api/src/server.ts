@@ -1,0 +1,48 @@
+import { SecretBox } from '@neonops/intents';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { buildApp } from './app.js';
+import type { ApiConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { TeamDirectory } from './teams/team-directory.js';
+import { loadTeamsFile, loadTeamsFileOrEmpty } from './teams/teams-file.js';
+
+export interface CreateServerOverrides {
+  /** Teams to use instead of reading `config.teamsFile` (e.g. a demo team made by `pnpm start`). */
+  teams?: TeamDirectory;
+  /** Logger; default: pino at `config.logLevel` on stdout. */
+  logger?: Logger;
+}
+
+/**
+ * Builds the API from configuration: reads the teams file, makes the secret box, the
+ * logger and the Neon settings, and hands them to `buildApp`. Does not listen.
+ */
+export async function createServer(config: ApiConfig, overrides: CreateServerOverrides = {}): Promise<FastifyInstance> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
+  let secretsKey = config.secretsKey;
+  if (secretsKey === undefined) {
+    // Dev mode only (config refuses it otherwise): secrets sealed now cannot be opened after a restart.
+    logger.warn('SECRETS_KEY is not set: using a random key for this process (dev mode)');
+    secretsKey = SecretBox.generateKey();
+  }
+  let teams = overrides.teams;
+  if (!teams) {
+    const file = config.devMode ? await loadTeamsFileOrEmpty(config.teamsFile) : await loadTeamsFile(config.teamsFile);
+    if (file.teams.length === 0) logger.warn({ teamsFile: config.teamsFile }, 'no teams configured: every request will get 401');
+    teams = new TeamDirectory(file.teams);
+  }
+  return buildApp({
+    redis: { url: config.redisUrl },
+    keyPrefix: config.keyPrefix,
+    teams,
+    secretBox: new SecretBox(secretsKey),
+    neon: config.neon.apiKey ? { apiKey: config.neon.apiKey, baseUrl: config.neon.baseUrl } : undefined,
+    ...(config.neon.apiKey ? { neonBaseUrl: config.neon.baseUrl } : {}),
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    intentRetentionSeconds: config.intentRetentionSeconds,
+    capRetryAfterSeconds: config.rateLimitRetryAfterSeconds,
+    logger,
+    bodyLimit: config.bodyLimit,
+  });
+}
