@@ -1,0 +1,102 @@
+import { intentKinds, ProjectOwnership, type IntentKind } from '@neonops/intents';
+import { describe, expect, it } from 'vitest';
+import { INTENT_ANNOTATION } from './reconcile/annotation.js';
+import { live, startHarness } from './test/harness.js';
+
+describe('every intent kind', () => {
+  it('reaches succeeded through a real worker, and the simulator shows its effect', { timeout: 60_000 }, async () => {
+    const h = await startHarness();
+    h.startWorker({ concurrency: 4 });
+    const { projectId, branchId: mainId } = await h.createProject('kinds');
+    const seen = new Set<IntentKind>();
+    const run = async (kind: IntentKind, params: unknown) => {
+      const id = await h.enqueue(kind, params);
+      const record = await h.waitForTerminal(id);
+      expect({ kind, status: record.status, error: record.error }).toEqual({ kind, status: 'succeeded', error: undefined });
+      expect(record.steps.every((s) => s.status === 'succeeded' || s.status === 'skipped')).toBe(true);
+      seen.add(kind);
+      return record;
+    };
+    const state = () => h.sim.control.state();
+
+    // Projects.
+    const created = await run('project.create', { name: 'made-by-intent' });
+    const newProjectId = (created.result as { project: { id: string } }).project.id;
+    expect(live(state().projects).map((p) => p.name)).toContain('made-by-intent');
+    expect(created.hasSecrets).toBe(true);
+    const sealed = await h.store.getSecrets(created.id);
+    const secrets = h.box.open(sealed ?? '') as { connectionUris: Array<{ uri: string; pooledUri: string }> };
+    expect(secrets.connectionUris.length).toBeGreaterThan(0);
+    expect(secrets.connectionUris[0]?.pooledUri).toContain('-pooler');
+    const ownership = new ProjectOwnership(h.redis.connect(), { prefix: h.redis.prefix });
+    expect(await ownership.ownerOf(newProjectId)).toBe('team-a');
+    await run('project.update', { projectId, name: 'kinds-renamed' });
+    expect(state().projects.find((p) => p.id === projectId)?.name).toBe('kinds-renamed');
+
+    // A branch with an endpoint, a role and a database.
+    const branchRecord = await run('branch.create', {
+      projectId,
+      name: 'pr-1',
+      endpoints: [{ type: 'read_write' }],
+      role: { name: 'app' },
+      database: { name: 'appdb' },
+    });
+    const branch = live(state().branches).find((b) => b.name === 'pr-1');
+    expect(branch?.annotations[INTENT_ANNOTATION]).toBe(branchRecord.id);
+    const branchId = branch?.id ?? '';
+    expect(live(state().endpoints).filter((e) => e.branchId === branchId)).toHaveLength(1);
+    expect(live(state().roles).some((r) => r.branchId === branchId && r.name === 'app')).toBe(true);
+    expect(live(state().databases).find((d) => d.branchId === branchId && d.name === 'appdb')?.ownerName).toBe('app');
+    const branchSecrets = h.box.open((await h.store.getSecrets(branchRecord.id)) ?? '') as { connectionUris: Array<{ databaseName: string }> };
+    expect(branchSecrets.connectionUris.map((c) => c.databaseName)).toContain('appdb');
+    expect(JSON.stringify(branchRecord.result)).not.toMatch(/postgres(ql)?:\/\//);
+
+    await run('branch.update', { projectId, branchId, name: 'pr-1b', protected: false });
+    expect(state().branches.find((b) => b.id === branchId)?.name).toBe('pr-1b');
+
+    // Endpoints.
+    const ro = await run('endpoint.create', { projectId, branchId, type: 'read_only' });
+    const roId = (ro.result as { endpoint: { id: string } }).endpoint.id;
+    expect(live(state().endpoints).find((e) => e.id === roId)?.type).toBe('read_only');
+    await run('endpoint.update', { projectId, endpointId: roId, suspendTimeoutSeconds: 600 });
+    expect(state().endpoints.find((e) => e.id === roId)?.suspendTimeoutSeconds).toBe(600);
+    await run('endpoint.start', { projectId, endpointId: roId });
+    await run('endpoint.restart', { projectId, endpointId: roId });
+    await run('endpoint.suspend', { projectId, endpointId: roId });
+    expect(state().endpoints.find((e) => e.id === roId)?.currentState).toBe('idle');
+    await run('endpoint.delete', { projectId, endpointId: roId });
+    expect(state().endpoints.find((e) => e.id === roId)?.deletedAt).toBeDefined();
+
+    // Databases and roles.
+    await run('role.create', { projectId, branchId, name: 'reporter' });
+    await run('database.create', { projectId, branchId, name: 'reports', ownerName: 'reporter' });
+    await run('database.update', { projectId, branchId, name: 'reports', newName: 'reports2' });
+    expect(live(state().databases).some((d) => d.branchId === branchId && d.name === 'reports2')).toBe(true);
+    await run('database.delete', { projectId, branchId, name: 'reports2' });
+    expect(live(state().databases).some((d) => d.branchId === branchId && d.name === 'reports2')).toBe(false);
+    const reset = await run('role.reset_password', { projectId, branchId, name: 'reporter' });
+    const password = (h.box.open((await h.store.getSecrets(reset.id)) ?? '') as { password: string }).password;
+    expect(state().roles.find((r) => r.branchId === branchId && r.name === 'reporter' && !r.deletedAt)?.password).toBe(password);
+    await run('role.delete', { projectId, branchId, name: 'reporter' });
+    expect(live(state().roles).some((r) => r.branchId === branchId && r.name === 'reporter')).toBe(false);
+
+    // Restore, then delete the branch.
+    await run('branch.restore', { projectId, branchId, sourceBranchId: mainId, preserveUnderName: 'pr-1-before-restore' });
+    expect(live(state().branches).some((b) => b.name === 'pr-1-before-restore')).toBe(true);
+    await run('branch.delete', { projectId, branchId });
+    expect(state().branches.find((b) => b.id === branchId)?.deletedAt).toBeDefined();
+
+    // API keys (admin kinds).
+    const key = await run('api_key.create', { keyName: 'ci' });
+    const keyId = (key.result as { id: number }).id;
+    expect((h.box.open((await h.store.getSecrets(key.id)) ?? '') as { key: string }).key.length).toBeGreaterThan(10);
+    await run('api_key.revoke', { keyId });
+    expect(state().apiKeys.find((k) => k.id === keyId)).toMatchObject({ revoked: true });
+
+    await run('project.delete', { projectId: newProjectId });
+    expect(state().projects.find((p) => p.id === newProjectId)?.deletedAt).toBeDefined();
+    expect(await ownership.ownerOf(newProjectId)).toBeUndefined();
+
+    expect([...seen].sort()).toEqual([...intentKinds].sort());
+  });
+});
