@@ -9,15 +9,12 @@ declare module 'fastify' {
   }
 }
 
-/** Defaults for every intent job; the worker reads retries and retention from here. */
-export const defaultIntentJobOptions: JobsOptions = {
-  /** BullMQ-level attempts for errors the worker rethrows as retryable; Neon polling uses DelayedError instead. */
-  attempts: 8,
-  backoff: { type: 'exponential', delay: 1000 },
-  /** Finished jobs are kept a day (the intent record keeps the outcome for its retention). */
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600 },
-};
+/**
+ * Defaults for every intent job: none beyond BullMQ's. The worker retries inside the job
+ * (checkpoints, `DelayedError` backoff, its own retry counter), a crashed worker's job is
+ * resumed as stalled, and the worker's options decide how long finished jobs are kept.
+ */
+export const defaultIntentJobOptions: JobsOptions = {};
 
 export interface QueuePluginOptions {
   /** Service key prefix; the BullMQ prefix is `bullPrefix(keyPrefix)`. */

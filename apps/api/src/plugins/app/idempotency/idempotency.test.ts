@@ -75,6 +75,26 @@ describe('Idempotency-Key on POST /v1/intents', () => {
     expect(retried.headers['idempotent-replayed']).toBeUndefined();
   });
 
+  it('releases the key when Redis fails mid-request (500, details hidden and logged), so the retry succeeds', async () => {
+    const t = await buildTestApp();
+    const client = t.redis.connect();
+    // A wrong-typed key makes the intent store's cap check fail inside Redis.
+    const activeKey = `${t.redis.prefix}team:alpha:active`;
+    await client.set(activeKey, 'not-a-set');
+    const failed = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(failed.statusCode).toBe(500);
+    expect(failed.json()).toMatchObject({ code: 'internal_error', status: 500 });
+    expect(failed.json().detail).toBeUndefined();
+    expect(failed.body).not.toMatch(/WRONGTYPE/);
+    expect(t.logs()).toMatch(/WRONGTYPE/);
+    expect(await client.exists(idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-1'))).toBe(0);
+    expect(await jobCount(t.queue)).toBe(0);
+    await client.del(activeKey);
+    const retried = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(retried.statusCode).toBe(202);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+  });
+
   it('does not take a key for an invalid request', async () => {
     const t = await buildTestApp();
     expect((await t.as('alpha', post({ kind: 'branch.create', params: {} }, 'key-1'))).statusCode).toBe(400);
