@@ -1,8 +1,8 @@
 import { intentRequestSchema } from '@neonops/intents';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { problemSchema } from '../errors.js';
 import {
   commonProblems,
+  problem,
   idempotencyHeadersSchema,
   intentIdParamsSchema,
   intentListSchema,
@@ -29,12 +29,12 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
         response: {
           202: intentViewSchema.describe('Accepted; `Location` names the intent'),
           ...commonProblems,
-          403: problemSchema.describe('The kind needs an admin token, or the team may not create projects'),
-          404: problemSchema.describe('`project_not_found`: not one of the team’s projects'),
-          409: problemSchema.describe('`idempotency_request_in_flight`'),
-          413: problemSchema.describe('Body too large'),
-          422: problemSchema.describe('`idempotency_key_mismatch`'),
-          429: problemSchema.describe('`too_many_active_intents`; see `Retry-After`'),
+          403: problem('The kind needs an admin token, or the team may not create projects'),
+          404: problem('`project_not_found`: not one of the team’s projects'),
+          409: problem('`idempotency_request_in_flight`'),
+          413: problem('Body too large'),
+          422: problem('`idempotency_key_mismatch`'),
+          429: problem('`too_many_active_intents`; see `Retry-After`'),
         },
       },
     },
@@ -68,7 +68,7 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
         tags: ['intents'],
         security: [{ bearer: [] }],
         params: intentIdParamsSchema,
-        response: { 200: intentViewSchema, ...commonProblems, 404: problemSchema.describe('`intent_not_found`') },
+        response: { 200: intentViewSchema, ...commonProblems, 404: problem('`intent_not_found`') },
       },
     },
     async (request) => fastify.intents.get(request.team, request.params.id),
@@ -89,8 +89,8 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
           200: intentViewSchema.describe('Cancelled at once'),
           202: intentViewSchema.describe('Cancellation requested'),
           ...commonProblems,
-          404: problemSchema.describe('`intent_not_found`'),
-          409: problemSchema.describe('`intent_already_finished`'),
+          404: problem('`intent_not_found`'),
+          409: problem('`intent_already_finished`'),
         },
       },
     },

@@ -2,9 +2,9 @@ import { neonIdSchema } from '@neonops/intents';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { NeonNotConfiguredError, problemSchema } from '../errors.js';
+import { NeonNotConfiguredError } from '../errors.js';
 import type { NeonReader } from '../plugins/external/neon.js';
-import { commonProblems } from './schemas.js';
+import { commonProblems, problem } from './schemas.js';
 
 // Neon's objects are passed through as Neon shapes them (snake_case); the schemas name the
 // fields clients rely on and let Neon's other fields through. Roles are listed field by
@@ -34,9 +34,9 @@ const endpointParams = projectParams.extend({ endpointId: neonIdSchema });
 
 const readProblems = {
   ...commonProblems,
-  404: problemSchema.describe('`project_not_found` (not the team’s) or `resource_not_found` (Neon has no such resource)'),
-  502: problemSchema.describe('`neon_upstream_error`'),
-  503: problemSchema.describe('`neon_unavailable` (rate limited or down; see Retry-After) or `neon_not_configured`'),
+  404: problem('`project_not_found` (not the team’s) or `resource_not_found` (Neon has no such resource)'),
+  502: problem('`neon_upstream_error`'),
+  503: problem('`neon_unavailable` (rate limited or down; see Retry-After) or `neon_not_configured`'),
 };
 
 /** Most items a list route collects from Neon's paginated lists. */

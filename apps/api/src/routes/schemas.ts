@@ -1,14 +1,19 @@
 import { intentKindSchema, intentRecordSchema, intentStatusSchema } from '@neonops/intents';
 import { z } from 'zod';
-import { problemSchema } from '../errors.js';
+import { PROBLEM_CONTENT_TYPE, problemSchema } from '../errors.js';
+
+/** A problem response (RFC 9457) in the OpenAPI document and for serialization. */
+export function problem(description: string) {
+  return { description, content: { [PROBLEM_CONTENT_TYPE]: { schema: problemSchema } } };
+}
 
 /** Problem responses every authenticated route may give. */
 export const commonProblems = {
-  400: problemSchema.describe('Invalid input; `errors` names each field'),
-  401: problemSchema.describe('Missing or invalid bearer token'),
-  '4xx': problemSchema,
-  503: problemSchema.describe('Redis or Neon unavailable; retry later'),
-  '5xx': problemSchema,
+  400: problem('Invalid input; `errors` names each field'),
+  401: problem('Missing or invalid bearer token'),
+  '4xx': problem('Other client errors'),
+  503: problem('Redis or Neon unavailable; retry later (see Retry-After)'),
+  '5xx': problem('Server error; details are logged, not sent'),
 };
 
 /** An intent as the API returns it; `secrets` only on `GET /v1/intents/:id`, for the owning team. */
