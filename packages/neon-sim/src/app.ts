@@ -13,6 +13,7 @@ import { registerEndpointRoutes } from './routes/endpoints.js';
 import { registerOperationRoutes } from './routes/operations.js';
 import { registerProjectRoutes } from './routes/projects.js';
 import { registerRoleRoutes } from './routes/roles.js';
+import { registerUserRoutes } from './routes/users.js';
 
 const API_PREFIX = '/api/v2';
 
@@ -48,6 +49,21 @@ export function buildSimulatorApp(sim: Simulation, options: BuildAppOptions = {}
     genReqId: () => sim.ids.requestId(),
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
+  });
+  // An empty body with a JSON content type is accepted as "no body" (Neon does not mind
+  // `Content-Type: application/json` on a bodiless POST such as /suspend).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(new SimHttpError(400, 'request body is not valid JSON'), undefined);
+    }
   });
   app.decorateRequest('simRoute', '');
   app.decorateRequest('simLoseResponse', false);
@@ -130,6 +146,7 @@ export function buildSimulatorApp(sim: Simulation, options: BuildAppOptions = {}
       registerOperationRoutes(api, sim);
       registerApiKeyRoutes(api, sim);
       registerConsumptionRoutes(api, sim);
+      registerUserRoutes(api, sim);
     },
     { prefix: API_PREFIX },
   );

@@ -243,6 +243,23 @@ export function registerBranchRoutes(app: FastifyInstance, sim: Simulation): voi
     return body;
   });
 
+  app.post<BranchParams>('/projects/:project_id/branches/:branch_id/set_as_default', async (request) => {
+    const project = requireMutableProject(sim, request.params.project_id);
+    const branch = requireBranch(sim, project.id, request.params.branch_id);
+    if (branch.expiresAt !== undefined) throw badRequest('a branch with an expiration cannot be the default branch; remove expires_at first');
+    const now = sim.now();
+    for (const b of sim.store.branchesOf(project.id)) {
+      if (b.isDefault && b.id !== branch.id) {
+        b.isDefault = false;
+        b.updatedAt = now;
+      }
+    }
+    branch.isDefault = true;
+    branch.updatedAt = now;
+    const body: ResponseBody<'setDefaultProjectBranch', 200> = { branch: sim.serializer.branch(branch), operations: [] };
+    return body;
+  });
+
   app.get<BranchParams>('/projects/:project_id/branches/:branch_id/endpoints', async (request) => {
     const project = requireProject(sim, request.params.project_id);
     const branch = requireBranch(sim, project.id, request.params.branch_id);

@@ -129,3 +129,12 @@ describe('request handling', () => {
     expect(missing.status).toBe(400);
   });
 });
+
+describe('bodies', () => {
+  it('accepts a JSON content type with an empty body on bodiless POSTs', async () => {
+    const t = await startTestSim();
+    const p = await createReadyProject(t);
+    const res = await t.api.request('POST', `/projects/${p.project.id}/endpoints/${p.endpoints[0]?.id}/suspend`, { rawBody: '' });
+    expect(res.status).toBe(200);
+  });
+});

@@ -137,3 +137,11 @@ export interface WriteEvent {
   at: number;
   bytes: number;
 }
+
+export interface PermissionRecord {
+  id: string;
+  projectId: string;
+  email: string;
+  grantedAt: number;
+  revokedAt?: number;
+}

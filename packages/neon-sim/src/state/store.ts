@@ -4,6 +4,7 @@ import type {
   DatabaseRecord,
   EndpointRecord,
   OperationRecord,
+  PermissionRecord,
   ProjectRecord,
   RoleRecord,
   WriteEvent,
@@ -23,6 +24,7 @@ export class Store {
   readonly roles = new Map<string, RoleRecord>();
   readonly operations = new Map<string, OperationRecord>();
   readonly apiKeys = new Map<number, ApiKeyRecord>();
+  readonly permissions = new Map<string, PermissionRecord>();
   readonly writes: WriteEvent[] = [];
 
   liveProject(id: string): ProjectRecord | undefined {
@@ -88,6 +90,7 @@ export class Store {
     this.roles.clear();
     this.operations.clear();
     this.apiKeys.clear();
+    this.permissions.clear();
     this.writes.length = 0;
   }
 }
