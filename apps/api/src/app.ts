@@ -2,6 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { SecretBox } from '@neonops/intents';
 import type { JobsOptions } from 'bullmq';
+import fp from 'fastify-plugin';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import {
   jsonSchemaTransform,
@@ -127,7 +128,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   }).withTypeProvider<ZodTypeProvider>();
   fastify.setValidatorCompiler(validatorCompiler);
   fastify.setSerializerCompiler(serializerCompiler);
-  await fastify.register(app, appOptions);
+  // fastify-plugin: the app's decorators (redis, queue, …) are visible on the returned instance.
+  await fastify.register(fp(app, { name: 'neonops-api' }), appOptions);
   await fastify.ready();
   return fastify as unknown as FastifyInstance;
 }
