@@ -21,6 +21,7 @@ export const CLI_USAGE = `Usage: pnpm --filter @neonops/neon-sim sim [options]
   --faults <json|@file>          fault rules (JSON array)
   --branches-per-project <n>     branch limit per project (default 500)
   --region <id>                  default region (default aws-us-east-2)
+  --visibility-lag-ms <n>        GET of a new branch/endpoint answers 404 this long (default 0)
   --log                          log every request
   --help`;
 
@@ -50,6 +51,7 @@ export function parseCliArgs(argv: string[]): { help: boolean; options: NeonSimu
       faults: { type: 'string' },
       'branches-per-project': { type: 'string' },
       region: { type: 'string' },
+      'visibility-lag-ms': { type: 'string' },
       log: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -81,6 +83,7 @@ export function parseCliArgs(argv: string[]): { help: boolean; options: NeonSimu
     ...(faults ? { faults } : {}),
     ...(values['branches-per-project'] !== undefined ? { branchesPerProject: num('branches-per-project', values['branches-per-project']) } : {}),
     ...(values.region !== undefined ? { region: values.region } : {}),
+    ...(values['visibility-lag-ms'] !== undefined ? { visibilityLagMs: num('visibility-lag-ms', values['visibility-lag-ms']) } : {}),
   };
   return { help: values.help ?? false, options };
 }

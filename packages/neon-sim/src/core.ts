@@ -19,6 +19,7 @@ export interface SimulationConfig {
   faults: FaultRule[];
   region: string;
   branchesPerProject: number;
+  visibilityLagMs: number;
   apiKeys: string[];
 }
 
@@ -31,6 +32,8 @@ export class Simulation {
   readonly clock: SimClock;
   readonly region: string;
   branchesPerProject: number;
+  /** A GET of a branch or endpoint younger than this (sim clock) answers 404, as Neon briefly can. */
+  visibilityLagMs: number;
   readonly initialApiKeys: string[];
   readonly counters = new Counters();
   readonly rateLimiter: RateLimiter;
@@ -47,6 +50,7 @@ export class Simulation {
     this.clock = config.clock;
     this.region = config.region;
     this.branchesPerProject = config.branchesPerProject;
+    this.visibilityLagMs = config.visibilityLagMs;
     this.initialApiKeys = config.apiKeys;
     this.timing = config.timing;
     this.rateLimiter = new RateLimiter(config.clock, config.rateLimit);

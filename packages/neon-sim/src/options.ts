@@ -78,6 +78,11 @@ export interface NeonSimulatorOptions {
   region?: string;
   /** Branches per project (Neon's plan limit), counting the default branch. Default 500. */
   branchesPerProject?: number;
+  /**
+   * For this many milliseconds after a create, GET of that branch or endpoint answers 404 (Neon's
+   * read-after-create lag). Default 0 (visible at once).
+   */
+  visibilityLagMs?: number;
 }
 
 export interface ResolvedOperationTiming {

@@ -37,6 +37,7 @@ export async function startNeonSimulator(options: NeonSimulatorOptions = {}): Pr
     faults: (options.faults ?? []).map((rule) => faultRuleSchema.parse(rule)),
     region: options.region ?? 'aws-us-east-2',
     branchesPerProject: options.branchesPerProject ?? 500,
+    visibilityLagMs: options.visibilityLagMs ?? 0,
     apiKeys,
   });
   const app = buildSimulatorApp(sim, { logger: options.logger ?? false });

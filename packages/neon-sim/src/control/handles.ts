@@ -42,6 +42,7 @@ export interface SimOptionsView {
   operations: ResolvedOperationTiming;
   rateLimit: ResolvedRateLimit | false;
   branchesPerProject: number;
+  visibilityLagMs: number;
 }
 
 /**
@@ -125,8 +126,13 @@ export class SimControl {
     this.sim.branchesPerProject = limit;
   }
 
+  /** Read-after-create lag for GET of branches and endpoints (0 switches it off). */
+  setVisibilityLag(ms: number): void {
+    this.sim.visibilityLagMs = ms;
+  }
+
   options(): SimOptionsView {
-    return { operations: this.sim.operationTiming, rateLimit: this.sim.rateLimiter.config, branchesPerProject: this.sim.branchesPerProject };
+    return { operations: this.sim.operationTiming, rateLimit: this.sim.rateLimiter.config, branchesPerProject: this.sim.branchesPerProject, visibilityLagMs: this.sim.visibilityLagMs };
   }
 
   /** Records `bytes` written to a branch (default: the project's default branch), for consumption. */

@@ -10,6 +10,7 @@ const optionsBody = z.object({
   operations: operationTimingSchema.optional(),
   rateLimit: z.union([rateLimitSchema, z.literal(false)]).optional(),
   branchesPerProject: z.number().int().min(1).optional(),
+  visibilityLagMs: z.number().int().min(0).optional(),
 });
 const seedBody = z.object({ seed: z.number().int().min(0).max(2 ** 32 - 1) });
 const resetBody = z.object({ seed: z.number().int().min(0).max(2 ** 32 - 1).optional() });
@@ -60,6 +61,7 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulation): vo
     if (body.operations) control.setOperationTiming(body.operations);
     if (body.rateLimit !== undefined) control.setRateLimit(body.rateLimit);
     if (body.branchesPerProject !== undefined) control.setBranchesPerProject(body.branchesPerProject);
+    if (body.visibilityLagMs !== undefined) control.setVisibilityLag(body.visibilityLagMs);
     return control.options();
   });
   app.post('/writes', async (request, reply) => {

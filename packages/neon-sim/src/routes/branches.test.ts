@@ -186,4 +186,18 @@ describe('branches', () => {
     expect(list.body.branches.map((b) => b.name).sort()).toEqual(['dev', 'dev-old', 'main']);
     expect(list.body.branches.find((b) => b.name === 'dev')?.current_state).toBe('ready');
   });
+
+  it('deletes a branch once its expires_at has passed on the clock', async () => {
+    const t = await setup();
+    const b = await t.api.post<CreatedBranch>(`/projects/${t.projectId}/branches`, {
+      branch: { name: 'temp', expires_at: new Date(t.clock.now() + 3_600_000).toISOString() },
+      endpoints: [{ type: 'read_write' }],
+    });
+    t.sim.control.fastForward();
+    t.clock.advance(3_599_000);
+    expect((await t.api.get(`/projects/${t.projectId}/branches/${b.body.branch.id}`)).status).toBe(200);
+    t.clock.advance(2_000);
+    expect((await t.api.get(`/projects/${t.projectId}/branches/${b.body.branch.id}`)).status).toBe(404);
+    expect((await t.api.get(`/projects/${t.projectId}/endpoints/${b.body.endpoints[0]?.id}`)).status).toBe(404);
+  });
 });

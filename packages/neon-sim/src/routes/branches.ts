@@ -9,6 +9,7 @@ import { connectionUri, endpointHost } from '../http/serialize.js';
 import type { ResponseBody } from '../http/types.js';
 import type { BranchRecord } from '../state/records.js';
 import {
+  assertVisible,
   createBranchOperation,
   createBranchRecord,
   createEndpointRecord,
@@ -153,6 +154,7 @@ export function registerBranchRoutes(app: FastifyInstance, sim: Simulation): voi
   app.get<BranchParams>('/projects/:project_id/branches/:branch_id', async (request) => {
     requireProject(sim, request.params.project_id);
     const branch = requireBranch(sim, request.params.project_id, request.params.branch_id);
+    assertVisible(sim, branch, 'branch');
     const body: ResponseBody<'getProjectBranch', 200> = { branch: sim.serializer.branch(branch), annotation: sim.serializer.annotation(branch) };
     return body;
   });

@@ -110,3 +110,17 @@ describe('endpoints', () => {
     expect((await t.api.post(`/projects/${created.body.project.id}/endpoints/${created.body.endpoints[0]?.id}/start`)).status).toBe(200);
   });
 });
+
+describe('read-after-create lag', () => {
+  it('answers 404 to a GET of a new branch or endpoint until visibilityLagMs has passed', async () => {
+    const t = await startTestSim({ visibilityLagMs: 500 });
+    const p = await createReadyProject(t);
+    t.clock.advance(500);
+    const b = await t.api.post<ResponseBody<'createProjectBranch', 201>>(`/projects/${p.project.id}/branches`, { endpoints: [{ type: 'read_write' }] });
+    expect((await t.api.get(`/projects/${p.project.id}/branches/${b.body.branch.id}`)).status).toBe(404);
+    expect((await t.api.get(`/projects/${p.project.id}/endpoints/${b.body.endpoints[0]?.id}`)).status).toBe(404);
+    t.clock.advance(500);
+    expect((await t.api.get(`/projects/${p.project.id}/branches/${b.body.branch.id}`)).status).toBe(200);
+    expect((await t.api.get(`/projects/${p.project.id}/endpoints/${b.body.endpoints[0]?.id}`)).status).toBe(200);
+  });
+});

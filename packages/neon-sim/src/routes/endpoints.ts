@@ -6,6 +6,7 @@ import { badRequest, conflict, unprocessable } from '../http/errors.js';
 import type { ResponseBody } from '../http/types.js';
 import type { EndpointRecord } from '../state/records.js';
 import {
+  assertVisible,
   createEndpointRecord,
   requireBranch,
   requireEndpoint,
@@ -63,9 +64,9 @@ export function registerEndpointRoutes(app: FastifyInstance, sim: Simulation): v
 
   app.get<EndpointParams>('/projects/:project_id/endpoints/:endpoint_id', async (request) => {
     const project = requireProject(sim, request.params.project_id);
-    const body: ResponseBody<'getProjectEndpoint', 200> = {
-      endpoint: sim.serializer.endpoint(requireEndpoint(sim, project.id, request.params.endpoint_id), project.regionId),
-    };
+    const ep = requireEndpoint(sim, project.id, request.params.endpoint_id);
+    assertVisible(sim, ep, 'endpoint');
+    const body: ResponseBody<'getProjectEndpoint', 200> = { endpoint: sim.serializer.endpoint(ep, project.regionId) };
     return body;
   });
 

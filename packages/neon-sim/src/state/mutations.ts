@@ -12,7 +12,7 @@ export const DEFAULT_MIN_CU = 0.25;
 export const DEFAULT_MAX_CU = 2;
 export const DEFAULT_SUSPEND_TIMEOUT_SECONDS = 300;
 
-/** Moves operations to the present and suspends computes idle past their timeout. */
+/** Moves operations to the present, suspends computes idle past their timeout and removes expired branches. */
 export function tickSimulation(sim: Simulation): void {
   const now = sim.now();
   sim.engine.tick(now);
@@ -22,6 +22,14 @@ export function tickSimulation(sim: Simulation): void {
     const timeout = (ep.suspendTimeoutSeconds === 0 ? DEFAULT_SUSPEND_TIMEOUT_SECONDS : ep.suspendTimeoutSeconds) * 1000;
     const at = ep.lastActive + timeout;
     if (at <= now) markSuspended(ep, at);
+  }
+  // Neon deletes expired branches in a background job; here it happens at the next tick.
+  for (const branch of sim.store.branches.values()) {
+    if (branch.deletedAt !== undefined || branch.expiresAt === undefined) continue;
+    const at = Date.parse(branch.expiresAt);
+    if (at > now || branch.isDefault || branch.isProtected) continue;
+    if (sim.store.branchesOf(branch.projectId).some((b) => b.parentId === branch.id)) continue;
+    tombstoneBranch(sim, branch, at);
   }
 }
 
@@ -43,6 +51,11 @@ export function requireBranch(sim: Simulation, projectId: string, branchId: stri
   const branch = sim.store.liveBranch(projectId, branchId);
   if (!branch) throw notFound('branch');
   return branch;
+}
+
+/** 404 for a resource created less than `visibilityLagMs` ago (Neon's read-after-create lag on GET). */
+export function assertVisible(sim: Simulation, resource: { createdAt: number }, what: string): void {
+  if (sim.visibilityLagMs > 0 && sim.now() - resource.createdAt < sim.visibilityLagMs) throw notFound(what);
 }
 
 export function requireEndpoint(sim: Simulation, projectId: string, endpointId: string): EndpointRecord {
