@@ -3,6 +3,7 @@ export { startApi, type RunningApi } from './main.js';
 export { createServer, type CreateServerOverrides } from './server.js';
 export { apiConfigSchema, loadConfig, ConfigError, type ApiConfig } from './config.js';
 export { TeamDirectory } from './teams/team-directory.js';
+export { createDemoTeam, withTeams } from './teams/demo.js';
 export {
   teamSchema,
   teamsFileSchema,

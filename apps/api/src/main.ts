@@ -23,6 +23,12 @@ export async function startApi(config: ApiConfig, overrides: CreateServerOverrid
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  if (app.redis.status !== 'ready') {
+    app.log.warn(
+      `No Redis answers at ${new URL(config.redisUrl).host}: requests get 503 until one does. ` +
+        'Start one with `redis-server` (or `docker run -p 6379:6379 redis:7`), or set REDIS_URL.',
+    );
+  }
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
@@ -44,11 +50,6 @@ async function main(): Promise<void> {
   }
   const api = await startApi(config);
   api.app.log.info({ url: api.url, docs: `${api.url}/docs` }, 'api listening');
-  if (api.app.redis.status !== 'ready') {
-    api.app.log.warn(
-      `No Redis answers at ${new URL(config.redisUrl).host}: requests get 503 until one does. Start one with \`redis-server\` or \`docker run -p 6379:6379 redis:7\`, or set REDIS_URL.`,
-    );
-  }
   const stop = (signal: string) => {
     api.app.log.info({ signal }, 'shutting down');
     api.close().then(

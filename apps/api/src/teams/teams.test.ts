@@ -90,3 +90,14 @@ describe('team:token command', () => {
     expect((await runCli(['Bad Id!'])).code).toBe(2);
   });
 });
+
+describe('createDemoTeam', () => {
+  it('makes a team whose fresh token authenticates, beside file teams', async () => {
+    const { createDemoTeam, withTeams } = await import('./demo.js');
+    const { token, team } = createDemoTeam({ projects: ['p-1'] });
+    expect(team).toMatchObject({ id: 'demo', canCreateProjects: true, projects: ['p-1'] });
+    const directory = withTeams([{ id: 'other', tokenHashes: [hashToken('o')] }], [team]);
+    expect(directory.authenticate(token)?.id).toBe('demo');
+    expect(directory.authenticate('o')?.id).toBe('other');
+  });
+});

@@ -1,0 +1,19 @@
+import { TeamDirectory } from './team-directory.js';
+import { generateToken, hashToken, teamSchema, type Team, type TeamInput } from './teams-file.js';
+
+/**
+ * A team with a fresh token, for local runs (`pnpm start` prints the token once). Nothing is
+ * written to disk: the team lives as long as the process.
+ */
+export function createDemoTeam(team: Partial<Omit<TeamInput, 'tokenHashes'>> = {}): { token: string; team: Team } {
+  const token = generateToken();
+  return {
+    token,
+    team: teamSchema.parse({ id: 'demo', name: 'Demo team', canCreateProjects: true, ...team, tokenHashes: [hashToken(token)] }),
+  };
+}
+
+/** A directory of the given teams plus extra ones (e.g. a demo team beside the teams file). */
+export function withTeams(base: readonly (Team | TeamInput)[], extra: readonly Team[]): TeamDirectory {
+  return new TeamDirectory([...base, ...extra]);
+}
