@@ -1,7 +1,7 @@
 import type { Database, NeonClient } from '@neonops/neon-client';
 import { NotReadyError } from '../errors.js';
 import { findDatabase, orUndefinedOn404 } from '../reconcile/children.js';
-import { reconcileThenCreate } from '../reconcile/create.js';
+import { oursUnlessCleanConflict, reconcileThenCreate } from '../reconcile/create.js';
 import { defineKind } from '../engine/types.js';
 import { databaseSummary } from './summaries.js';
 
@@ -19,9 +19,9 @@ export const databaseCreate = defineKind<'database.create', Record<string, never
           beginMutation: ctx.beginMutation,
           // Databases carry no annotation: one found after our own create started is ours; one
           // that answers a first, clean create with 409 is someone else's.
-          lookup: async () => {
+          lookup: async (why) => {
             const found = await findDatabase(ctx.neon, projectId, branchId, name);
-            return found ? { value: found, ours: ctx.mutationStartedAt !== undefined && ctx.resumed } : undefined;
+            return found ? { value: found, ours: oursUnlessCleanConflict(why, ctx.resumed) } : undefined;
           },
           create: () => ctx.neon.createDatabase(projectId, branchId, { database: { name, owner_name: ownerName } }),
         });

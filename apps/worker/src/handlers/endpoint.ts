@@ -1,5 +1,6 @@
 import type { Endpoint, NeonClient } from '@neonops/neon-client';
-import { findEndpoints, orUndefinedOn404 } from '../reconcile/children.js';
+import { deterministicName } from '../reconcile/annotation.js';
+import { orUndefinedOn404 } from '../reconcile/children.js';
 import { pendingOperationsOf, reconcileThenCreate } from '../reconcile/create.js';
 import { defineKind, type KindHandler } from '../engine/types.js';
 import { endpointSummary } from './summaries.js';
@@ -14,15 +15,15 @@ export const endpointCreate = defineKind<'endpoint.create', EndpointState>({
       mutates: true,
       async run(ctx) {
         const p = ctx.params;
+        const name = deterministicName(ctx.intentId);
         const outcome = await reconcileThenCreate({
           what: `A ${p.type} endpoint on branch ${p.branchId}`,
           resumed: ctx.resumed,
           beginMutation: ctx.beginMutation,
-          // Endpoints carry no annotation: an endpoint of this type on this branch created since
-          // our create started is the one our lost request made (only after a start we recorded).
+          // The endpoint is named after the intent, so an earlier attempt's endpoint is found by name.
           lookup: async () => {
-            if (!ctx.mutationStartedAt) return undefined;
-            const [found] = await findEndpoints(ctx.neon, p.projectId, p.branchId, p.type, ctx.mutationStartedAt);
+            const { endpoints } = await ctx.neon.listBranchEndpoints(p.projectId, p.branchId);
+            const found = endpoints.find((e) => e.name === name);
             return found ? { value: found, ours: true } : undefined;
           },
           create: () =>
@@ -30,6 +31,7 @@ export const endpointCreate = defineKind<'endpoint.create', EndpointState>({
               endpoint: {
                 branch_id: p.branchId,
                 type: p.type,
+                name,
                 ...(p.autoscalingLimitMinCu === undefined ? {} : { autoscaling_limit_min_cu: p.autoscalingLimitMinCu }),
                 ...(p.autoscalingLimitMaxCu === undefined ? {} : { autoscaling_limit_max_cu: p.autoscalingLimitMaxCu }),
                 ...(p.suspendTimeoutSeconds === undefined ? {} : { suspend_timeout_seconds: p.suspendTimeoutSeconds }),

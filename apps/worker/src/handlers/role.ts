@@ -1,5 +1,5 @@
 import { findRole, orUndefinedOn404 } from '../reconcile/children.js';
-import { reconcileThenCreate } from '../reconcile/create.js';
+import { oursUnlessCleanConflict, reconcileThenCreate } from '../reconcile/create.js';
 import { NotReadyError } from '../errors.js';
 import { defineKind } from '../engine/types.js';
 import { roleSummary } from './summaries.js';
@@ -16,9 +16,9 @@ export const roleCreate = defineKind<'role.create', Record<string, never>>({
           what: `Role "${name}"`,
           resumed: ctx.resumed,
           beginMutation: ctx.beginMutation,
-          lookup: async () => {
+          lookup: async (why) => {
             const found = await findRole(ctx.neon, projectId, branchId, name);
-            return found ? { value: found, ours: ctx.resumed } : undefined;
+            return found ? { value: found, ours: oursUnlessCleanConflict(why, ctx.resumed) } : undefined;
           },
           create: () => ctx.neon.createRole(projectId, branchId, { role: { name, ...(noLogin === undefined ? {} : { no_login: noLogin }) } }),
         });

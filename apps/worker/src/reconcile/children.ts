@@ -1,4 +1,4 @@
-import { NeonNotFoundError, type Database, type Endpoint, type NeonClient, type Role } from '@neonops/neon-client';
+import { NeonNotFoundError, type Database, type NeonClient, type Role } from '@neonops/neon-client';
 
 /** `undefined` instead of a 404: for looking things up before (re)creating them, and for deletes. */
 export async function orUndefinedOn404<T>(call: Promise<T>): Promise<T | undefined> {
@@ -20,20 +20,4 @@ export async function findDatabase(neon: NeonClient, projectId: string, branchId
 export async function findRole(neon: NeonClient, projectId: string, branchId: string, name: string): Promise<Role | undefined> {
   const res = await orUndefinedOn404(neon.getRole(projectId, branchId, name));
   return res?.role;
-}
-
-/**
- * Endpoints of a branch of one type, optionally only those created at or after `since`
- * (an ISO time, minus a little clock skew): the candidates an interrupted create may have made.
- */
-export async function findEndpoints(
-  neon: NeonClient,
-  projectId: string,
-  branchId: string,
-  type: string,
-  since?: string,
-): Promise<Endpoint[]> {
-  const res = await neon.listBranchEndpoints(projectId, branchId);
-  const floor = since ? Date.parse(since) - 60_000 : Number.NEGATIVE_INFINITY;
-  return res.endpoints.filter((e) => String(e.type) === type && Date.parse(e.created_at) >= floor);
 }

@@ -1,6 +1,15 @@
 import { NeonConflictError, type NeonClient, type Operation } from '@neonops/neon-client';
 import { FailureCodes, IntentFailedError, outcomeUnknown } from '../errors.js';
 
+export type LookupReason = 'resume' | 'unknown' | 'conflict';
+
+/**
+ * Ownership of a found resource that carries no mark of its creator (databases, roles): it
+ * is ours when an earlier attempt or this one may have created it, and someone else's when
+ * a clean first create was refused with 409.
+ */
+export const oursUnlessCleanConflict = (why: LookupReason, resumed: boolean): boolean => why !== 'conflict' || resumed;
+
 /** A resource found by reconciliation, and whether it is provably ours. */
 export interface Found<T> {
   value: T;
@@ -24,12 +33,16 @@ export interface ReconciledCreate<T, R> {
 export async function reconcileThenCreate<T, R>(ctx: {
   resumed: boolean;
   beginMutation(): Promise<void>;
-  lookup(): Promise<Found<T> | undefined>;
+  /**
+   * Looks the resource up. `why`: `resume` (an earlier attempt may have created it),
+   * `unknown` (this attempt's create lost its answer), `conflict` (this attempt got a 409).
+   */
+  lookup(why: LookupReason): Promise<Found<T> | undefined>;
   create(): Promise<R>;
   what: string;
 }): Promise<ReconciledCreate<T, R>> {
   if (ctx.resumed) {
-    const found = await ctx.lookup();
+    const found = await ctx.lookup('resume');
     if (found?.ours) return { found: found.value };
     if (found) throw conflict(ctx.what);
   }
@@ -38,7 +51,7 @@ export async function reconcileThenCreate<T, R>(ctx: {
     return { created: await ctx.create() };
   } catch (err) {
     if (err instanceof NeonConflictError || outcomeUnknown(err)) {
-      const found = await ctx.lookup();
+      const found = await ctx.lookup(err instanceof NeonConflictError ? 'conflict' : 'unknown');
       if (found?.ours) return { found: found.value };
       if (found || err instanceof NeonConflictError) throw conflict(ctx.what, err instanceof NeonConflictError ? err : undefined);
     }
