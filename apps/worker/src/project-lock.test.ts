@@ -13,11 +13,16 @@ describe('ProjectLock', () => {
     expect(refused).toMatchObject({ acquired: false, holder: 'int_a' });
     expect(refused.acquired === false && refused.retryInMs).toBeGreaterThan(0);
     expect(await b.acquire('p2', 'int_b')).toEqual({ acquired: true });
-    expect(await b.release('p1', 'int_b')).toBe(false);
+    expect(await b.release('p1', 'int_b')).toEqual({ released: false, next: undefined });
+    expect(await b.acquire('p1', 'int_c')).toMatchObject({ acquired: false });
     expect(await b.extend('p1', 'int_b')).toBe(false);
     expect(await a.extend('p1', 'int_a')).toBe(true);
-    expect(await a.release('p1', 'int_a')).toBe(true);
+    // int_b stopped waiting when it released; int_c waits and is named for waking.
+    expect(await a.release('p1', 'int_a')).toEqual({ released: true, next: 'int_c' });
     expect(await b.acquire('p1', 'int_b')).toEqual({ acquired: true });
+    expect(await b.release('p1', 'int_b')).toEqual({ released: true, next: 'int_c' });
+    expect(await b.acquire('p1', 'int_c')).toEqual({ acquired: true });
+    expect(await b.release('p1', 'int_c')).toEqual({ released: true, next: undefined });
   });
 
   it('expires on its own when its holder dies', async () => {

@@ -1,6 +1,6 @@
 import { bullPrefix, INTENTS_QUEUE, isTerminalStatus, type IntentStore, type ProjectOwnership, type SecretBox } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
-import { QueueEvents, Worker } from 'bullmq';
+import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WorkerJobData } from './engine/checkpoint.js';
@@ -96,9 +96,15 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
+    // A job waiting for a project lock sits in delayed; promoting it wakes it now.
+    wake: async (intentId) => {
+      const job = await Job.fromId<WorkerJobData, JobOutcome>(queue, intentId);
+      if (job && (await job.isDelayed())) await job.promote();
+    },
   });
+  const queue = new Queue<WorkerJobData, JobOutcome>(INTENTS_QUEUE, { connection: deps.connection(), prefix });
 
-  const worker = new Worker<WorkerJobData, JobOutcome>(INTENTS_QUEUE, processor, {
+  const worker: Worker<WorkerJobData, JobOutcome> = new Worker<WorkerJobData, JobOutcome>(INTENTS_QUEUE, processor, {
     connection: deps.connection(),
     prefix,
     concurrency: options.concurrency ?? 16,
@@ -135,7 +141,9 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
-      const closing = Promise.all([worker.close(), events?.close()]).then(() => 'closed' as const);
+      const closing = Promise.all([worker.close(), events?.close()])
+        .then(() => queue.close())
+        .then(() => 'closed' as const);
       const outcome = await Promise.race([closing, timedOut]);
       clearTimeout(timer);
       if (outcome === 'timeout') {

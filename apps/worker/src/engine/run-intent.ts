@@ -10,10 +10,10 @@ import {
   type ProjectOwnership,
   type SecretBox,
 } from '@neonops/intents';
-import type { NeonClient, Operation } from '@neonops/neon-client';
+import { NeonNotFoundError, type NeonClient, type Operation } from '@neonops/neon-client';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import { classify, FailureCodes, IntentFailedError } from '../errors.js';
+import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import type { ProjectLock } from '../project-lock.js';
 import { initialCheckpoint, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './checkpoint.js';
 import type { JsonState, KindHandler, StepContext } from './types.js';
@@ -66,6 +66,11 @@ export interface EngineDeps {
   now?: () => number;
   /** Jitter source. Default `Math.random`. */
   random?: () => number;
+  /**
+   * Wakes an intent that waits (delayed) for a project lock just released, so it does not
+   * sleep out its retry delay. Default: none (waiters come back on their own).
+   */
+  wake?: (intentId: string) => Promise<void>;
 }
 
 /** What the processor returns (stored by BullMQ as the job's return value: no result, no secrets). */
@@ -134,7 +139,9 @@ export function createIntentProcessor(deps: EngineDeps) {
       throw new DelayedError();
     };
     const releaseLock = async (): Promise<void> => {
-      if (projectId) await deps.projectLock.release(projectId, intentId).catch(() => undefined);
+      if (!projectId) return;
+      const { next } = await deps.projectLock.release(projectId, intentId).catch(() => ({ next: undefined }));
+      if (next && next !== intentId) await deps.wake?.(next).catch(() => undefined);
     };
     const finish = async (status: 'succeeded' | 'failed' | 'cancelled', outcome: { result?: Record<string, unknown>; error?: IntentError }) => {
       await releaseLock();
@@ -183,7 +190,11 @@ export function createIntentProcessor(deps: EngineDeps) {
           if (projectId) await deps.projectLock.extend(projectId, intentId);
           const waitProject = (ctx.state.projectId as string | undefined) ?? projectId;
           if (!waitProject) throw new Error('operations to wait for but no project id');
-          const summary = await deps.neon.checkOperations(waitProject, checkpoint.wait.operationIds);
+          const summary = await deps.neon.checkOperations(waitProject, checkpoint.wait.operationIds).catch((err: unknown) => {
+            // Right after a mutation Neon may not show its operation yet: that passes.
+            if (err instanceof NeonNotFoundError) throw new NotReadyError(`operations of ${waitProject} not visible yet`);
+            throw err;
+          });
           const failed = summary.operations.find(isFailed);
           if (failed) {
             throw new IntentFailedError({
@@ -284,7 +295,7 @@ export function createIntentProcessor(deps: EngineDeps) {
       async function afterStepDone(): Promise<void> {
         if (!projectId) return;
         const rest = handler.steps.slice(checkpoint.step);
-        if (!rest.some((s) => s.mutates)) await deps.projectLock.release(projectId, intentId);
+        if (!rest.some((s) => s.mutates)) await releaseLock();
       }
     } catch (err) {
       if (err instanceof DelayedError) throw err;

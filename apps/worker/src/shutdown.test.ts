@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { live, startHarness, TEST_SECRETS_KEY } from './test/harness.js';
+import { spawnWorker } from './test/spawn.js';
+
+describe('main', () => {
+  it('stops on SIGTERM: stops taking work, leaves waiting intents checkpointed, exits 0; another worker finishes them', { timeout: 60_000 }, async () => {
+    const h = await startHarness({ sim: { operations: { schedulingMs: 0, runningMs: 300 } } });
+    const { projectId } = await h.createProject('sigterm');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await h.enqueue('branch.create', { projectId, name: `term-${i}`, endpoints: [{ type: 'read_write' }] }));
+
+    const child = spawnWorker('main.ts', {
+      REDIS_URL: h.redis.url,
+      KEY_PREFIX: h.redis.prefix,
+      NEON_API_KEY: h.sim.apiKey,
+      NEON_BASE_URL: h.sim.url,
+      SECRETS_KEY: TEST_SECRETS_KEY,
+      SHUTDOWN_TIMEOUT_MS: '5000',
+      LOG_LEVEL: 'debug',
+    });
+    await child.waitForOutput('worker started');
+    // The first intent is waiting on its operations (the others wait for the project lock).
+    const deadline = Date.now() + 15_000;
+    while ((await h.store.get(ids[0] ?? ''))?.status !== 'waiting') {
+      if (Date.now() > deadline) throw new Error(`never waiting:\n${child.output()}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    child.child.kill('SIGTERM');
+    const exit = await child.exited;
+    expect(exit.code).toBe(0);
+    expect(child.output()).toContain('worker stopped');
+    for (const id of ids) {
+      expect(await (await h.queue.getJob(id))?.getState()).not.toBe('active');
+      expect((await h.store.get(id))?.status).not.toBe('failed');
+    }
+
+    h.startWorker();
+    for (const id of ids) expect((await h.waitForTerminal(id, 30_000)).status).toBe('succeeded');
+    for (let i = 0; i < 3; i++) expect(live(h.sim.control.state().branches).filter((b) => b.name === `term-${i}`)).toHaveLength(1);
+    // Nothing secret in what the process logged.
+    expect(child.output()).not.toContain(h.sim.apiKey);
+    expect(child.output()).not.toContain(TEST_SECRETS_KEY);
+    expect(child.output()).not.toMatch(/postgres(ql)?:\/\//);
+  });
+});
