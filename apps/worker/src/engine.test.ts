@@ -28,6 +28,15 @@ describe('step engine', () => {
     const done = await h.waitForTerminal(slow);
     expect(done.status).toBe('succeeded');
     expect(done.steps.find((s) => s.name === 'create_branch')).toMatchObject({ status: 'succeeded', attempts: 1 });
+    // Connection URIs came from the create response (sealed at once), direct and pooled.
+    const secrets = h.box.open((await h.store.getSecrets(slow)) ?? '') as { connectionUris: Array<{ databaseName: string; roleName: string; uri: string; pooledUri: string }> };
+    expect(secrets.connectionUris).toHaveLength(1);
+    const [conn] = secrets.connectionUris;
+    const branchId = (done.result as { branch: { id: string } }).branch.id;
+    const query = { branch_id: branchId, database_name: conn?.databaseName ?? '', role_name: conn?.roleName ?? '' };
+    expect(conn?.uri).toBe((await h.neon.getConnectionUri(projectId, { ...query, pooled: false })).uri);
+    expect(conn?.pooledUri).toBe((await h.neon.getConnectionUri(projectId, { ...query, pooled: true })).uri);
+    expect((done.result as { databases: unknown[] }).databases).toHaveLength(1);
   });
 
   it('fails at once with a stable code and Neon request id on a 4xx that cannot succeed', async () => {

@@ -17,6 +17,7 @@ import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../err
 import type { ProjectLock } from '../project-lock.js';
 import { initialCheckpoint, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './checkpoint.js';
 import type { JsonState, KindHandler, StepContext } from './types.js';
+import { pollOperations } from './poll.js';
 import { lockRetryDelay, pollDelay, retryDelay } from './wait.js';
 
 /** Every kind has a handler: a kind added to the catalog without one does not compile. */
@@ -190,19 +191,19 @@ export function createIntentProcessor(deps: EngineDeps) {
           if (projectId) await deps.projectLock.extend(projectId, intentId);
           const waitProject = (ctx.state.projectId as string | undefined) ?? projectId;
           if (!waitProject) throw new Error('operations to wait for but no project id');
-          const summary = await deps.neon.checkOperations(waitProject, checkpoint.wait.operationIds).catch((err: unknown) => {
+          const operations = await pollOperations(deps.neon, waitProject, checkpoint.wait.operationIds).catch((err: unknown) => {
             // Right after a mutation Neon may not show its operation yet: that passes.
             if (err instanceof NeonNotFoundError) throw new NotReadyError(`operations of ${waitProject} not visible yet`);
             throw err;
           });
-          const failed = summary.operations.find(isFailed);
+          const failed = operations.find(isFailed);
           if (failed) {
             throw new IntentFailedError({
               code: FailureCodes.operationFailed,
               message: `Neon operation ${failed.id} (${String(failed.action)}) ended ${String(failed.status)}${failed.error ? `: ${failed.error}` : ''}`,
             });
           }
-          const pending = summary.operations.filter((op) => !isDone(op)).map((op) => op.id);
+          const pending = operations.filter((op) => !isDone(op)).map((op) => op.id);
           if (pending.length > 0) {
             checkpoint.wait = { operationIds: pending, polls: checkpoint.wait.polls + 1 };
             if (stepRecord) stepRecord.status = 'waiting';

@@ -1,4 +1,5 @@
-import type { Branch, Endpoint } from '@neonops/neon-client';
+import type { ConnectionUri, DatabaseSummary, RoleSummary } from '@neonops/intents';
+import type { Branch, ConnectionDetails, Endpoint } from '@neonops/neon-client';
 import { FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import { deterministicName, intentAnnotation } from '../reconcile/annotation.js';
 import { branchIdByName, findBranchByName } from '../reconcile/branch.js';
@@ -8,7 +9,16 @@ import { defineKind } from '../engine/types.js';
 import { connectionUrisFor } from './connection-uris.js';
 import { branchSummary, databaseSummary, endpointSummary, roleSummary } from './summaries.js';
 
-type BranchCreateState = { name: string; parentId?: string; branchId?: string };
+type BranchCreateState = {
+  name: string;
+  parentId?: string;
+  branchId?: string;
+  /** Databases and roles the create response listed (public), when no later step changes them. */
+  databases?: DatabaseSummary[];
+  roles?: RoleSummary[];
+  /** Connection URIs from the create response were sealed into the store already. */
+  urisStored?: boolean;
+};
 
 export const branchCreate = defineKind<'branch.create', BranchCreateState>({
   initialState: (params) => ({ name: params.name ?? '' }),
@@ -66,8 +76,17 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
             }),
         });
         if (outcome.created) {
-          ctx.state.branchId = outcome.created.branch.id;
-          return { operations: outcome.created.operations };
+          const created = outcome.created;
+          ctx.state.branchId = created.branch.id;
+          // The response already holds what the result needs; keeping it saves calls at the end.
+          // Public parts go to the checkpoint, connection URIs (secrets) straight into the sealed store.
+          ctx.state.databases = created.databases.map(databaseSummary);
+          ctx.state.roles = created.roles.map(roleSummary);
+          if (created.connection_uris && created.connection_uris.length > 0) {
+            await ctx.storeSecrets({ connectionUris: created.connection_uris.map(fromConnectionDetails) });
+            ctx.state.urisStored = true;
+          }
+          return { operations: created.operations };
         }
         const branch = outcome.found as Branch;
         ctx.state.branchId = branch.id;
@@ -131,23 +150,36 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
     if (!branchId) throw new Error('branch.create finished without a branch id');
     const got = await orUndefinedOn404(ctx.neon.getBranch(projectId, branchId));
     if (!got) throw new NotReadyError(`branch ${branchId} not visible yet`);
-    const [{ endpoints }, { databases }, { roles }] = await Promise.all([
+    // Databases and roles from the create response stay valid unless this intent added some.
+    const unchanged = !ctx.params.role && !ctx.params.database && ctx.state.databases && ctx.state.roles;
+    const [{ endpoints }, databases, roles] = await Promise.all([
       ctx.neon.listBranchEndpoints(projectId, branchId),
-      ctx.neon.listDatabases(projectId, branchId),
-      ctx.neon.listRoles(projectId, branchId),
+      unchanged ? undefined : ctx.neon.listDatabases(projectId, branchId).then((r) => r.databases),
+      unchanged ? undefined : ctx.neon.listRoles(projectId, branchId).then((r) => r.roles),
     ]);
-    const connectionUris = await connectionUrisFor(ctx.neon, projectId, branchId, endpoints as Endpoint[], databases);
-    return {
-      result: {
-        branch: branchSummary(got.branch),
-        endpoints: endpoints.map(endpointSummary),
-        databases: databases.map(databaseSummary),
-        roles: roles.map(roleSummary),
-      },
-      secrets: { connectionUris },
+    const result = {
+      branch: branchSummary(got.branch),
+      endpoints: endpoints.map(endpointSummary),
+      databases: databases ? databases.map(databaseSummary) : (ctx.state.databases ?? []),
+      roles: roles ? roles.map(roleSummary) : (ctx.state.roles ?? []),
     };
+    // Sealed from the create response already (and no new database needs its own URIs).
+    if (ctx.state.urisStored && !ctx.params.database) return { result };
+    const connectionUris = await connectionUrisFor(ctx.neon, projectId, branchId, endpoints as Endpoint[], databases ?? (ctx.state.databases ?? []).map((d) => ({ name: d.name, owner_name: d.ownerName })));
+    return { result, secrets: { connectionUris } };
   },
 });
+
+/** A connection from a create response, with its pooled twin (same URI through the pooler host). */
+function fromConnectionDetails(d: ConnectionDetails): ConnectionUri {
+  const p = d.connection_parameters;
+  return {
+    databaseName: p.database,
+    roleName: p.role,
+    uri: d.connection_uri,
+    pooledUri: d.connection_uri.replace(`@${p.host}`, `@${p.pooler_host}`),
+  };
+}
 
 export const branchUpdate = defineKind<'branch.update', Record<string, never>>({
   initialState: () => ({}),

@@ -11,7 +11,7 @@ export async function connectionUrisFor(
   projectId: string,
   branchId: string,
   endpoints: readonly Endpoint[],
-  databases: readonly Database[],
+  databases: ReadonlyArray<Pick<Database, 'name' | 'owner_name'>>,
 ): Promise<ConnectionUri[]> {
   const endpoint = endpoints.find((e) => String(e.type) === 'read_write') ?? endpoints[0];
   if (!endpoint) return [];
