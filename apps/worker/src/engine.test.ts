@@ -71,6 +71,20 @@ describe('step engine', () => {
     expect(record.steps[0]?.attempts).toBe(3);
   });
 
+  it('retries a 423 from Neon (someone else is changing the project) with backoff', async () => {
+    const h = await startHarness({ sim: { operations: { schedulingMs: 0, runningMs: 1500 } } });
+    const { projectId, branchId, endpointId } = await h.createProject();
+    h.startWorker();
+    // An outside change leaves an operation running: the project is locked on Neon's side.
+    const outside = await h.neon.updateEndpoint(projectId, endpointId, { endpoint: { suspend_timeout_seconds: 120 } });
+    expect(outside.operations.length).toBeGreaterThan(0);
+    const id = await h.enqueue('role.create', { projectId, branchId, name: 'late' });
+    const record = await h.waitForTerminal(id);
+    expect(record.status).toBe('succeeded');
+    expect(h.sim.control.counters().byRoute['POST /projects/{project_id}/branches/{branch_id}/roles']?.['423']).toBeGreaterThan(0);
+    expect(record.steps[0]?.attempts).toBeGreaterThan(1);
+  });
+
   it('stops at a step boundary when cancellation was requested', async () => {
     const h = await startHarness();
     const { projectId } = await h.createProject();
