@@ -47,4 +47,27 @@ describe('a worker killed between the Neon POST and its checkpoint', () => {
     const posts = h.sim.control.counters().byRoute['POST /projects/{project_id}/branches'] ?? {};
     expect(Object.values(posts).reduce((a, b) => a + b, 0)).toBe(1);
   });
+
+  it('fails the intent with worker_lost when its job stalls more often than allowed', { timeout: 60_000 }, async () => {
+    const h = await startHarness();
+    const { projectId } = await h.createProject();
+    const id = await h.enqueue('branch.create', { projectId, name: 'lost' });
+    const child = spawnWorker('test/worker-process.ts', {
+      REDIS_URL: h.redis.url,
+      KEY_PREFIX: h.redis.prefix,
+      NEON_API_KEY: h.sim.apiKey,
+      NEON_BASE_URL: h.sim.url,
+      SECRETS_KEY: TEST_SECRETS_KEY,
+      CRASH_AFTER_MUTATION: 'create_branch',
+      JOB_LOCK_DURATION_MS: '1000',
+      STALLED_INTERVAL_MS: '300',
+      LOG_LEVEL: 'warn',
+    });
+    expect((await child.exited).signal).toBe('SIGKILL');
+    // This worker allows no stall: the dead worker's job fails, and the intent with it.
+    h.startWorker({ worker: { stalledIntervalMs: 300, lockDurationMs: 1000, maxStalledCount: 0 } });
+    const record = await h.waitForTerminal(id, 20_000);
+    expect(record.status).toBe('failed');
+    expect(record.error?.code).toBe('worker_lost');
+  });
 });
