@@ -29,6 +29,9 @@ export default fp<RedisPluginOptions>(
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       connectTimeout: options.redis.connectTimeoutMs ?? 2000,
+      // Commands issued in the same tick by concurrent requests go out in one write: far
+      // fewer syscalls under load (the enqueue path makes four Redis calls per request).
+      enableAutoPipelining: true,
       // Keep trying in the background, at most every 2 s, so the API recovers when Redis returns.
       retryStrategy: (times) => Math.min(times * 200, 2000),
     });
