@@ -19,6 +19,8 @@ import { hashToken } from '../src/teams/teams-file.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 4000);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 64);
+/** `IDEMPOTENCY_KEYS=0` sends no Idempotency-Key (to see what idempotency costs). */
+const WITH_KEYS = process.env.IDEMPOTENCY_KEYS !== '0';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
@@ -63,7 +65,7 @@ async function main() {
   // The HTTP client runs in a worker thread: on its own event loop, as a separate client would be.
   const httpLoad = async (total: number) => {
     const worker = new Worker(new URL('./http-load.mjs', import.meta.url), {
-      workerData: { port, total, concurrency: CONCURRENCY, token: 'bench-token', body },
+      workerData: { port, total, concurrency: CONCURRENCY, token: 'bench-token', body, withKey: WITH_KEYS },
     });
     const [result] = (await once(worker, 'message')) as [{ seconds: number; latencies: number[] }];
     await worker.terminate();
@@ -84,7 +86,7 @@ async function main() {
 
     const row = (name: string, r: { perSecond: number; p50: number; p99: number }) =>
       `${name.padEnd(28)} ${r.perSecond.toFixed(0).padStart(8)}/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p99 ${r.p99.toFixed(2).padStart(7)} ms`;
-    console.log(`enqueue benchmark: ${REQUESTS} requests, ${CONCURRENCY} concurrent, Redis from ${redisServer.source}`);
+    console.log(`enqueue benchmark: ${REQUESTS} requests, ${CONCURRENCY} concurrent, ${WITH_KEYS ? 'unique Idempotency-Keys' : 'no Idempotency-Key'}, Redis from ${redisServer.source}`);
     console.log(row('POST /v1/intents (HTTP)', api));
     console.log(row('raw BullMQ queue.add', raw));
     console.log(`ratio API/raw: ${(api.perSecond / raw.perSecond).toFixed(2)}   (aim ≥ 0.5; p99 aim ≤ 50 ms)`);

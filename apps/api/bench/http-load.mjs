@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { port, total, concurrency, token, body } = workerData;
+const { port, total, concurrency, token, body, withKey = true } = workerData;
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
 function post(i) {
@@ -23,7 +23,7 @@ function post(i) {
           authorization: `Bearer ${token}`,
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
-          'idempotency-key': `bench-${i}-${randomUUID()}`,
+          ...(withKey ? { 'idempotency-key': `bench-${i}-${randomUUID()}` } : {}),
         },
       },
       (res) => {

@@ -10,6 +10,8 @@ export {
   hashToken,
   generateToken,
   loadTeamsFile,
+  loadTeamsFileOrEmpty,
+  parseTeamsFile,
   saveTeamsFile,
   addTokenToTeams,
   type Team,
