@@ -96,6 +96,24 @@ describe('GET /v1/intents and /v1/intents/:id', () => {
     expect((await t.as('beta', { method: 'GET', url: '/v1/intents' })).json().items).toEqual([]);
   });
 
+  it('shows steps with attempts and timestamps, operation ids, and an error with Neon’s request id', async () => {
+    const t = await buildTestApp();
+    const id = (await t.as('alpha', { method: 'POST', url: '/v1/intents', payload: branchCreate() })).json().id;
+    const store = new IntentStore(t.redis.connect(), { prefix: t.redis.prefix });
+    const startedAt = new Date().toISOString();
+    await store.update(id, { status: 'running', startedAt, operationIds: ['op-1'] });
+    await store.recordStep(id, { name: 'create-branch', status: 'failed', attempts: 3, startedAt, finishedAt: startedAt });
+    await store.finish(id, 'failed', { error: { code: 'neon_conflict', message: 'branch exists', neonRequestId: 'req-123', neonStatus: 409 } });
+    const res = (await t.as('alpha', { method: 'GET', url: `/v1/intents/${id}` })).json();
+    expect(res).toMatchObject({
+      status: 'failed',
+      operationIds: ['op-1'],
+      steps: [{ name: 'create-branch', status: 'failed', attempts: 3, startedAt, finishedAt: startedAt }],
+      error: { code: 'neon_conflict', message: 'branch exists', neonRequestId: 'req-123', neonStatus: 409 },
+    });
+    expect(res.finishedAt).toBeDefined();
+  });
+
   it('opens secrets of the result for the owning team only, on GET by id', async () => {
     const t = await buildTestApp();
     const id = (await t.as('alpha', { method: 'POST', url: '/v1/intents', payload: branchCreate() })).json().id;
