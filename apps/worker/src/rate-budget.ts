@@ -11,8 +11,9 @@ export interface RedisRateBudgetOptions {
   perRoutePerSecond?: number;
   /**
    * Added to each window, in ms, so that network and event-loop jitter between our admission
-   * and Neon's count cannot squeeze one request too many into Neon's window.
-   * Default `{ minute: 1000, second: 150 }`.
+   * and Neon's count cannot squeeze one request too many into Neon's window (a busy process
+   * can send a request a few hundred ms after it was admitted).
+   * Default `{ minute: 2000, second: 250 }`.
    */
   marginMs?: { minute: number; second: number };
   /** Pause for everyone after a 429 without `Retry-After`, in ms. Default 1000. */
@@ -123,7 +124,7 @@ export class RedisRateBudget implements RateBudget {
     this.prefix = `${options.prefix}neon-rate:`;
     this.perMinute = options.perMinute ?? 700;
     this.perRoutePerSecond = options.perRoutePerSecond ?? 40;
-    this.margin = options.marginMs ?? { minute: 1000, second: 150 };
+    this.margin = options.marginMs ?? { minute: 2000, second: 250 };
     this.defaultPauseMs = options.defaultPauseMs ?? 1000;
     this.shrinkFactor = options.shrinkFactor ?? 0.8;
     this.shrinkForMs = options.shrinkForMs ?? 60_000;

@@ -213,6 +213,7 @@ export function createIntentProcessor(deps: EngineDeps) {
           if (stepRecord) Object.assign(stepRecord, { status: 'succeeded', finishedAt: new Date(now()).toISOString() });
           checkpoint.step++;
           await saveCheckpoint();
+          await patchRecord('running');
           await afterStepDone();
         }
 
@@ -284,8 +285,8 @@ export function createIntentProcessor(deps: EngineDeps) {
           stepRecord.status = 'waiting';
           await delay(pollDelay(0, settings.pollInitialMs, settings.pollMaxMs), 'waiting');
         }
+        // A step's last error stays on record even when a retry then succeeded.
         Object.assign(stepRecord, { status: 'succeeded', finishedAt: new Date(now()).toISOString() });
-        delete stepRecord.error;
         checkpoint.step++;
         await saveCheckpoint();
         await patchRecord('running');
