@@ -39,6 +39,7 @@ describe('faults', () => {
       ids.push(await h.enqueue('endpoint.create', { projectId: b.projectId, branchId: b.branchId, type: 'read_only' }));
       ids.push(await h.enqueue('api_key.create', { keyName: `fault-key-${i}` }));
     }
+    for (let i = 0; i < 3; i++) ids.push(await h.enqueue('project.create', { name: `faulty-project-${i}` }));
     // 423 windows: someone else mutates project A's main branch while the intents run.
     const outside = (async () => {
       for (let i = 0; i < 5; i++) {
@@ -64,6 +65,7 @@ describe('faults', () => {
     expect(counters.byStatus['lost-response'] ?? 0).toBeGreaterThan(0);
     const unique = (keys: string[]) => expect(new Set(keys).size).toBe(keys.length);
     unique(live(state.branches).map((x) => `${x.projectId}/${x.name}`));
+    unique(live(state.projects).map((x) => x.name));
     unique(live(state.roles).map((x) => `${x.branchId}/${x.name}`));
     unique(live(state.databases).map((x) => `${x.branchId}/${x.name}`));
     unique(live(state.endpoints).filter((e) => e.type === 'read_write').map((e) => e.branchId));
