@@ -12,7 +12,7 @@ import {
 } from '@neonops/neon-client';
 import type { IntentError } from '@neonops/intents';
 import { ZodError } from 'zod';
-import { RateBudgetAbortedError } from './rate-budget.js';
+import { RateBudgetAbortedError, RateBudgetTimeoutError } from './rate-budget.js';
 
 /** Stable codes of intent failures, as the API shows them. */
 export const FailureCodes = {
@@ -102,6 +102,7 @@ export function classify(err: unknown): Classified {
     return { retryable: false, error: { code: FailureCodes.apiError, ...base } };
   }
   if (err instanceof NeonConnectionError) return { retryable: true, error: { code: FailureCodes.unreachable, message: err.message } };
+  if (err instanceof RateBudgetTimeoutError) return { retryable: true, error: { code: FailureCodes.rateLimited, message: err.message } };
   if (err instanceof RateBudgetAbortedError) return { retryable: true, error: { code: FailureCodes.internal, message: err.message } };
   if (err instanceof NeonError) return { retryable: false, error: { code: FailureCodes.apiError, message: err.message } };
   if (err instanceof ZodError) {

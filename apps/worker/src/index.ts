@@ -13,7 +13,7 @@ export {
 export { checkpointSchema, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './engine/checkpoint.js';
 export type { KindHandler, Step, StepContext, StepOutcome } from './engine/types.js';
 export { handlers } from './handlers/index.js';
-export { RedisRateBudget, RateBudgetAbortedError, type RedisRateBudgetOptions } from './rate-budget.js';
+export { RedisRateBudget, RateBudgetAbortedError, RateBudgetTimeoutError, type RedisRateBudgetOptions } from './rate-budget.js';
 export { ProjectLock, type ProjectLockOptions, type LockAttempt } from './project-lock.js';
 export { classify, FailureCodes, IntentFailedError, NotReadyError } from './errors.js';
 export { createLogger, REDACT_PATHS } from './logger.js';

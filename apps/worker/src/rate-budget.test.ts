@@ -1,6 +1,6 @@
 import { useTestRedis } from '@neonops/testing';
 import { describe, expect, it } from 'vitest';
-import { RateBudgetAbortedError, RedisRateBudget } from './rate-budget.js';
+import { RateBudgetAbortedError, RateBudgetTimeoutError, RedisRateBudget } from './rate-budget.js';
 
 describe('RedisRateBudget', () => {
   it('shares one per-route window between two budgets on one Redis', async () => {
@@ -54,6 +54,19 @@ describe('RedisRateBudget', () => {
     await a.acquire({ method: 'GET', route: 'GET /x' });
     expect(slept).toHaveLength(1);
     expect(a.stats).toMatchObject({ admitted: 2, waits: 1 });
+    // Bounded: a budget that never has room gives up with a retryable error.
+    let clock = 0;
+    const full = new RedisRateBudget(redis.connect(), {
+      prefix: redis.prefix,
+      perRoutePerSecond: 1,
+      maxWaitMs: 3000,
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+      },
+    });
+    await full.acquire({ method: 'GET', route: 'GET /y' });
+    await expect(full.acquire({ method: 'GET', route: 'GET /y' })).rejects.toBeInstanceOf(RateBudgetTimeoutError);
     const controller = new AbortController();
     controller.abort();
     await expect(a.acquire({ method: 'GET', route: 'GET /x', signal: controller.signal })).rejects.toBeInstanceOf(RateBudgetAbortedError);

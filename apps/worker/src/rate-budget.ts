@@ -24,6 +24,13 @@ export interface RedisRateBudgetOptions {
   shrinkForMs?: number;
   /** Longest single wait between tries, in ms (a wait is re-evaluated after it). Default 1000. */
   maxWaitStepMs?: number;
+  /**
+   * Longest total wait of one `acquire`, in ms; then it throws {@link RateBudgetTimeoutError}
+   * (a retryable error: the job backs off and frees its slot). Default 60000.
+   */
+  maxWaitMs?: number;
+  /** Clock in ms. Default `Date.now`. */
+  now?: () => number;
   /** Sleep; injectable for tests. Default a timer that rejects when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -71,6 +78,15 @@ if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
 return 1`;
 
+/** The budget stayed exhausted for longer than `maxWaitMs`. */
+export class RateBudgetTimeoutError extends Error {
+  readonly code = 'rate_budget_timeout';
+  constructor(waitedMs: number) {
+    super(`The shared Neon rate budget had no room for ${waitedMs} ms`);
+    this.name = 'RateBudgetTimeoutError';
+  }
+}
+
 /** Waiting for the budget was aborted by the caller's signal. */
 export class RateBudgetAbortedError extends Error {
   readonly code = 'rate_budget_aborted';
@@ -111,6 +127,8 @@ export class RedisRateBudget implements RateBudget {
   private readonly shrinkFactor: number;
   private readonly shrinkForMs: number;
   private readonly maxWaitStepMs: number;
+  private readonly maxWaitMs: number;
+  private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly prefix: string;
 
@@ -129,6 +147,8 @@ export class RedisRateBudget implements RateBudget {
     this.shrinkFactor = options.shrinkFactor ?? 0.8;
     this.shrinkForMs = options.shrinkForMs ?? 60_000;
     this.maxWaitStepMs = options.maxWaitStepMs ?? 1000;
+    this.maxWaitMs = options.maxWaitMs ?? 60_000;
+    this.now = options.now ?? Date.now;
     this.sleep = options.sleep ?? abortableSleep;
   }
 
@@ -152,6 +172,7 @@ export class RedisRateBudget implements RateBudget {
 
   async acquire(request: { method: string; route: string; signal?: AbortSignal }): Promise<void> {
     const route = request.route.startsWith(request.method.toUpperCase()) ? request.route : `${request.method.toUpperCase()} ${request.route}`;
+    const started = this.now();
     for (;;) {
       if (request.signal?.aborted) throw new RateBudgetAbortedError(request.signal.reason);
       const wait = await this.tryAcquire(route);
@@ -159,6 +180,8 @@ export class RedisRateBudget implements RateBudget {
         this.stats.admitted++;
         return;
       }
+      const waited = this.now() - started;
+      if (waited >= this.maxWaitMs) throw new RateBudgetTimeoutError(waited);
       this.stats.waits++;
       // A little jitter so that waiting workers do not all come back in the same millisecond.
       await this.sleep(Math.min(wait, this.maxWaitStepMs) + Math.floor(Math.random() * 10), request.signal);
