@@ -85,6 +85,21 @@ describe('step engine', () => {
     expect(record.steps[0]?.attempts).toBeGreaterThan(1);
   });
 
+  it('applies retention: finished records expire, finished jobs are removed by age/count', async () => {
+    const h = await startHarness();
+    h.startWorker({ worker: { removeOnComplete: { age: 60, count: 0 } } });
+    const id = await h.enqueue('api_key.create', { keyName: 'retained' });
+    expect((await h.waitForTerminal(id)).status).toBe('succeeded');
+    const redis = h.redis.connect();
+    const ttl = await redis.ttl(`${h.redis.prefix}intent:${id}`);
+    expect(ttl).toBeGreaterThan(29 * 86_400);
+    expect(await redis.ttl(`${h.redis.prefix}intent:${id}:secrets`)).toBeGreaterThan(29 * 86_400);
+    // The job is removed once BullMQ has completed it (count 0 keeps none).
+    const deadline = Date.now() + 5000;
+    while ((await h.queue.getJob(id)) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await h.queue.getJob(id)).toBeUndefined();
+  });
+
   it('stops at a step boundary when cancellation was requested', async () => {
     const h = await startHarness();
     const { projectId } = await h.createProject();
