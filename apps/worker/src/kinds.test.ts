@@ -51,6 +51,13 @@ describe('every intent kind', () => {
     expect(branchSecrets.connectionUris.map((c) => c.databaseName)).toContain('appdb');
     expect(JSON.stringify(branchRecord.result)).not.toMatch(/postgres(ql)?:\/\//);
 
+    // Parent by name, with an expiry.
+    const expiresAt = new Date(Date.now() + 86_400_000).toISOString();
+    await run('branch.create', { projectId, name: 'pr-1-child', parent: { name: 'pr-1' }, expiresAt });
+    const child = live(state().branches).find((b) => b.name === 'pr-1-child');
+    expect(child?.parentId).toBe(branchId);
+    expect(child?.expiresAt).toBeDefined();
+
     await run('branch.update', { projectId, branchId, name: 'pr-1b', protected: false });
     expect(state().branches.find((b) => b.id === branchId)?.name).toBe('pr-1b');
 
