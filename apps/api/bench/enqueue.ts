@@ -12,6 +12,7 @@ import { Worker } from 'node:worker_threads';
 import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
 import { deleteKeysWithPrefix, startTestRedis } from '@neonops/testing';
 import { Queue } from 'bullmq';
+import Fastify from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from '../src/app.js';
 import { TeamDirectory } from '../src/teams/team-directory.js';
@@ -63,9 +64,9 @@ async function main() {
   const body = JSON.stringify({ kind: 'branch.create', params: { projectId: 'p-bench', name: 'bench' } });
 
   // The HTTP client runs in a worker thread: on its own event loop, as a separate client would be.
-  const httpLoad = async (total: number) => {
+  const httpLoad = async (total: number, targetPort = port) => {
     const worker = new Worker(new URL('./http-load.mjs', import.meta.url), {
-      workerData: { port, total, concurrency: CONCURRENCY, token: 'bench-token', body, withKey: WITH_KEYS },
+      workerData: { port: targetPort, total, concurrency: CONCURRENCY, token: 'bench-token', body, withKey: WITH_KEYS },
     });
     const [result] = (await once(worker, 'message')) as [{ seconds: number; latencies: number[] }];
     await worker.terminate();
@@ -84,12 +85,24 @@ async function main() {
     await queue.close();
     await queueConnection.quit();
 
+    // The HTTP floor: a bare Fastify route answering 202 to the same client, no Redis at all.
+    const bare = Fastify();
+    bare.post('/v1/intents', async (_request, reply) => reply.code(202).send({ ok: true }));
+    await bare.listen({ port: 0, host: '127.0.0.1' });
+    const bareAddress = bare.server.address();
+    const barePort = typeof bareAddress === 'object' && bareAddress ? bareAddress.port : 0;
+    await httpLoad(300, barePort);
+    const floor = await httpLoad(REQUESTS, barePort);
+    await bare.close();
+
     const row = (name: string, r: { perSecond: number; p50: number; p99: number }) =>
       `${name.padEnd(28)} ${r.perSecond.toFixed(0).padStart(8)}/s   p50 ${r.p50.toFixed(2).padStart(7)} ms   p99 ${r.p99.toFixed(2).padStart(7)} ms`;
     console.log(`enqueue benchmark: ${REQUESTS} requests, ${CONCURRENCY} concurrent, ${WITH_KEYS ? 'unique Idempotency-Keys' : 'no Idempotency-Key'}, Redis from ${redisServer.source}`);
     console.log(row('POST /v1/intents (HTTP)', api));
     console.log(row('raw BullMQ queue.add', raw));
+    console.log(row('bare Fastify 202 (HTTP floor)', floor));
     console.log(`ratio API/raw: ${(api.perSecond / raw.perSecond).toFixed(2)}   (aim ≥ 0.5; p99 aim ≤ 50 ms)`);
+    console.log(`ratio API/bare HTTP: ${(api.perSecond / floor.perSecond).toFixed(2)}   (what the intent path costs beyond HTTP itself)`);
   } finally {
     await app.close();
     await deleteKeysWithPrefix(cleaner, prefix);

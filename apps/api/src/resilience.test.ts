@@ -46,14 +46,14 @@ describe('Redis restart', () => {
     const submit = () => app.inject({ method: 'POST', url: '/v1/intents', payload: branchCreate(), headers: { authorization: 'Bearer token-alpha' } });
     expect((await submit()).statusCode).toBe(202);
 
-    const disconnected = once(app.redis, 'close');
+    const disconnected = Promise.all([once(app.redis, 'close'), once(app.queueRedis, 'close')]);
     await stopRedis(redis);
     await disconnected;
     const down = await submit();
     expect(down.statusCode).toBe(503);
     expect(down.json().code).toBe('store_unavailable');
 
-    const ready = once(app.redis, 'ready');
+    const ready = Promise.all([once(app.redis, 'ready'), once(app.queueRedis, 'ready')]);
     redis = await startRedis(port);
     await ready;
     expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);

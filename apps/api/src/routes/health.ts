@@ -28,8 +28,8 @@ const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (fastify,
     },
     async (_request, reply) => {
       const [redis, neon] = await Promise.all([
-        fastify.redis.status !== 'ready'
-          ? Promise.resolve({ ok: false, detail: `redis connection is ${fastify.redis.status}` })
+        fastify.redis.status !== 'ready' || fastify.queueRedis.status !== 'ready'
+          ? Promise.resolve({ ok: false, detail: `redis connections are ${fastify.redis.status}/${fastify.queueRedis.status}` })
           : fastify.redis.ping().then(
               (answer) => ({ ok: answer === 'PONG' }),
               () => ({ ok: false, detail: 'redis did not answer PING' }),

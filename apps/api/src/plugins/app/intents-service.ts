@@ -38,6 +38,8 @@ export type IntentView = IntentRecord & { secrets?: Record<string, unknown> };
 
 export interface IntentsServiceDeps {
   redis: Redis;
+  /** The queue's connection, for telling a Redis outage from a bug when an enqueue fails. */
+  queueRedis: Redis;
   store: IntentStore;
   queue: Queue<IntentJobData>;
   projectScope: ProjectScope;
@@ -88,7 +90,7 @@ export class IntentsService {
     const outcome = await withRedis(this.deps.redis, () => this.deps.store.create(record, { maxActive: team.limits.maxActiveIntents }));
     if (outcome === 'cap_reached') throw new TooManyActiveIntentsError(team.limits.maxActiveIntents, this.deps.capRetryAfterSeconds);
     try {
-      await withRedis(this.deps.redis, () =>
+      await withRedis(this.deps.queueRedis, () =>
         withDeadline(
           this.deps.queue.add(record.kind, { intentId: record.id, teamId: team.id, kind: record.kind }, { jobId: intentJobId(record.id) }),
           this.deps.enqueueTimeoutMs ?? 3000,
@@ -136,7 +138,7 @@ export class IntentsService {
     if (isTerminalStatus(record.status)) throw new IntentAlreadyFinishedError(`The intent is ${record.status}`);
     if (record.status === 'queued') {
       // remove() refuses (0) a job a worker holds the lock of; then it is running after all.
-      const removed = await withRedis(redis, () => queue.remove(intentJobId(id)));
+      const removed = await withRedis(this.deps.queueRedis, () => queue.remove(intentJobId(id)));
       if (removed === 1) {
         const finished = await withRedis(redis, () =>
           store.finish(id, 'cancelled', { error: { code: 'cancelled', message: 'Cancelled before it started' } }),
@@ -172,6 +174,7 @@ export default fp<IntentsPluginOptions>(
       'intents',
       new IntentsService({
         redis: fastify.redis,
+        queueRedis: fastify.queueRedis,
         store,
         queue: fastify.intentsQueue,
         projectScope: fastify.projectScope,

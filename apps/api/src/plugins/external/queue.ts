@@ -23,11 +23,11 @@ export interface QueuePluginOptions {
   jobOptions?: JobsOptions;
 }
 
-/** The intents queue, sharing the API's Redis connection (BullMQ does not close a shared connection). */
+/** The intents queue on the API's fail-fast queue connection (BullMQ does not close a connection it was given). */
 export default fp<QueuePluginOptions>(
   async (fastify, options) => {
     const queue = new Queue<IntentJobData>(INTENTS_QUEUE, {
-      connection: fastify.redis,
+      connection: fastify.queueRedis,
       prefix: bullPrefix(options.keyPrefix),
       defaultJobOptions: options.jobOptions ?? defaultIntentJobOptions,
     });
