@@ -1,0 +1,92 @@
+import {
+  createDemoTeam,
+  loadConfig as loadApiConfig,
+  loadTeamsFileOrEmpty,
+  startApi,
+  withTeams,
+  type RunningApi,
+} from '@neonops/api';
+import { SecretBox } from '@neonops/intents';
+import { createNeonClient } from '@neonops/neon-client';
+import { startNeonSimulator, type NeonSimulator } from '@neonops/neon-sim';
+import { loadConfig as loadWorkerConfig, startWorker, type RunningWorker } from '@neonops/worker';
+import type { Logger } from 'pino';
+import type { StackConfig } from './config.js';
+
+export interface StartStackOptions {
+  /** The rest of the environment, handed to the API and worker config parsers. */
+  env: Record<string, string | undefined>;
+  /** Logger for the API and the worker; default: each makes its own. */
+  logger?: Logger;
+}
+
+export interface RunningStack {
+  apiUrl: string;
+  /** The simulator, when the stack runs without a Neon API key. */
+  sim?: NeonSimulator;
+  neonBaseUrl: string;
+  /** The demo team's bearer token: printed once, never stored. */
+  demoToken: string;
+  /** A project the demo team may use (created in the simulator); absent against real Neon. */
+  demoProjectId?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the whole service in one process: the Neon simulator (unless a real key is
+ * configured), a worker and the API with a demo team beside the teams file's teams.
+ */
+export async function startStack(config: StackConfig, options: StartStackOptions): Promise<RunningStack> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch(() => undefined);
+  };
+  try {
+    let neonApiKey = config.NEON_API_KEY;
+    let neonBaseUrl = options.env.NEON_BASE_URL ?? 'https://console.neon.tech/api/v2';
+    let sim: NeonSimulator | undefined;
+    let demoProjectId: string | undefined;
+    if (!neonApiKey) {
+      sim = await startNeonSimulator({
+        port: config.SIM_PORT,
+        operations: { schedulingMs: config.SIM_SCHEDULING_MS, runningMs: config.SIM_RUNNING_MS },
+      });
+      closers.push(() => sim!.close());
+      neonApiKey = sim.apiKey;
+      neonBaseUrl = sim.url;
+      const neon = createNeonClient({ apiKey: neonApiKey, baseUrl: neonBaseUrl });
+      const created = await neon.createProject({ project: { name: 'demo' } });
+      sim.control.fastForward();
+      demoProjectId = created.project.id;
+    }
+    const env = {
+      ...options.env,
+      NEON_API_KEY: neonApiKey,
+      NEON_BASE_URL: neonBaseUrl,
+      REDIS_URL: config.REDIS_URL,
+      SECRETS_KEY: config.SECRETS_KEY ?? SecretBox.generateKey(),
+      PORT: String(config.PORT),
+    };
+    const logger = options.logger ? { logger: options.logger } : {};
+    const worker: RunningWorker = await startWorker(loadWorkerConfig(env), logger);
+    closers.push(() => worker.close());
+
+    const apiConfig = loadApiConfig({ ...env, DEV_MODE: 'true' });
+    const demo = createDemoTeam({ projects: demoProjectId ? [demoProjectId] : [] });
+    const fileTeams = (await loadTeamsFileOrEmpty(apiConfig.teamsFile)).teams;
+    const api: RunningApi = await startApi(apiConfig, { teams: withTeams(fileTeams, [demo.team]), ...logger });
+    closers.push(() => api.close());
+
+    return {
+      apiUrl: api.url,
+      neonBaseUrl,
+      demoToken: demo.token,
+      ...(sim ? { sim } : {}),
+      ...(demoProjectId ? { demoProjectId } : {}),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
