@@ -1,0 +1,43 @@
+/**
+ * `pnpm bench`: every benchmark part in one run, then one table of the figures side by side.
+ * Never fails on a time; every loop is bounded; loopback only; each part uses its own Redis
+ * key prefix and deletes its keys when done.
+ *
+ *   pnpm bench                       # all parts
+ *   pnpm bench --only enqueue,calls  # some parts (enqueue, e2e, capacity, calls)
+ *   pnpm bench --quick               # smaller counts (a smoke run)
+ */
+import os from 'node:os';
+import { openBenchContext } from './context.js';
+import { parseBenchArgs } from './args.js';
+import { runEnqueue } from './parts/enqueue.js';
+import { printTable, type Row } from './table.js';
+
+async function main(): Promise<void> {
+  const args = parseBenchArgs(process.argv.slice(2));
+  const ctx = await openBenchContext();
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  const rows: Row[] = [];
+  const started = performance.now();
+  try {
+    for (const part of args.parts) {
+      const t0 = performance.now();
+      console.error(`[bench] ${part}…`);
+      if (part === 'enqueue') rows.push(...(await runEnqueue(ctx, args.enqueue)));
+      console.error(`[bench] ${part} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  } finally {
+    await ctx.close();
+  }
+  const loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  printTable(
+    `neonops benchmarks — ${os.cpus().length} cores, node ${process.version}, Redis from ${ctx.redisSource}; ` +
+      `load average before ${load}, after ${loadAfter}; ${((performance.now() - started) / 1000).toFixed(0)} s`,
+    rows,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

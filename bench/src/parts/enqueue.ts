@@ -1,0 +1,92 @@
+/**
+ * Part 1 — enqueue: `POST /v1/intents` over HTTP (autocannon in its own process, 64
+ * keep-alive connections, a unique Idempotency-Key per request) against the API built with
+ * `buildApp`, next to raw BullMQ `queue.add` on the same Redis with the same concurrency,
+ * and an empty Fastify 202 route as the HTTP ceiling of this machine.
+ */
+import { buildApp } from '@neonops/api';
+import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
+import { Queue } from 'bullmq';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import type { BenchContext } from '../context.js';
+import { httpLoad, type HttpLoadResult } from '../load/http-load.js';
+import { drive, fmt } from '../stats.js';
+import type { Row } from '../table.js';
+import { benchTeams, BENCH_PROJECT, BENCH_TOKEN } from '../teams.js';
+
+export interface EnqueueOptions {
+  /** Requests per measured run. Default 6000. */
+  requests: number;
+  /** Connections (in-flight requests). Default 64. */
+  connections: number;
+}
+
+function urlOf(app: FastifyInstance, path: string): string {
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return `http://127.0.0.1:${port}${path}`;
+}
+
+export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Promise<Row[]> {
+  const prefix = ctx.prefix('enqueue');
+  const body = JSON.stringify({ kind: 'branch.create', params: { projectId: BENCH_PROJECT, name: 'bench' } });
+  const headers = { authorization: `Bearer ${BENCH_TOKEN}`, 'content-type': 'application/json' };
+  const load = (url: string, amount: number) =>
+    httpLoad({ url, amount, connections: options.connections, headers, body, uniqueKeys: true });
+
+  let api: HttpLoadResult;
+  const app = await buildApp({
+    redis: { url: ctx.redisUrl },
+    keyPrefix: `${prefix}api:`,
+    teams: benchTeams(),
+    secretBox: new SecretBox(SecretBox.generateKey()),
+    probeNeon: async () => ({ ok: true }),
+  });
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const url = urlOf(app, '/v1/intents');
+    await load(url, 1000); // warm-up: JIT, connections, Lua scripts
+    api = await load(url, options.requests);
+  } finally {
+    await app.close();
+  }
+  await ctx.cleanup(prefix);
+
+  // Raw BullMQ on the same Redis, same concurrency: the floor of "record + queue" cost.
+  const connection = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(INTENTS_QUEUE, { connection, prefix: bullPrefix(`${prefix}raw:`) });
+  const add = (i: number, tag: string) =>
+    queue.add('branch.create', { intentId: `${tag}${i}`, teamId: 'bench', kind: 'branch.create' }, { jobId: `${tag}${i}` });
+  await drive(1000, options.connections, (i) => add(i, 'w'));
+  const raw = await drive(options.requests, options.connections, (i) => add(i, 'r'));
+  await queue.close();
+  await connection.quit();
+  await ctx.cleanup(prefix);
+
+  // The HTTP ceiling: an empty route answering 202, same client, no Redis.
+  const bare = Fastify();
+  bare.post('/v1/intents', async (_request, reply) => reply.code(202).send({ ok: true }));
+  let ceiling: HttpLoadResult;
+  try {
+    await bare.listen({ port: 0, host: '127.0.0.1' });
+    await load(urlOf(bare, '/v1/intents'), 1000);
+    ceiling = await load(urlOf(bare, '/v1/intents'), options.requests);
+  } finally {
+    await bare.close();
+  }
+
+  const failures = api.non2xx + api.errors;
+  return [
+    {
+      part: '1 enqueue',
+      metric: `POST /v1/intents (${options.connections} conn, unique keys)`,
+      value: `${fmt.int(api.perSecond)}/s`,
+      note: `p50 ${fmt.ms(api.p50)}, p99 ${fmt.ms(api.p99)} (aim p99 ≤ 50 ms)${failures ? `; ${failures} failed` : ''}`,
+    },
+    { part: '1 enqueue', metric: `raw BullMQ queue.add (${options.connections} in flight)`, value: `${fmt.int(raw.perSecond)}/s`, note: `p50 ${fmt.ms(raw.p50)}, p99 ${fmt.ms(raw.p99)}` },
+    { part: '1 enqueue', metric: 'empty Fastify 202 route (HTTP ceiling)', value: `${fmt.int(ceiling.perSecond)}/s`, note: `p50 ${fmt.ms(ceiling.p50)}, p99 ${fmt.ms(ceiling.p99)}` },
+    { part: '1 enqueue', metric: 'ratio API / raw queue.add', value: fmt.ratio(api.perSecond / raw.perSecond), note: 'aim ≥ 0.5' },
+    { part: '1 enqueue', metric: 'ratio API / HTTP ceiling', value: fmt.ratio(api.perSecond / ceiling.perSecond), note: 'what the intent path costs beyond HTTP' },
+  ];
+}
