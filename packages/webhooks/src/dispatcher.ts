@@ -1,0 +1,184 @@
+import { bullPrefix, type IntentStore, type SecretBox } from '@neonops/intents';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config.js';
+import type { DeliveryLog } from './delivery-log.js';
+import { buildPayload } from './payload.js';
+import { DELIVERY_BACKOFF_TYPE } from './publisher.js';
+import { WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData } from './schemas.js';
+import { sendWebhook, type SendResult } from './sender.js';
+import { signatureHeaders } from './signing.js';
+import { SsrfGuard } from './ssrf.js';
+import type { SubscriptionStore } from './subscription-store.js';
+
+/** A failed attempt with more to come: carries the delay the custom backoff strategy returns. */
+export class RetryDeliveryError extends Error {
+  readonly code = 'delivery_retry';
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'RetryDeliveryError';
+  }
+}
+
+export interface DispatcherOptions {
+  /** BullMQ lock of an active delivery, in ms; a killed dispatcher's delivery is retried after about this long. Default 30000. */
+  lockDurationMs?: number;
+  /** How often stalled deliveries are looked for, in ms. Default 30000. */
+  stalledIntervalMs?: number;
+  /** Times a delivery may stall (its dispatcher died) before its job fails. Default 5. */
+  maxStalledCount?: number;
+}
+
+export interface DispatcherDeps {
+  /** Makes a Redis connection for BullMQ (`maxRetriesPerRequest: null`). */
+  connection: () => Redis;
+  /** The service key prefix; the BullMQ prefix is `bullPrefix(keyPrefix)`. */
+  keyPrefix: string;
+  subscriptions: SubscriptionStore;
+  deliveries: DeliveryLog;
+  /** Intent records, for the payload. */
+  intents: IntentStore;
+  /** Opens intent secrets for subscriptions with `includeSecrets`. */
+  secretBox: SecretBox;
+  logger: Logger;
+  /** Timeout, schedule, allowlist, disable-after and concurrency. Default {@link DEFAULT_WEBHOOK_SETTINGS}. */
+  settings?: Partial<WebhookSettings>;
+  options?: DispatcherOptions;
+  /** Clock. Default `() => new Date()`. */
+  now?: () => Date;
+}
+
+export interface WebhookDispatcher {
+  readonly worker: Worker<DeliveryJobData>;
+  readonly guard: SsrfGuard;
+  close(): Promise<void>;
+}
+
+/** The delay before the attempt after `attemptsMade` failed ones, from the schedule (its last entry beyond it). */
+export function scheduledDelay(schedule: readonly number[], attemptsMade: number): number {
+  return schedule[Math.min(attemptsMade, schedule.length - 1)] ?? 0;
+}
+
+function describeFailure(result: SendResult): { code: string; message: string } | undefined {
+  if (result.error) return result.error;
+  const status = result.status ?? 0;
+  if (status >= 200 && status < 300) return undefined;
+  if (status >= 300 && status < 400) return { code: 'redirect', message: `The receiver answered ${status}; redirects are not followed` };
+  return { code: 'http_status', message: `The receiver answered ${status}` };
+}
+
+/**
+ * The dispatcher: a BullMQ worker on the `webhooks` queue sending one signed POST per job
+ * attempt. Retries follow the schedule through BullMQ's custom backoff (no scheduler of our
+ * own); `Retry-After` of a 429/503 stretches the next delay; 410 disables the subscription;
+ * after the last attempt the delivery is `failed` and kept for replay. Deliveries run
+ * concurrently, each bounded by the timeout, so one slow receiver never holds up others.
+ */
+export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher {
+  const settings: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS, ...deps.settings };
+  const schedule = settings.retryScheduleMs;
+  const now = deps.now ?? (() => new Date());
+  const guard = new SsrfGuard({ allowHosts: settings.allowHosts, allowCidrs: settings.allowCidrs });
+  const log = deps.logger;
+  const options = deps.options ?? {};
+
+  const processor = async (job: Job<DeliveryJobData>): Promise<string> => {
+    const { deliveries, subscriptions } = deps;
+    const delivery = await deliveries.get(job.data.deliveryId);
+    if (!delivery || delivery.status !== 'pending') return 'skipped';
+    const subscription = await subscriptions.get(delivery.subscriptionId);
+    const ctx = { deliveryId: delivery.id, subscriptionId: delivery.subscriptionId, eventType: delivery.eventType, attempt: job.attemptsMade + 1 };
+    if (!subscription || !subscription.enabled) {
+      await deliveries.fail(delivery.id);
+      log.info(ctx, subscription ? 'delivery dropped: subscription disabled' : 'delivery dropped: subscription deleted');
+      return 'dropped';
+    }
+    const payload = await buildPayload(delivery, subscription, deps.intents, deps.secretBox);
+    const secrets = await subscriptions.signingSecrets(subscription.id);
+    if (!payload || !secrets) {
+      await deliveries.fail(delivery.id);
+      log.warn(ctx, 'delivery dropped: its intent has expired');
+      return 'dropped';
+    }
+    const body = JSON.stringify(payload);
+    const at = now();
+    const headers = signatureHeaders(secrets, delivery.messageId, Math.floor(at.getTime() / 1000), body);
+    const result = await sendWebhook({ url: subscription.url, body, headers, timeoutMs: settings.timeoutMs, guard });
+    const failure = describeFailure(result);
+    const attempt: DeliveryAttempt = {
+      at: at.toISOString(),
+      ...(result.status === undefined ? {} : { responseStatus: result.status }),
+      latencyMs: result.latencyMs,
+      ...(result.body === undefined ? {} : { responseBody: result.body }),
+      ...(failure ? { error: failure } : {}),
+    };
+    const logged = { ...ctx, responseStatus: result.status, latencyMs: result.latencyMs, error: failure?.code };
+
+    if (!failure) {
+      await deliveries.recordAttempt(delivery.id, attempt, { status: 'succeeded' });
+      await subscriptions.recordSuccess(subscription.id);
+      log.info(logged, 'webhook delivered');
+      return 'delivered';
+    }
+    if (result.status === 410) {
+      await deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
+      await subscriptions.disable(subscription.id, `The receiver answered 410 Gone at ${at.toISOString()}; re-enable it with PATCH { "enabled": true }`);
+      log.warn(logged, 'subscription disabled: the receiver answered 410');
+      throw new UnrecoverableError('410 Gone');
+    }
+    if (failure.code === 'address_refused' || failure.code === 'invalid_url') {
+      // The URL itself is the problem: retrying changes nothing; a replay can follow a fix.
+      await deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
+      log.warn(logged, 'webhook refused by the SSRF guard');
+      throw new UnrecoverableError(failure.code);
+    }
+    const disabled = await subscriptions.recordFailure(subscription.id, settings.disableAfterSeconds);
+    const attemptsMade = job.attemptsMade + 1;
+    if (disabled || attemptsMade >= schedule.length) {
+      await deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
+      log.warn({ ...logged, subscriptionDisabled: disabled }, 'webhook failed for good (kept for replay)');
+      throw new UnrecoverableError(failure.code);
+    }
+    let delayMs = scheduledDelay(schedule, attemptsMade);
+    if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined) delayMs = Math.max(delayMs, result.retryAfterMs);
+    await deliveries.recordAttempt(delivery.id, attempt, { status: 'pending', nextAttemptAt: new Date(at.getTime() + delayMs) });
+    log.info({ ...logged, retryInMs: delayMs }, 'webhook attempt failed; retrying');
+    throw new RetryDeliveryError(delayMs, failure.message);
+  };
+
+  const prefix = bullPrefix(deps.keyPrefix);
+  const worker = new Worker<DeliveryJobData>(WEBHOOKS_QUEUE, processor, {
+    connection: deps.connection(),
+    prefix,
+    concurrency: settings.concurrency,
+    lockDuration: options.lockDurationMs ?? 30_000,
+    stalledInterval: options.stalledIntervalMs ?? 30_000,
+    maxStalledCount: options.maxStalledCount ?? 5,
+    settings: {
+      backoffStrategy: (attemptsMade: number, type?: string, err?: Error) => {
+        if (err instanceof RetryDeliveryError) return err.delayMs;
+        if (type === DELIVERY_BACKOFF_TYPE) return scheduledDelay(schedule, attemptsMade);
+        return 1000;
+      },
+    },
+  });
+  worker.on('error', (err) => log.error({ err: { name: err.name, message: err.message } }, 'webhook dispatcher error'));
+  worker.on('stalled', (jobId) => log.warn({ jobId }, 'webhook delivery stalled (its dispatcher died?); it will be sent again'));
+
+  return {
+    worker,
+    guard,
+    async close() {
+      await worker.close();
+    },
+  };
+}
+
+/** The `webhooks` queue on a given connection (the API's fail-fast one, or a worker's). */
+export function createWebhooksQueue(connection: Redis, keyPrefix: string): Queue<DeliveryJobData> {
+  return new Queue<DeliveryJobData>(WEBHOOKS_QUEUE, { connection, prefix: bullPrefix(keyPrefix) });
+}

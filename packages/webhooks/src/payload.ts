@@ -1,0 +1,38 @@
+import type { IntentStore, SecretBox } from '@neonops/intents';
+import type { DeliveryRecord, SubscriptionRecord, WebhookPayload } from './schemas.js';
+
+/**
+ * The intent as `GET /v1/intents/:id` shows it: the record, plus its opened `secrets` — the
+ * latter only when the subscription opted in with `includeSecrets`.
+ */
+export async function intentView(
+  store: IntentStore,
+  secretBox: SecretBox,
+  intentId: string,
+  includeSecrets: boolean,
+): Promise<Record<string, unknown> | undefined> {
+  const record = await store.get(intentId);
+  if (!record) return undefined;
+  if (!includeSecrets || !record.hasSecrets) return record;
+  const sealed = await store.getSecrets(intentId);
+  if (sealed === undefined) return record;
+  return { ...record, secrets: secretBox.open(sealed) as Record<string, unknown> };
+}
+
+/**
+ * The body of one delivery, rebuilt at each attempt from the (finished, so unchanging)
+ * intent: `{ type, timestamp, data }`. Undefined when the intent has expired.
+ */
+export async function buildPayload(
+  delivery: DeliveryRecord,
+  subscription: SubscriptionRecord,
+  store: IntentStore,
+  secretBox: SecretBox,
+): Promise<WebhookPayload | undefined> {
+  if (delivery.eventType === 'ping') {
+    return { type: 'ping', timestamp: delivery.eventTimestamp, data: { subscriptionId: subscription.id, message: 'ping from neonops' } };
+  }
+  if (delivery.intentId === undefined) return undefined;
+  const data = await intentView(store, secretBox, delivery.intentId, subscription.includeSecrets);
+  return data ? { type: delivery.eventType, timestamp: delivery.eventTimestamp, data } : undefined;
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/** Event types a subscription can receive. `ping` is only sent by `POST /v1/webhooks/:id/test`. */
+export const intentEventTypeSchema = z.enum(['intent.succeeded', 'intent.failed', 'intent.cancelled']);
+export type IntentEventType = z.infer<typeof intentEventTypeSchema>;
+
+export const eventTypeSchema = z.enum(['intent.succeeded', 'intent.failed', 'intent.cancelled', 'ping']);
+export type EventType = z.infer<typeof eventTypeSchema>;
+
+/** What a subscription filters on: an exact event type, or `intent.*` for all of them. */
+export const eventFilterSchema = z.enum(['intent.succeeded', 'intent.failed', 'intent.cancelled', 'intent.*']);
+export type EventFilter = z.infer<typeof eventFilterSchema>;
+
+/** True when an event of `type` passes `filters` (a ping always passes: it is sent to one subscription on purpose). */
+export function matchesFilters(filters: readonly EventFilter[], type: EventType): boolean {
+  if (type === 'ping') return true;
+  return filters.some((f) => f === type || (f === 'intent.*' && type.startsWith('intent.')));
+}
+
+/** The event type an intent's terminal status publishes. */
+export function eventTypeForStatus(status: 'succeeded' | 'failed' | 'cancelled'): IntentEventType {
+  return `intent.${status}`;
+}
+
+/** A receiver URL: absolute http(s), no fragment. The SSRF guard decides at connect time where it may go. */
+export const webhookUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'must be an absolute http:// or https:// URL' })
+  .max(2048)
+  .refine((u) => !u.includes('#'), 'must not contain a fragment');
+
+/**
+ * A subscription as stored. The signing secrets are sealed (SecretBox) in `sealedSecrets`
+ * and never leave the store except to sign.
+ */
+export const subscriptionRecordSchema = z.object({
+  id: z.string(),
+  teamId: z.string(),
+  url: webhookUrlSchema,
+  events: z.array(eventFilterSchema).min(1),
+  description: z.string().optional(),
+  /** Opt-in: payloads carry the intent's opened secrets (passwords, connection URIs, keys). */
+  includeSecrets: z.boolean(),
+  enabled: z.boolean(),
+  /** Why the service disabled the subscription (410, failing too long); cleared when re-enabled. */
+  disabledReason: z.string().optional(),
+  disabledAt: z.string().optional(),
+  /** Start of the current run of failed attempts; cleared by a success. */
+  failingSince: z.string().optional(),
+  /** When the previous secret stops being used to sign (end of the rotation overlap). */
+  previousSecretExpiresAt: z.string().optional(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type SubscriptionRecord = z.infer<typeof subscriptionRecordSchema>;
+
+/** A subscription as the API shows it: never its secret. */
+export const subscriptionViewSchema = subscriptionRecordSchema.omit({ teamId: true }).meta({ id: 'WebhookSubscription' });
+export type SubscriptionView = z.infer<typeof subscriptionViewSchema>;
+
+export const deliveryStatusSchema = z.enum(['pending', 'succeeded', 'failed']);
+export type DeliveryStatus = z.infer<typeof deliveryStatusSchema>;
+
+/** One try of a delivery: what the receiver answered (or why nothing was sent). */
+export const deliveryAttemptSchema = z
+  .object({
+    at: z.string().describe('When the request was sent (RFC 3339)'),
+    /** The receiver's HTTP status; absent when no answer came (timeout, refused, network). */
+    responseStatus: z.number().int().optional(),
+    latencyMs: z.number().int().min(0),
+    /** The first bytes (at most 1 KiB) of the response body, as text. */
+    responseBody: z.string().optional(),
+    /** Why the attempt failed, when it did: `timeout`, `network`, `address_refused`, `redirect`, `http_status`, … */
+    error: z.object({ code: z.string(), message: z.string() }).optional(),
+  })
+  .meta({ id: 'WebhookDeliveryAttempt' });
+export type DeliveryAttempt = z.infer<typeof deliveryAttemptSchema>;
+
+/** One event sent to one subscription, with every attempt. The request body is never stored. */
+export const deliveryRecordSchema = z.object({
+  id: z.string(),
+  subscriptionId: z.string(),
+  teamId: z.string(),
+  eventType: eventTypeSchema,
+  /** The Standard Webhooks `webhook-id`: the same across every retry and replay of this event to this subscription. */
+  messageId: z.string(),
+  /** The intent the event is about (absent for a ping). */
+  intentId: z.string().optional(),
+  /** The event's own time (the payload's `timestamp`). */
+  eventTimestamp: z.string(),
+  status: deliveryStatusSchema,
+  /** When the next attempt is due, while pending. */
+  nextAttemptAt: z.string().optional(),
+  /** How often it was replayed by hand. */
+  replays: z.number().int().min(0),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
+
+export const deliveryViewSchema = deliveryRecordSchema
+  .omit({ teamId: true })
+  .extend({ attempts: z.array(deliveryAttemptSchema) })
+  .meta({ id: 'WebhookDelivery' });
+export type DeliveryView = z.infer<typeof deliveryViewSchema>;
+
+/** The JSON body every delivery carries. */
+export const webhookPayloadSchema = z.object({
+  type: eventTypeSchema,
+  timestamp: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
+
+/** A `webhooks` queue job: only the delivery id (no payload, no secrets in job data). */
+export const deliveryJobDataSchema = z.object({ deliveryId: z.string() });
+export type DeliveryJobData = z.infer<typeof deliveryJobDataSchema>;
+
+export const WEBHOOKS_QUEUE = 'webhooks';

@@ -1,0 +1,115 @@
+import http from 'node:http';
+import https from 'node:https';
+import { AddressRefusedError, type SsrfGuard } from './ssrf.js';
+
+/** How many bytes of a response body are kept in the delivery log. */
+export const RESPONSE_BODY_LIMIT = 1024;
+
+export interface SendRequest {
+  url: string;
+  body: string;
+  headers: Record<string, string>;
+  /** The whole attempt (connect, send, answer) must finish within this many ms. */
+  timeoutMs: number;
+  guard: SsrfGuard;
+}
+
+/** What one attempt gave: an answer, or a failure before one came. Never contains the request body. */
+export interface SendResult {
+  status?: number;
+  /** The first {@link RESPONSE_BODY_LIMIT} bytes of the body, as text. */
+  body?: string;
+  /** `Retry-After` in ms, when the receiver sent one (seconds or an HTTP date). */
+  retryAfterMs?: number;
+  latencyMs: number;
+  /** Set when no answer came: `timeout`, `address_refused`, `network`, `invalid_url`. */
+  error?: { code: string; message: string };
+}
+
+/** Parses `Retry-After` (delta seconds or an HTTP date) into ms from `now`. */
+export function parseRetryAfter(value: string | undefined, now: number): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * POSTs one signed delivery with node:http(s): redirects are never followed (node:http does
+ * not), the connection goes through the guard's `lookup`, and the attempt is aborted after
+ * `timeoutMs`. Only the first KiB of the answer is read.
+ */
+export function sendWebhook(request: SendRequest): Promise<SendResult> {
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  let url: URL;
+  try {
+    url = new URL(request.url);
+  } catch {
+    return Promise.resolve({ latencyMs: 0, error: { code: 'invalid_url', message: 'The URL does not parse' } });
+  }
+  const decision = request.guard.checkUrl(url);
+  if (!decision.allowed) {
+    return Promise.resolve({ latencyMs: 0, error: { code: 'address_refused', message: new AddressRefusedError(url.hostname, decision.reason).message } });
+  }
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (result: SendResult) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(result);
+    };
+    const req = client.request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          ...request.headers,
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(request.body)),
+          'user-agent': 'neonops-webhooks/1',
+        },
+        lookup: request.guard.lookup,
+        // A fresh connection per attempt: the address is checked for every delivery.
+        agent: false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        const done = () =>
+          finish({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8'),
+            ...retryAfter(res.headers['retry-after']),
+            latencyMs: latency(),
+          });
+        res.on('data', (chunk: Buffer) => {
+          if (size < RESPONSE_BODY_LIMIT) chunks.push(chunk);
+          size += chunk.length;
+          // Enough read: the rest of a large body is not worth waiting for.
+          if (size >= RESPONSE_BODY_LIMIT) {
+            done();
+            res.destroy();
+          }
+        });
+        res.on('end', done);
+        res.on('error', done);
+      },
+    );
+    const retryAfter = (header: string | string[] | undefined) => {
+      const ms = parseRetryAfter(Array.isArray(header) ? header[0] : header, Date.now());
+      return ms === undefined ? {} : { retryAfterMs: ms };
+    };
+    const timer = setTimeout(() => {
+      finish({ latencyMs: latency(), error: { code: 'timeout', message: `No answer within ${request.timeoutMs} ms` } });
+      req.destroy();
+    }, request.timeoutMs);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (err instanceof AddressRefusedError) finish({ latencyMs: latency(), error: { code: 'address_refused', message: err.message } });
+      else finish({ latencyMs: latency(), error: { code: 'network', message: `${err.code ?? err.name}: could not reach the receiver` } });
+    });
+    req.end(request.body);
+  });
+}
