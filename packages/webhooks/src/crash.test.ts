@@ -1,0 +1,62 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Webhook } from 'standardwebhooks';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { useHarness } from './test/harness.js';
+import { startReceiver } from './test/receiver.js';
+
+const require = createRequire(import.meta.url);
+
+describe('at least once', () => {
+  it('a dispatcher SIGKILLed in the middle of a delivery loses nothing: another one delivers it', async () => {
+    const h = useHarness();
+    let calls = 0;
+    const r = await startReceiver((_req, res) => {
+      calls += 1;
+      // Hold the first request open: the dispatcher dies while it waits for the answer.
+      if (calls > 1) res.writeHead(200).end('ok');
+    });
+    onTestFinished(() => r.close());
+    const { secret } = await h.subscriptions.create('t', { url: r.url, events: ['intent.*'] });
+
+    const tsx = pathToFileURL(require.resolve('tsx/esm')).href;
+    const child = spawn(process.execPath, ['--import', tsx, fileURLToPath(new URL('./test/dispatcher-process.ts', import.meta.url))], {
+      env: { PATH: process.env.PATH ?? '', REDIS_URL: h.redisUrl, KEY_PREFIX: h.prefix, SECRETS_KEY: h.secretsKey },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+    onTestFinished(async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    let out = '';
+    await new Promise<void>((resolve, reject) => {
+      const onData = (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('dispatcher ready')) resolve();
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.once('exit', () => reject(new Error(`dispatcher exited early:\n${out}`)));
+    });
+
+    const intent = await h.finishedIntent('t', 'succeeded');
+    const [delivery] = await h.publisher.publishIntentEnd({ teamId: 't', intentId: intent.id, status: 'succeeded', at: new Date() });
+    await r.waitFor(1, 20_000);
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect((await h.deliveries.get(delivery!.id))?.status).toBe('pending');
+
+    // A new dispatcher finds the job stalled once the dead one's lock expires, and sends it again.
+    h.startDispatcher({}, { lockDurationMs: 1000, stalledIntervalMs: 300 });
+    const final = await h.waitForDelivery(delivery!.id, (d) => d.status === 'succeeded', 20_000);
+    expect(final.messageId).toBe(delivery!.messageId);
+    expect(r.received).toHaveLength(2);
+    for (const x of r.received) {
+      expect(x.headers['webhook-id']).toBe(delivery!.messageId);
+      expect(new Webhook(secret).verify(x.body, x.headers)).toBeTruthy();
+    }
+    expect(await h.deliveries.attempts(delivery!.id)).toHaveLength(1);
+  });
+});
