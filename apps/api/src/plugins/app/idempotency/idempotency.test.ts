@@ -128,6 +128,45 @@ describe('Idempotency-Key on POST /v1/intents', () => {
     expect(later.json().id).not.toBe(first.json().id);
   });
 
+  it('gives an in-flight claim a short lease: a key whose owner vanished frees itself, and only a stored answer gets the full TTL', async () => {
+    const t = await buildTestApp();
+    const client = t.redis.connect();
+    const redisKey = idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-1');
+    const fingerprint = requestFingerprint('POST', '/v1/intents', { kind: 'branch.create', params: { projectId: 'p-alpha', name: 'feature-1', endpoints: [] } });
+    // A replica claims the key with a 1-second lease, then dies without answering.
+    const vanished = new IdempotencyStore(t.redis.connect(), { inFlightTtlSeconds: 1 });
+    expect((await vanished.begin(redisKey, fingerprint)).kind).toBe('started');
+    const pttl = await client.pttl(redisKey);
+    expect(pttl).toBeGreaterThan(0);
+    expect(pttl).toBeLessThanOrEqual(1000);
+    expect((await t.as('alpha', post(branchCreate(), 'key-1'))).statusCode).toBe(409);
+    await waitUntilGone(client, redisKey);
+    // The lease ended: the key is usable again and this request makes the intent.
+    const retried = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(retried.statusCode).toBe(202);
+    expect(retried.headers['idempotent-replayed']).toBeUndefined();
+    expect(await jobCount(t.queue)).toBe(1);
+    // Stored answers keep the full TTL (24 h by default), far beyond the lease.
+    expect(await client.pttl(redisKey)).toBeGreaterThan(3600_000);
+  });
+
+  it('holds a claim for the default 60-second lease only, and stores the answer for the configured TTL', async () => {
+    const t = await buildTestApp();
+    const client = t.redis.connect();
+    const store = new IdempotencyStore(client, { ttlSeconds: 7200 });
+    const redisKey = idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-2');
+    const started = await store.begin(redisKey, 'fp');
+    if (started.kind !== 'started') throw new Error(`expected a claim, got ${started.kind}`);
+    const leased = await client.pttl(redisKey);
+    expect(leased).toBeGreaterThan(0);
+    expect(leased).toBeLessThanOrEqual(60_000);
+    expect(await store.complete(started.lease, { status: 202, headers: {}, body: '{}' })).toBe(true);
+    const kept = await client.pttl(redisKey);
+    expect(kept).toBeGreaterThan(60_000);
+    expect(kept).toBeLessThanOrEqual(7200_000);
+    expect(await store.begin(redisKey, 'fp')).toMatchObject({ kind: 'completed', response: { status: 202 } });
+  });
+
   it('turns 100 parallel identical requests into exactly one intent and one job', async () => {
     const t = await buildTestApp();
     const answers = await Promise.all(Array.from({ length: 100 }, () => t.as('alpha', post(branchCreate(), 'burst'))));

@@ -21,8 +21,13 @@ declare module 'fastify' {
 
 export interface IdempotencyPluginOptions {
   keyPrefix: string;
-  /** Default 86400 s (24 h). */
+  /** How long a stored response is kept, in seconds. Default 86400 (24 h). */
   ttlSeconds: number;
+  /**
+   * Lease of an in-flight claim, in seconds: how long a key stays locked (409) when its
+   * process dies before answering. Default 60.
+   */
+  inFlightTtlSeconds?: number;
 }
 
 /** Headers replayed with a stored response. */
@@ -49,7 +54,10 @@ export function parseIdempotencyKey(raw: string): string {
  */
 export default fp<IdempotencyPluginOptions>(
   async (fastify, options) => {
-    const store = new IdempotencyStore(fastify.redis, { ttlSeconds: options.ttlSeconds });
+    const store = new IdempotencyStore(fastify.redis, {
+      ttlSeconds: options.ttlSeconds,
+      ...(options.inFlightTtlSeconds === undefined ? {} : { inFlightTtlSeconds: options.inFlightTtlSeconds }),
+    });
     fastify.decorate('idempotencyStore', store);
     fastify.decorateRequest('idempotencyLease', null);
     fastify.decorateRequest('idempotencyKey', null);
@@ -94,7 +102,8 @@ export default fp<IdempotencyPluginOptions>(
         try {
           await store.complete(lease, { status: reply.statusCode, headers, body: payload });
         } catch (error) {
-          // The intent exists; keep the in-flight record so a retry gets 409, never a duplicate.
+          // The intent exists; the in-flight record stays until its short lease ends, so a
+          // retry meanwhile gets 409 (after the lease a retry would make a second intent).
           request.log.error({ err: error }, 'could not store the idempotent response');
         }
         return payload;

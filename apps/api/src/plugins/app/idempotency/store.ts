@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Redis, Result } from 'ioredis';
 import { z } from 'zod';
 import { withRedis } from '../../../redis-errors.js';
 
@@ -28,15 +28,18 @@ export interface IdempotencyLease {
   redisKey: string;
   /** The exact in-flight value written; complete/release act only while it is still there. */
   value: string;
+  /** The request's fingerprint (kept so that completing needs no re-parse of `value`). */
+  fingerprint: string;
 }
 
 export interface IdempotencyStoreOptions {
-  /** How long a completed record is kept, in seconds. Default 86400 (24 h). */
+  /** How long a completed record (the stored response) is kept, in seconds. Default 86400 (24 h). */
   ttlSeconds?: number;
   /**
-   * How long an in-flight record may live, in seconds, in case its process dies before it
-   * answers. Default: the same as `ttlSeconds`, so a key whose outcome is unknown is never
-   * reused for a new intent (it answers 409 until it expires).
+   * How long an in-flight claim lives, in seconds, in case its process dies before it
+   * answers. Default 60. While it lives a retry gets 409; once it expires the key is free
+   * again. The full `ttlSeconds` is set only when the response is stored. Keep it well
+   * above the slowest request (the API answers within a few seconds or fails).
    */
   inFlightTtlSeconds?: number;
 }
@@ -58,47 +61,71 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1`;
 
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    /** KEYS: record. ARGV: in-flight value, TTL ms. The current value, or null when claimed. */
+    neonopsIdempotencyBegin(key: string, value: string, ttlMs: string): Result<string | null, Context>;
+    /** KEYS: record. ARGV: our in-flight value, completed value, TTL ms. 1 when stored. */
+    neonopsIdempotencyComplete(key: string, inFlight: string, completed: string, ttlMs: string): Result<number, Context>;
+    /** KEYS: record. ARGV: our in-flight value. 1 when deleted. */
+    neonopsIdempotencyRelease(key: string, inFlight: string): Result<number, Context>;
+  }
+}
+
+/**
+ * Registers the scripts on a connection (idempotent). ioredis then sends EVALSHA — not the
+ * script text on every request, which Redis would have to hash each time — and loads a
+ * script only when Redis answers NOSCRIPT.
+ */
+function defineScripts(redis: Redis): void {
+  if (typeof (redis as Partial<Redis>).neonopsIdempotencyBegin === 'function') return;
+  redis.defineCommand('neonopsIdempotencyBegin', { numberOfKeys: 1, lua: BEGIN });
+  redis.defineCommand('neonopsIdempotencyComplete', { numberOfKeys: 1, lua: COMPLETE });
+  redis.defineCommand('neonopsIdempotencyRelease', { numberOfKeys: 1, lua: RELEASE });
+}
+
 /**
  * Idempotency records (IETF draft-ietf-httpapi-idempotency-key-header, Stripe semantics):
- * the first request with a key writes an in-flight record (SET NX) holding its fingerprint;
- * on success it replaces it with the response; on failure it deletes it so the client may
- * retry with the same key.
+ * the first request with a key writes an in-flight record (SET NX) holding its fingerprint,
+ * with a short lease (`inFlightTtlSeconds`); on success it replaces it with the response,
+ * kept for `ttlSeconds`; on failure it deletes it so the client may retry with the same key.
+ * A process that dies mid-request leaves only the short lease behind.
  */
 export class IdempotencyStore {
-  private readonly ttlMs: number;
-  private readonly inFlightTtlMs: number;
+  private readonly ttlMs: string;
+  private readonly inFlightTtlMs: string;
 
   constructor(
     private readonly redis: Redis,
     options: IdempotencyStoreOptions = {},
   ) {
-    this.ttlMs = (options.ttlSeconds ?? 86_400) * 1000;
-    this.inFlightTtlMs = (options.inFlightTtlSeconds ?? options.ttlSeconds ?? 86_400) * 1000;
+    this.ttlMs = String((options.ttlSeconds ?? 86_400) * 1000);
+    this.inFlightTtlMs = String((options.inFlightTtlSeconds ?? 60) * 1000);
+    defineScripts(redis);
   }
 
   async begin(redisKey: string, fingerprint: string): Promise<BeginOutcome> {
     const record: IdempotencyRecord = { state: 'in_flight', fingerprint, owner: randomUUID() };
     const value = JSON.stringify(record);
-    const current = await withRedis(this.redis, () => this.redis.eval(BEGIN, 1, redisKey, value, String(this.inFlightTtlMs)));
-    if (typeof current !== 'string') return { kind: 'started', lease: { redisKey, value } };
+    const current = await withRedis(this.redis, () => this.redis.neonopsIdempotencyBegin(redisKey, value, this.inFlightTtlMs));
+    if (typeof current !== 'string') return { kind: 'started', lease: { redisKey, value, fingerprint } };
     const existing = recordSchema.parse(JSON.parse(current));
     if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
     if (existing.state === 'in_flight') return { kind: 'in_flight' };
     return { kind: 'completed', response: existing.response };
   }
 
-  /** Stores the response for replays; false when the lease was lost (expired meanwhile). */
+  /** Stores the response for replays (full TTL); false when the lease was lost (expired meanwhile). */
   async complete(lease: IdempotencyLease, response: StoredResponse): Promise<boolean> {
-    const fingerprint = recordSchema.parse(JSON.parse(lease.value)).fingerprint;
-    const record: IdempotencyRecord = { state: 'completed', fingerprint, response };
+    const record: IdempotencyRecord = { state: 'completed', fingerprint: lease.fingerprint, response };
     const done = await withRedis(this.redis, () =>
-      this.redis.eval(COMPLETE, 1, lease.redisKey, lease.value, JSON.stringify(record), String(this.ttlMs)),
+      this.redis.neonopsIdempotencyComplete(lease.redisKey, lease.value, JSON.stringify(record), this.ttlMs),
     );
     return done === 1;
   }
 
   /** Frees the key after a failed request, so a retry with the same key is handled anew. */
   async release(lease: IdempotencyLease): Promise<void> {
-    await withRedis(this.redis, () => this.redis.eval(RELEASE, 1, lease.redisKey, lease.value));
+    await withRedis(this.redis, () => this.redis.neonopsIdempotencyRelease(lease.redisKey, lease.value));
   }
 }
