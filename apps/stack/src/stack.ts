@@ -1,5 +1,6 @@
 import {
   createDemoTeam,
+  createLogger as createApiLogger,
   loadConfig as loadApiConfig,
   loadTeamsFileOrEmpty,
   startApi,
@@ -9,15 +10,17 @@ import {
 import { SecretBox } from '@neonops/intents';
 import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator, type NeonSimulator } from '@neonops/neon-sim';
-import { loadConfig as loadWorkerConfig, startWorker, type RunningWorker } from '@neonops/worker';
-import type { Logger } from 'pino';
+import { createLogger as createWorkerLogger, loadConfig as loadWorkerConfig, startWorker, type RunningWorker } from '@neonops/worker';
+import type { DestinationStream } from 'pino';
 import type { StackConfig } from './config.js';
 
 export interface StartStackOptions {
   /** The rest of the environment, handed to the API and worker config parsers. */
   env: Record<string, string | undefined>;
-  /** Logger for the API and the worker; default: each makes its own. */
-  logger?: Logger;
+  /** Where the API and the worker write their log lines (each with its own redaction); default stdout. */
+  logDestination?: DestinationStream;
+  /** Settings of the demo team beyond the defaults (id `demo`, may create projects), e.g. `{ admin: true }`. */
+  demoTeam?: { admin?: boolean; maxActiveIntents?: number };
 }
 
 export interface RunningStack {
@@ -67,12 +70,20 @@ export async function startStack(config: StackConfig, options: StartStackOptions
       SECRETS_KEY: config.SECRETS_KEY ?? SecretBox.generateKey(),
       PORT: String(config.PORT),
     };
-    const logger = options.logger ? { logger: options.logger } : {};
-    const worker: RunningWorker = await startWorker(loadWorkerConfig(env), logger);
+    const workerConfig = loadWorkerConfig(env);
+    const worker: RunningWorker = await startWorker(
+      workerConfig,
+      options.logDestination ? { logger: createWorkerLogger({ level: workerConfig.logLevel, destination: options.logDestination }) } : {},
+    );
     closers.push(() => worker.close());
 
     const apiConfig = loadApiConfig({ ...env, DEV_MODE: 'true' });
-    const demo = createDemoTeam({ projects: demoProjectId ? [demoProjectId] : [] });
+    const demo = createDemoTeam({
+      projects: demoProjectId ? [demoProjectId] : [],
+      ...(options.demoTeam?.admin === undefined ? {} : { admin: options.demoTeam.admin }),
+      ...(options.demoTeam?.maxActiveIntents === undefined ? {} : { limits: { maxActiveIntents: options.demoTeam.maxActiveIntents } }),
+    });
+    const logger = options.logDestination ? { logger: createApiLogger(apiConfig.logLevel, options.logDestination) } : {};
     const fileTeams = (await loadTeamsFileOrEmpty(apiConfig.teamsFile)).teams;
     const api: RunningApi = await startApi(apiConfig, { teams: withTeams(fileTeams, [demo.team]), ...logger });
     closers.push(() => api.close());

@@ -1,0 +1,53 @@
+import { Writable } from 'node:stream';
+
+/** A terminal intent as `GET /v1/intents/:id` shows it (the fields the tests read). */
+export interface IntentView {
+  id: string;
+  kind: string;
+  status: string;
+  result?: Record<string, unknown>;
+  secrets?: Record<string, unknown>;
+  error?: { code: string; message: string };
+}
+
+/** Talks to a running API over HTTP as one team. */
+export function apiClient(baseUrl: string, token: string) {
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  async function request(method: string, path: string, body?: unknown, extra: Record<string, string> = {}) {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { ...headers, ...extra },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
+  }
+  async function waitForEnd(id: string, deadlineMs = 30_000): Promise<IntentView> {
+    const deadline = Date.now() + deadlineMs;
+    for (;;) {
+      const { body } = await request('GET', `/v1/intents/${id}`);
+      const view = body as unknown as IntentView;
+      if (['succeeded', 'failed', 'cancelled'].includes(view.status)) return view;
+      if (Date.now() > deadline) throw new Error(`intent ${id} still ${view.status} after ${deadlineMs} ms`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  /** Submits an intent and waits until it ends. */
+  async function run(kind: string, params: Record<string, unknown>): Promise<IntentView> {
+    const accepted = await request('POST', '/v1/intents', { kind, params });
+    if (accepted.status !== 202) throw new Error(`${kind} answered ${accepted.status}: ${JSON.stringify(accepted.body)}`);
+    return waitForEnd(accepted.body.id as string);
+  }
+  return { request, waitForEnd, run };
+}
+
+/** A pino destination that keeps every line, to check what a run logged. */
+export function captureLogs(): { destination: Writable; text: () => string } {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString());
+      callback();
+    },
+  });
+  return { destination, text: () => lines.join('') };
+}
