@@ -1,6 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { SecretBox } from '@neonops/intents';
+import type { WebhookSettings } from '@neonops/webhooks';
 import type { JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
@@ -18,12 +19,14 @@ import errorHandlerPlugin from './plugins/app/error-handler.js';
 import idempotencyPlugin from './plugins/app/idempotency/index.js';
 import intentsServicePlugin from './plugins/app/intents-service.js';
 import projectScopePlugin from './plugins/app/project-scope.js';
+import webhooksPlugin from './plugins/app/webhooks.js';
 import neonPlugin, { type NeonPluginOptions } from './plugins/external/neon.js';
 import queuePlugin from './plugins/external/queue.js';
 import redisPlugin, { type RedisPluginOptions } from './plugins/external/redis.js';
 import healthRoutes, { httpNeonProbe, type HealthRoutesOptions } from './routes/health.js';
 import intentRoutes from './routes/intents.js';
 import projectRoutes from './routes/projects.js';
+import webhookRoutes from './routes/webhooks.js';
 import type { TeamDirectory } from './teams/team-directory.js';
 
 /** Everything the app is built from; `main.ts` makes these from config, tests from their fixtures. */
@@ -51,6 +54,8 @@ export interface AppOptions {
   jobOptions?: JobsOptions;
   /** Clock. Default `() => new Date()`. */
   now?: () => Date;
+  /** Webhook settings (secret overlap, URL allowlist, first delay). Default `DEFAULT_WEBHOOK_SETTINGS`. */
+  webhooks?: Partial<WebhookSettings>;
 }
 
 /**
@@ -78,6 +83,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     secretBox: options.secretBox,
     now,
   });
+  await fastify.register(webhooksPlugin, { keyPrefix, secretBox: options.secretBox, now, ...(options.webhooks ? { settings: options.webhooks } : {}) });
 
   await fastify.register(swagger, {
     openapi: {
@@ -106,6 +112,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     v1.addHook('onRequest', v1.authenticate);
     await v1.register(intentRoutes);
     await v1.register(projectRoutes);
+    await v1.register(webhookRoutes);
   });
 };
 

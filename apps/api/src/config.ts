@@ -1,3 +1,4 @@
+import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
 /** Parses 'true'/'false'/'1'/'0' the way environment variables are written. */
@@ -49,6 +50,8 @@ export const apiConfigSchema = z
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Seconds a client is told to wait (`Retry-After`) when its team is at its intent cap. Default `5`. */
     RATE_LIMIT_RETRY_AFTER_SECONDS: positiveInt.default(5),
+    /** Webhook settings (`WEBHOOK_*`, see @neonops/webhooks `webhookEnvShape`): secret overlap, allowlist, schedule. */
+    ...webhookEnvShape,
   })
   .superRefine((env, ctx) => {
     const devMode = env.DEV_MODE || env.NODE_ENV === 'development';
@@ -79,6 +82,8 @@ export interface ApiConfig {
   bodyLimit: number;
   logLevel: ApiEnv['LOG_LEVEL'];
   rateLimitRetryAfterSeconds: number;
+  /** Webhook settings (rotation overlap, URL allowlist, schedule of the first attempt). */
+  webhooks: WebhookSettings;
 }
 
 /** Decodes a 32-byte key written as 64 hex chars or base64; `undefined` when it is neither. */
@@ -125,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     bodyLimit: e.BODY_LIMIT,
     logLevel: e.LOG_LEVEL,
     rateLimitRetryAfterSeconds: e.RATE_LIMIT_RETRY_AFTER_SECONDS,
+    webhooks: webhookSettingsFromEnv(e),
   };
 }
 

@@ -210,3 +210,30 @@ export class InternalError extends ApiError {
   readonly status = 500;
   readonly title = 'Internal server error';
 }
+
+/** Also used for other teams' subscriptions: a team must not learn that they exist. */
+export class WebhookNotFoundError extends ApiError {
+  readonly code = 'webhook_not_found';
+  readonly status = 404;
+  readonly title = 'Webhook subscription not found';
+}
+
+export class WebhookDeliveryNotFoundError extends ApiError {
+  readonly code = 'webhook_delivery_not_found';
+  readonly status = 404;
+  readonly title = 'Webhook delivery not found';
+}
+
+/** Test, replay and recover need an enabled subscription (PATCH `{ "enabled": true }` first). */
+export class WebhookDisabledError extends ApiError {
+  readonly code = 'webhook_disabled';
+  readonly status = 409;
+  readonly title = 'The webhook subscription is disabled';
+}
+
+/** The URL names an address deliveries may never go to (loopback, private, link-local, metadata) and is not allowlisted. */
+export class WebhookUrlForbiddenError extends ApiError {
+  readonly code = 'webhook_url_forbidden';
+  readonly status = 400;
+  readonly title = 'Webhooks may not be sent to this address';
+}

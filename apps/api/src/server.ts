@@ -42,6 +42,7 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     intentRetentionSeconds: config.intentRetentionSeconds,
     capRetryAfterSeconds: config.rateLimitRetryAfterSeconds,
+    webhooks: config.webhooks,
     logger,
     bodyLimit: config.bodyLimit,
   });

@@ -1,3 +1,4 @@
+import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
 const positiveInt = z.coerce.number().int().positive();
@@ -54,6 +55,8 @@ export const workerConfigSchema = z.object({
   INTENT_RETENTION_DAYS: positiveInt.default(30),
   /** pino log level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Webhook dispatcher settings (`WEBHOOK_*`, see @neonops/webhooks `webhookEnvShape`). */
+  ...webhookEnvShape,
 });
 
 export type WorkerEnv = z.infer<typeof workerConfigSchema>;
@@ -76,6 +79,8 @@ export interface WorkerConfig {
   removeOnFail: { age: number; count: number };
   intentRetentionSeconds: number;
   logLevel: WorkerEnv['LOG_LEVEL'];
+  /** Webhook dispatcher settings: timeout, retry schedule, allowlist, disable-after, concurrency. */
+  webhooks: WebhookSettings;
 }
 
 /** The environment does not describe a valid configuration; names every bad variable, never a value. */
@@ -115,6 +120,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },
     intentRetentionSeconds: e.INTENT_RETENTION_DAYS * 86_400,
     logLevel: e.LOG_LEVEL,
+    webhooks: webhookSettingsFromEnv(e),
   };
 }
 
