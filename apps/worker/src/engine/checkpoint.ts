@@ -11,8 +11,18 @@ export const checkpointSchema = z.object({
   step: z.number().int().min(0),
   /** The step whose mutation was started and not yet recorded as done: reconcile before repeating it. */
   mutationStarted: z.object({ step: z.number().int(), at: z.string() }).optional(),
-  /** Operations of the current step still to wait for, and how many polls so far (for the adaptive delay). */
-  wait: z.object({ operationIds: z.array(z.string()), polls: z.number().int().min(0) }).optional(),
+  /** Operations of the current step still to wait for, and what the poll schedule needs (see `poll-schedule.ts`). */
+  wait: z
+    .object({
+      operationIds: z.array(z.string()),
+      /** Polls so far that found operations pending. */
+      polls: z.number().int().min(0),
+      /** The batch's kind (its actions) whose duration is learned; absent in checkpoints of older workers. */
+      key: z.string().optional(),
+      /** When the operations were created, in epoch ms of this worker's clock (from Neon's durations). */
+      startedAt: z.number().optional(),
+    })
+    .optional(),
   /** The kind's state: created resource ids, names. */
   state: z.record(z.string(), z.unknown()),
   /** Every Neon operation id the intent started. */

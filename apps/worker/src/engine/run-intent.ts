@@ -17,8 +17,10 @@ import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../err
 import type { ProjectLock } from '../project-lock.js';
 import { initialCheckpoint, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './checkpoint.js';
 import type { JsonState, KindHandler, StepContext } from './types.js';
+import { OperationTimings } from './operation-timings.js';
 import { pollOperations } from './poll.js';
-import { lockRetryDelay, pollDelay, retryDelay } from './wait.js';
+import { nextPollDelay, type PollScheduleSettings } from './poll-schedule.js';
+import { lockRetryDelay, retryDelay } from './wait.js';
 
 /** Every kind has a handler: a kind added to the catalog without one does not compile. */
 export type HandlerMap = { [K in IntentKind]: KindHandler<K> };
@@ -31,18 +33,14 @@ export interface WorkerHooks {
   onFinished?(info: { intentId: string; kind: IntentKind; status: 'succeeded' | 'failed' | 'cancelled'; error?: IntentError }): void;
 }
 
-/** Timing and limits of the step engine. */
-export interface EngineSettings {
+/** Timing and limits of the step engine (poll schedule: see {@link PollScheduleSettings}). */
+export interface EngineSettings extends PollScheduleSettings {
   /** Retryable failures before the intent fails with `retries_exhausted`. Default 8. */
   maxAttempts: number;
   /** First retry delay in ms (doubling, jittered). Default 1000. */
   backoffMs: number;
   /** Largest retry delay in ms. Default 30000. */
   backoffMaxMs: number;
-  /** First delay between polls of pending operations, in ms. Default 200. */
-  pollInitialMs: number;
-  /** Largest delay between polls, in ms. Default 5000. */
-  pollMaxMs: number;
 }
 
 export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
@@ -51,6 +49,9 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
   backoffMaxMs: 30_000,
   pollInitialMs: 200,
   pollMaxMs: 5000,
+  pollNearMs: 250,
+  pollMarginMs: 50,
+  pollExpectMaxMs: 300_000,
 };
 
 export interface EngineDeps {
@@ -72,6 +73,8 @@ export interface EngineDeps {
    * sleep out its retry delay. Default: none (waiters come back on their own).
    */
   wake?: (intentId: string) => Promise<void>;
+  /** Learned durations of operation batches, for the poll schedule. Default: a new one per processor (per process). */
+  timings?: OperationTimings;
 }
 
 /** What the processor returns (stored by BullMQ as the job's return value: no result, no secrets). */
@@ -88,6 +91,8 @@ class Stop extends Error {
 
 const isDone = (op: Operation): boolean => ['finished', 'skipped'].includes(String(op.status));
 const isFailed = (op: Operation): boolean => ['failed', 'error', 'cancelled'].includes(String(op.status));
+/** How long Neon says an operation has run (or ran), from its creation. */
+const durationOf = (op: Operation): number => (Number.isFinite(op.total_duration_ms) ? Math.max(0, op.total_duration_ms) : 0);
 
 /**
  * Builds the BullMQ processor that carries out intents as checkpointed steps. One call of
@@ -99,6 +104,13 @@ export function createIntentProcessor(deps: EngineDeps) {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const settings = deps.settings;
+  const timings = deps.timings ?? new OperationTimings();
+  /** When to poll next: at the batch's expected end once its kind was learned, else the doubling schedule. */
+  const pollDelayOf = (wait: NonNullable<Checkpoint['wait']>): number => {
+    const expectedMs = wait.key === undefined ? undefined : timings.expectedMs(wait.key);
+    const elapsedMs = wait.startedAt === undefined ? undefined : Math.max(0, now() - wait.startedAt);
+    return nextPollDelay({ polls: wait.polls, elapsedMs, expectedMs }, settings);
+  };
 
   return async function processIntent(job: Job<WorkerJobData>, token?: string): Promise<JobOutcome> {
     const data = workerJobDataSchema.parse(job.data);
@@ -205,10 +217,12 @@ export function createIntentProcessor(deps: EngineDeps) {
           }
           const pending = operations.filter((op) => !isDone(op)).map((op) => op.id);
           if (pending.length > 0) {
-            checkpoint.wait = { operationIds: pending, polls: checkpoint.wait.polls + 1 };
+            checkpoint.wait = { ...checkpoint.wait, operationIds: pending, polls: checkpoint.wait.polls + 1 };
             if (stepRecord) stepRecord.status = 'waiting';
-            await delay(pollDelay(checkpoint.wait.polls, settings.pollInitialMs, settings.pollMaxMs), 'waiting');
+            await delay(pollDelayOf(checkpoint.wait), 'waiting');
           }
+          // The batch is done: its last operations say how long it took (from its creation).
+          if (checkpoint.wait.key !== undefined) timings.observe(checkpoint.wait.key, Math.max(...operations.map(durationOf)));
           checkpoint.wait = undefined;
           if (stepRecord) Object.assign(stepRecord, { status: 'succeeded', finishedAt: new Date(now()).toISOString() });
           checkpoint.step++;
@@ -278,12 +292,20 @@ export function createIntentProcessor(deps: EngineDeps) {
             message: `Neon operation ${failedNow.id} (${String(failedNow.action)}) ended ${String(failedNow.status)}${failedNow.error ? `: ${failedNow.error}` : ''}`,
           });
         }
-        const pending = operations.filter((op) => !isDone(op)).map((op) => op.id);
+        const pending = operations.filter((op) => !isDone(op));
         if (pending.length > 0) {
-          // Give Neon a moment before the first poll: the slot is freed meanwhile.
-          checkpoint.wait = { operationIds: pending, polls: 0 };
+          // First poll when this kind of batch is expected to be done (or soon, when not yet
+          // learned); the slot is freed meanwhile. Adopted operations may be old: count from their creation.
+          checkpoint.wait = {
+            operationIds: pending.map((op) => op.id),
+            polls: 0,
+            key: OperationTimings.keyOf(operations.map((op) => String(op.action))),
+            startedAt: now() - Math.max(...pending.map(durationOf)),
+          };
           stepRecord.status = 'waiting';
-          await delay(pollDelay(0, settings.pollInitialMs, settings.pollMaxMs), 'waiting');
+          await delay(pollDelayOf(checkpoint.wait), 'waiting');
+        } else if (operations.length > 0) {
+          timings.observe(OperationTimings.keyOf(operations.map((op) => String(op.action))), Math.max(...operations.map(durationOf)));
         }
         // A step's last error stays on record even when a retry then succeeded.
         Object.assign(stepRecord, { status: 'succeeded', finishedAt: new Date(now()).toISOString() });

@@ -1,8 +1,3 @@
-/** Delay before the next poll of pending operations: `initial` doubling per poll, at most `max`. */
-export function pollDelay(polls: number, initialMs: number, maxMs: number): number {
-  return Math.min(maxMs, initialMs * 2 ** Math.min(polls, 20));
-}
-
 /** Retry delay after the n-th retryable failure (1-based): exponential with full jitter above half. */
 export function retryDelay(retry: number, baseMs: number, maxMs: number, random: () => number): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(retry - 1, 20));
