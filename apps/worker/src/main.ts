@@ -8,6 +8,7 @@ import type { WorkerHooks } from './engine/run-intent.js';
 import { createLogger } from './logger.js';
 import { ProjectLock } from './project-lock.js';
 import { RedisRateBudget } from './rate-budget.js';
+import { startWorkerWebhooks, type WorkerWebhooks } from './webhooks/index.js';
 import { createIntentWorker, type IntentWorker } from './worker.js';
 
 export interface StartWorkerOptions {
@@ -21,6 +22,8 @@ export interface RunningWorker {
   readonly intentWorker: IntentWorker;
   readonly neon: NeonClient;
   readonly rateBudget: RedisRateBudget;
+  /** The webhook publisher (behind `onFinished`) and dispatcher. */
+  readonly webhooks: WorkerWebhooks;
   /** Graceful stop within `config.shutdownTimeoutMs`, then closes every connection. */
   close(): Promise<void>;
 }
@@ -61,12 +64,30 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       },
     },
   });
+  const store = new IntentStore(redis, { prefix: config.keyPrefix, retentionSeconds: config.intentRetentionSeconds });
+  const secretBox = new SecretBox(config.secretsKey);
+  const webhooks = startWorkerWebhooks({
+    connection: connect,
+    redis,
+    keyPrefix: config.keyPrefix,
+    store,
+    secretBox,
+    logger,
+    settings: config.webhooks,
+  });
+  const hooks = {
+    ...options.hooks,
+    onFinished: (info: Parameters<WorkerWebhooks['onFinished']>[0]) => {
+      webhooks.onFinished(info);
+      options.hooks?.onFinished?.(info);
+    },
+  };
   const intentWorker = createIntentWorker({
     connection: connect,
     keyPrefix: config.keyPrefix,
     neon,
-    store: new IntentStore(redis, { prefix: config.keyPrefix, retentionSeconds: config.intentRetentionSeconds }),
-    secretBox: new SecretBox(config.secretsKey),
+    store,
+    secretBox,
     projectLock: new ProjectLock(redis, { prefix: config.keyPrefix, ttlMs: config.projectLockTtlMs }),
     ownership: new ProjectOwnership(redis, { prefix: config.keyPrefix }),
     logger,
@@ -84,7 +105,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       removeOnComplete: config.removeOnComplete,
       removeOnFail: config.removeOnFail,
     },
-    ...(options.hooks ? { hooks: options.hooks } : {}),
+    hooks,
   });
   logger.info({ concurrency: config.concurrency, keyPrefix: config.keyPrefix }, 'worker started');
 
@@ -93,9 +114,11 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     intentWorker,
     neon,
     rateBudget,
+    webhooks,
     close() {
       closing ??= (async () => {
         await intentWorker.close(config.shutdownTimeoutMs);
+        await webhooks.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
         logger.info('worker stopped');
       })();

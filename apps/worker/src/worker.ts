@@ -129,7 +129,10 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
         const done = await deps.store.finish(jobId, 'failed', {
           error: { code: FailureCodes.workerLost, message: `The job failed outside its steps: ${failedReason}` },
         });
-        if (done) log.warn({ intentId: jobId }, 'intent failed: job lost');
+        if (done) {
+          log.warn({ intentId: jobId }, 'intent failed: job lost');
+          deps.hooks?.onFinished?.({ intentId: jobId, kind: record.kind, status: 'failed', error: { code: FailureCodes.workerLost, message: 'The job failed outside its steps' } });
+        }
       })().catch((err: unknown) => log.error({ err: { message: String(err) } }, 'could not fail a lost intent'));
     });
   }
