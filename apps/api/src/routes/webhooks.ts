@@ -91,7 +91,7 @@ const webhookRoutes: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       await fastify.webhooks.delete(request.team, request.params.id);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 

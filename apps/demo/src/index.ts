@@ -1,0 +1,3 @@
+export { runDemo, type DemoOptions } from './demo.js';
+export { loadDemoConfig, demoConfigSchema, type DemoConfig } from './config.js';
+export { startVerifyingReceiver, type VerifiedWebhook, type VerifyingReceiver } from './receiver.js';
