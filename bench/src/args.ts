@@ -1,3 +1,6 @@
+import type { CallsOptions } from './parts/calls.js';
+import type { CapacityOptions } from './parts/capacity.js';
+import type { E2eOptions } from './parts/e2e.js';
 import type { EnqueueOptions } from './parts/enqueue.js';
 
 export const PARTS = ['enqueue', 'e2e', 'capacity', 'calls'] as const;
@@ -6,6 +9,9 @@ export type Part = (typeof PARTS)[number];
 export interface BenchArgs {
   parts: Part[];
   enqueue: EnqueueOptions;
+  e2e: E2eOptions;
+  capacity: CapacityOptions;
+  calls: CallsOptions;
 }
 
 /** `--only a,b` picks parts; `--quick` shrinks every count (a smoke run, figures less stable). */
@@ -18,5 +24,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   return {
     parts: PARTS.filter((p) => only.includes(p)),
     enqueue: { requests: quick ? 2000 : 6000, connections: 64 },
+    e2e: { intents: quick ? 300 : 2000, warmup: quick ? 50 : 200, projects: 50 },
+    capacity: { intents: quick ? 1000 : 10_000, operationMs: 60_000, probes: 5, workerEnv: {} },
+    calls: { intents: quick ? 4 : 10, operationMs: 2000 },
   };
 }

@@ -10,6 +10,9 @@
 import os from 'node:os';
 import { openBenchContext } from './context.js';
 import { parseBenchArgs } from './args.js';
+import { runCalls } from './parts/calls.js';
+import { runCapacity } from './parts/capacity.js';
+import { runE2e } from './parts/e2e.js';
 import { runEnqueue } from './parts/enqueue.js';
 import { printTable, type Row } from './table.js';
 
@@ -24,6 +27,9 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       console.error(`[bench] ${part}…`);
       if (part === 'enqueue') rows.push(...(await runEnqueue(ctx, args.enqueue)));
+      if (part === 'e2e') rows.push(...(await runE2e(ctx, args.e2e)));
+      if (part === 'capacity') rows.push(...(await runCapacity(ctx, args.capacity)));
+      if (part === 'calls') rows.push(...(await runCalls(ctx, args.calls)));
       console.error(`[bench] ${part} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
   } finally {

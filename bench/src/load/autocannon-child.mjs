@@ -3,6 +3,7 @@
 // argv[2]: JSON { url, amount, connections, headers, body, uniqueKeys }.
 // Prints one JSON line: { ok, non2xx, errors, seconds, p50, p90, p99, max }.
 import { randomUUID } from 'node:crypto';
+import process from 'node:process';
 import autocannon from 'autocannon';
 
 const { url, amount, connections, headers, body, uniqueKeys } = JSON.parse(process.argv[2]);
