@@ -3,10 +3,41 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { useHarness } from './test/harness.js';
+import { useHarness, type Harness } from './test/harness.js';
 import { startReceiver } from './test/receiver.js';
 
 const require = createRequire(import.meta.url);
+
+/** A dispatcher in a child process (lock 1 s), ready to take jobs; killed when the test ends. */
+async function spawnDispatcher(h: Harness): Promise<{ kill(): Promise<NodeJS.Signals | null> }> {
+  const tsx = pathToFileURL(require.resolve('tsx/esm')).href;
+  const child = spawn(process.execPath, ['--import', tsx, fileURLToPath(new URL('./test/dispatcher-process.ts', import.meta.url))], {
+    env: { PATH: process.env.PATH ?? '', REDIS_URL: h.redisUrl, KEY_PREFIX: h.prefix, SECRETS_KEY: h.secretsKey },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
+  onTestFinished(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await exited;
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('dispatcher ready')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', () => reject(new Error(`dispatcher exited early:\n${out}`)));
+  });
+
+  return {
+    kill() {
+      child.kill('SIGKILL');
+      return exited;
+    },
+  };
+}
 
 describe('at least once', () => {
   it('a dispatcher SIGKILLed in the middle of a delivery loses nothing: another one delivers it', async () => {
@@ -20,32 +51,12 @@ describe('at least once', () => {
     onTestFinished(() => r.close());
     const { secret } = await h.subscriptions.create('t', { url: r.url, events: ['intent.*'] });
 
-    const tsx = pathToFileURL(require.resolve('tsx/esm')).href;
-    const child = spawn(process.execPath, ['--import', tsx, fileURLToPath(new URL('./test/dispatcher-process.ts', import.meta.url))], {
-      env: { PATH: process.env.PATH ?? '', REDIS_URL: h.redisUrl, KEY_PREFIX: h.prefix, SECRETS_KEY: h.secretsKey },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
-    onTestFinished(async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited;
-    });
-    let out = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (c: Buffer) => {
-        out += c.toString();
-        if (out.includes('dispatcher ready')) resolve();
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.once('exit', () => reject(new Error(`dispatcher exited early:\n${out}`)));
-    });
+    const { kill } = await spawnDispatcher(h);
 
     const intent = await h.finishedIntent('t', 'succeeded');
     const [delivery] = await h.publisher.publishIntentEnd({ teamId: 't', intentId: intent.id, status: 'succeeded', at: new Date() });
     await r.waitFor(1, 20_000);
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    expect(await kill()).toBe('SIGKILL');
     expect((await h.deliveries.get(delivery!.id))?.status).toBe('pending');
 
     // A new dispatcher finds the job stalled once the dead one's lock expires, and sends it again.
@@ -58,5 +69,21 @@ describe('at least once', () => {
       expect(new Webhook(secret).verify(x.body, x.headers)).toBeTruthy();
     }
     expect(await h.deliveries.attempts(delivery!.id)).toHaveLength(1);
+  });
+
+  it('a delivery whose job stalls more than allowed is marked failed (kept for replay), not left pending', async () => {
+    const h = useHarness();
+    const r = await startReceiver(() => undefined);
+    onTestFinished(() => r.close());
+    await h.subscriptions.create('t', { url: r.url, events: ['intent.*'] });
+    const { kill } = await spawnDispatcher(h);
+    const intent = await h.finishedIntent('t', 'succeeded');
+    const [delivery] = await h.publisher.publishIntentEnd({ teamId: 't', intentId: intent.id, status: 'succeeded', at: new Date() });
+    await r.waitFor(1, 20_000);
+    await kill();
+    h.startDispatcher({}, { lockDurationMs: 1000, stalledIntervalMs: 300, maxStalledCount: 0 });
+    const final = await h.waitForDelivery(delivery!.id, (d) => d.status !== 'pending', 20_000);
+    expect(final.status).toBe('failed');
+    expect(r.received).toHaveLength(1);
   });
 });

@@ -168,6 +168,19 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   });
   worker.on('error', (err) => log.error({ err: { name: err.name, message: err.message } }, 'webhook dispatcher error'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'webhook delivery stalled (its dispatcher died?); it will be sent again'));
+  // A job that failed for good outside the processor's own bookkeeping (stalled too often,
+  // an unexpected error on its last try) must not leave its delivery pending forever.
+  worker.on('failed', (job) => {
+    if (!job) return;
+    void (async () => {
+      if (!(await job.isFailed())) return;
+      const delivery = await deps.deliveries.get(job.data.deliveryId);
+      if (delivery?.status === 'pending') {
+        await deps.deliveries.fail(delivery.id);
+        log.warn({ deliveryId: delivery.id }, 'webhook delivery failed outside its attempts (kept for replay)');
+      }
+    })().catch((err: unknown) => log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not fail a lost delivery'));
+  });
 
   return {
     worker,
