@@ -305,4 +305,19 @@ describe('dispatcher', () => {
     expect((await h.waitForDelivery(dropped.id, done)).status).toBe('failed');
     expect(r.received).toHaveLength(1);
   });
+
+  it('a receiver that hangs holds at most its share of slots: another subscription is served at once', async () => {
+    const h = useHarness();
+    const hanging = await receiver(() => new Promise(() => undefined));
+    const fast = await receiver();
+    await h.subscriptions.create('slow-team', { url: hanging.url, events: ['intent.*'] });
+    await h.subscriptions.create('fast-team', { url: fast.url, events: ['intent.*'] });
+    h.startDispatcher({ concurrency: 4, timeoutMs: 10_000, retryScheduleMs: [0] }, { maxInFlightPerSubscription: 2, inFlightRetryDelayMs: 50 });
+    for (let i = 0; i < 8; i++) await publish(h, 'slow-team');
+    await hanging.waitFor(2);
+    const { deliveries } = await publish(h, 'fast-team');
+    expect((await h.waitForDelivery(deliveries[0]!.id, done)).status).toBe('succeeded');
+    // The hanging receiver never got more than its two slots' worth of requests meanwhile.
+    expect(hanging.received).toHaveLength(2);
+  });
 });

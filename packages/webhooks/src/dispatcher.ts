@@ -1,12 +1,12 @@
 import { bullPrefix, type IntentStore, type SecretBox } from '@neonops/intents';
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config.js';
 import type { DeliveryLog } from './delivery-log.js';
 import { buildPayload } from './payload.js';
 import { DELIVERY_BACKOFF_TYPE } from './publisher.js';
-import { WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData } from './schemas.js';
+import { WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData, type DeliveryRecord } from './schemas.js';
 import { sendWebhook, type SendResult } from './sender.js';
 import { signatureHeaders } from './signing.js';
 import { SsrfGuard } from './ssrf.js';
@@ -31,6 +31,14 @@ export interface DispatcherOptions {
   stalledIntervalMs?: number;
   /** Times a delivery may stall (its dispatcher died) before its job fails. Default 5. */
   maxStalledCount?: number;
+  /**
+   * Attempts to one subscription this process runs at once. More wait in BullMQ's delayed set
+   * (a short jittered delay, no attempt used), so a receiver that hangs until the timeout can
+   * hold at most this many slots and never starves other subscriptions. Default 4.
+   */
+  maxInFlightPerSubscription?: number;
+  /** How long a delivery over that limit waits before it is tried again, in ms (plus up to 100 % jitter). Default 250. */
+  inFlightRetryDelayMs?: number;
 }
 
 export interface DispatcherDeps {
@@ -86,10 +94,31 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   const log = deps.logger;
   const options = deps.options ?? {};
 
-  const processor = async (job: Job<DeliveryJobData>): Promise<string> => {
-    const { deliveries, subscriptions } = deps;
-    const delivery = await deliveries.get(job.data.deliveryId);
+  const maxInFlight = options.maxInFlightPerSubscription ?? 4;
+  const inFlight = new Map<string, number>();
+
+  const processor = async (job: Job<DeliveryJobData>, token?: string): Promise<string> => {
+    const delivery = await deps.deliveries.get(job.data.deliveryId);
     if (!delivery || delivery.status !== 'pending') return 'skipped';
+    const running = inFlight.get(delivery.subscriptionId) ?? 0;
+    if (running >= maxInFlight && token) {
+      // This subscription already holds its share of slots: step aside without using an attempt.
+      const wait = options.inFlightRetryDelayMs ?? 250;
+      await job.moveToDelayed(Date.now() + wait + Math.floor(Math.random() * wait), token);
+      throw new DelayedError();
+    }
+    inFlight.set(delivery.subscriptionId, running + 1);
+    try {
+      return await deliverOnce(job, delivery);
+    } finally {
+      const left = (inFlight.get(delivery.subscriptionId) ?? 1) - 1;
+      if (left <= 0) inFlight.delete(delivery.subscriptionId);
+      else inFlight.set(delivery.subscriptionId, left);
+    }
+  };
+
+  const deliverOnce = async (job: Job<DeliveryJobData>, delivery: DeliveryRecord): Promise<string> => {
+    const { deliveries, subscriptions } = deps;
     const subscription = await subscriptions.get(delivery.subscriptionId);
     const ctx = { deliveryId: delivery.id, subscriptionId: delivery.subscriptionId, eventType: delivery.eventType, attempt: job.attemptsMade + 1 };
     if (!subscription || !subscription.enabled) {
