@@ -34,9 +34,16 @@ export interface DispatcherOptions {
   /**
    * Attempts to one subscription this process runs at once. More wait in BullMQ's delayed set
    * (a short jittered delay, no attempt used), so a receiver that hangs until the timeout can
-   * hold at most this many slots and never starves other subscriptions. Default 4.
+   * never take every slot. Default half the concurrency (at least 1).
    */
   maxInFlightPerSubscription?: number;
+  /**
+   * The tighter limit for a subscription that is slow right now: one of its attempts in this
+   * process has run longer than `slowAttemptMs`, or its last attempt did. Default 2.
+   */
+  maxSlowInFlightPerSubscription?: number;
+  /** When an attempt counts as slow, in ms. Default 1000 (or a quarter of the timeout if less). */
+  slowAttemptMs?: number;
   /** How long a delivery over that limit waits before it is tried again, in ms (plus up to 100 % jitter). Default 250. */
   inFlightRetryDelayMs?: number;
 }
@@ -94,26 +101,68 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   const log = deps.logger;
   const options = deps.options ?? {};
 
-  const maxInFlight = options.maxInFlightPerSubscription ?? 4;
-  const inFlight = new Map<string, number>();
+  const maxInFlight = options.maxInFlightPerSubscription ?? Math.max(1, Math.floor(settings.concurrency / 2));
+  const maxSlowInFlight = options.maxSlowInFlightPerSubscription ?? 2;
+  const slowMs = options.slowAttemptMs ?? Math.min(1000, settings.timeoutMs / 4);
+  /** Start times of this process's attempts per subscription, and whether its last attempt was slow. */
+  const inFlight = new Map<string, number[]>();
+  const lastWasSlow = new Set<string>();
+  const waiters = new Map<string, Set<() => void>>();
+  const isSlow = (subscriptionId: string, starts: number[]) => lastWasSlow.has(subscriptionId) || starts.some((t) => performance.now() - t > slowMs);
+  /**
+   * A slot for one attempt to the subscription. A fast subscription at its limit frees a slot
+   * within milliseconds, so the job waits for it here (at most `slowMs`) rather than churning
+   * through the delayed set; a slow one gets no wait. Undefined: step aside.
+   */
+  const acquire = async (subscriptionId: string): Promise<number | undefined> => {
+    const deadline = performance.now() + slowMs;
+    for (;;) {
+      const starts = inFlight.get(subscriptionId) ?? [];
+      const slow = isSlow(subscriptionId, starts);
+      if (starts.length < (slow ? Math.min(maxSlowInFlight, maxInFlight) : maxInFlight)) {
+        const started = performance.now();
+        starts.push(started);
+        inFlight.set(subscriptionId, starts);
+        return started;
+      }
+      const remaining = deadline - performance.now();
+      if (slow || remaining <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const set = waiters.get(subscriptionId) ?? new Set();
+        waiters.set(subscriptionId, set);
+        const wake = () => {
+          clearTimeout(timer);
+          set.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, remaining);
+        set.add(wake);
+      });
+    }
+  };
+  const release = (subscriptionId: string, started: number) => {
+    if (performance.now() - started > slowMs) lastWasSlow.add(subscriptionId);
+    else lastWasSlow.delete(subscriptionId);
+    const starts = inFlight.get(subscriptionId) ?? [];
+    starts.splice(starts.indexOf(started), 1);
+    if (starts.length === 0) inFlight.delete(subscriptionId);
+    for (const wake of [...(waiters.get(subscriptionId) ?? [])]) wake();
+  };
 
   const processor = async (job: Job<DeliveryJobData>, token?: string): Promise<string> => {
     const delivery = await deps.deliveries.get(job.data.deliveryId);
     if (!delivery || delivery.status !== 'pending') return 'skipped';
-    const running = inFlight.get(delivery.subscriptionId) ?? 0;
-    if (running >= maxInFlight && token) {
+    const started = await acquire(delivery.subscriptionId);
+    if (started === undefined && token) {
       // This subscription already holds its share of slots: step aside without using an attempt.
       const wait = options.inFlightRetryDelayMs ?? 250;
       await job.moveToDelayed(Date.now() + wait + Math.floor(Math.random() * wait), token);
       throw new DelayedError();
     }
-    inFlight.set(delivery.subscriptionId, running + 1);
     try {
       return await deliverOnce(job, delivery);
     } finally {
-      const left = (inFlight.get(delivery.subscriptionId) ?? 1) - 1;
-      if (left <= 0) inFlight.delete(delivery.subscriptionId);
-      else inFlight.set(delivery.subscriptionId, left);
+      if (started !== undefined) release(delivery.subscriptionId, started);
     }
   };
 
@@ -149,7 +198,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
 
     if (!failure) {
       await deliveries.recordAttempt(delivery.id, attempt, { status: 'succeeded' });
-      await subscriptions.recordSuccess(subscription.id);
+      if (subscription.failingSince) await subscriptions.recordSuccess(subscription.id);
       log.info(logged, 'webhook delivered');
       return 'delivered';
     }
