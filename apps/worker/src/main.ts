@@ -107,6 +107,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     },
     hooks,
   });
+  webhooks.watch(intentWorker.worker);
   logger.info({ concurrency: config.concurrency, keyPrefix: config.keyPrefix }, 'worker started');
 
   let closing: Promise<void> | undefined;

@@ -11,7 +11,10 @@ import {
 } from '@neonops/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { WorkerHooks } from '../engine/run-intent.js';
+import { isTerminalStatus } from '@neonops/intents';
+import type { Worker } from 'bullmq';
+import type { WorkerJobData } from '../engine/checkpoint.js';
+import type { JobOutcome, WorkerHooks } from '../engine/run-intent.js';
 
 export interface WorkerWebhooksDeps {
   /** Makes a BullMQ connection (`maxRetriesPerRequest: null`). */
@@ -32,6 +35,12 @@ export interface WorkerWebhooks {
   readonly publisher: WebhookPublisher;
   /** The `onFinished` hook: publishes `intent.<status>` to the team's matching subscriptions. */
   onFinished: NonNullable<WorkerHooks['onFinished']>;
+  /**
+   * Safety net for the window between `store.finish` and the publication: a worker that died
+   * there leaves its job to stall; the rerun finds the intent finished (`gone`), and this
+   * listener publishes its event then. Publishing is idempotent, so a second time changes nothing.
+   */
+  watch(worker: Worker<WorkerJobData, JobOutcome>): void;
   /** Waits for publications in flight, stops the dispatcher (active deliveries end first), closes the queue. */
   close(): Promise<void>;
 }
@@ -58,23 +67,33 @@ export function startWorkerWebhooks(deps: WorkerWebhooksDeps): WorkerWebhooks {
   });
   const inFlight = new Set<Promise<void>>();
 
-  const publish = async (intentId: string, status: 'succeeded' | 'failed' | 'cancelled'): Promise<void> => {
+  const publish = async (intentId: string, status?: 'succeeded' | 'failed' | 'cancelled'): Promise<void> => {
     const record = await deps.store.get(intentId);
-    if (!record) return;
+    if (!record || !isTerminalStatus(record.status)) return;
+    status ??= record.status;
     const made = await publisher.publishIntentEnd({ teamId: record.teamId, intentId, status, at: new Date(record.finishedAt ?? record.updatedAt) });
     if (made.length > 0) deps.logger.debug({ intentId, deliveries: made.length }, 'intent event published');
+  };
+
+  const track = (intentId: string, status?: 'succeeded' | 'failed' | 'cancelled'): void => {
+    const p = publish(intentId, status)
+      .catch((err: unknown) =>
+        deps.logger.error({ intentId, err: { message: err instanceof Error ? err.message : String(err) } }, 'could not publish the intent event'),
+      )
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
   };
 
   return {
     dispatcher,
     publisher,
+    watch(worker) {
+      worker.on('completed', (job, outcome) => {
+        if (outcome?.status === 'gone') track(job.data.intentId);
+      });
+    },
     onFinished(info) {
-      const p = publish(info.intentId, info.status)
-        .catch((err: unknown) =>
-          deps.logger.error({ intentId: info.intentId, err: { message: err instanceof Error ? err.message : String(err) } }, 'could not publish the intent event'),
-        )
-        .finally(() => inFlight.delete(p));
-      inFlight.add(p);
+      track(info.intentId, info.status);
     },
     async close() {
       await Promise.all([...inFlight]);

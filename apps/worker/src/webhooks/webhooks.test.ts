@@ -80,4 +80,30 @@ describe('worker webhooks', () => {
     expect(allLogs).not.toContain(plain.secret.slice(6));
     expect(allLogs).not.toContain(secret.secret.slice(6));
   });
+
+  it('an intent finished without its event (its worker died in between): the rerun job publishes it', async () => {
+    const h = await startHarness();
+    const r = await startReceiver();
+    onTestFinished(() => r.close());
+    const webhooks = startWorkerWebhooks({
+      connection: () => h.redis.connect(),
+      redis: h.redis.connect(),
+      keyPrefix: h.redis.prefix,
+      store: h.store,
+      secretBox: h.box,
+      logger: createLogger({ level: 'silent' }),
+      settings: { ...DEFAULT_WEBHOOK_SETTINGS, allowCidrs: ['127.0.0.1/32'] },
+    });
+    onTestFinished(() => webhooks.close());
+    const subs = new SubscriptionStore(h.redis.connect(), { prefix: h.redis.prefix, secretBox: h.box });
+    const { secret } = await subs.create('team-a', { url: r.url, events: ['intent.*'] });
+    // The state a crash leaves: the intent is finished, no event was published, its job is still there.
+    const id = await h.enqueue('branch.delete', { projectId: 'p-1', branchId: 'br-1' });
+    await h.store.finish(id, 'succeeded', { result: { branchId: 'br-1', deleted: true } });
+    const { worker } = h.startWorker();
+    webhooks.watch(worker.worker);
+    const [got] = await r.waitFor(1);
+    const payload = new Webhook(secret).verify(got!.body, got!.headers) as Payload;
+    expect(payload).toMatchObject({ type: 'intent.succeeded', data: { id, status: 'succeeded' } });
+  });
 });
