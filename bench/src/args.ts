@@ -25,7 +25,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     parts: PARTS.filter((p) => only.includes(p)),
     enqueue: { requests: quick ? 2000 : 6000, connections: 64 },
     e2e: { intents: quick ? 300 : 2000, warmup: quick ? 50 : 200, projects: 50 },
-    capacity: { intents: quick ? 1000 : 10_000, operationMs: 60_000, probes: 5, workerEnv: {} },
+    capacity: { intents: quick ? 1000 : 10_000, operationMs: 300_000, probes: 5, workerEnv: {} },
     calls: { intents: quick ? 4 : 10, operationMs: 2000 },
   };
 }

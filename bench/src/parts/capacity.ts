@@ -7,9 +7,12 @@
  *
  * The simulator runs on a manual clock, so the 10,000 operations stay pending however long
  * parking takes on a loaded machine. The worker first sees one such batch finish (the
- * clock is advanced past it), as a long-running worker would have: it then expects the
- * batch to take 120 s and polls the parked intents only then, instead of every few seconds.
+ * clock is advanced past it), as a long-running worker would have: it then expects such a
+ * batch to take 2 × `operationMs` and polls a parked intent only then, instead of every few
+ * seconds. `operationMs` (sim time) must exceed the real time parking takes, or the first
+ * parked intents become overdue while the sim clock stands still and poll in vain.
  */
+const progress = (message: string) => console.error(`[bench] capacity: ${message}`);
 import { bullPrefix, IntentStore, INTENTS_QUEUE } from '@neonops/intents';
 import { createManualClock, startNeonSimulator } from '@neonops/neon-sim';
 import { Queue } from 'bullmq';
@@ -42,6 +45,7 @@ export async function runCapacity(ctx: BenchContext, options: CapacityOptions): 
     const t0 = performance.now();
     const projects = await createProjects(simClient(sim), options.intents + options.probes + 1, 32);
     const setupSeconds = (performance.now() - t0) / 1000;
+    progress(`${projects.length} projects in ${setupSeconds.toFixed(0)} s`);
     const [learnProject, ...rest] = projects as [string, ...string[]];
     const parkedProjects = rest.slice(0, options.intents);
     const probeProjects = rest.slice(options.intents);
@@ -55,6 +59,7 @@ export async function runCapacity(ctx: BenchContext, options: CapacityOptions): 
     clock.advance(2 * options.operationMs + 1);
     await until(async () => (await store.get(learnId as string))?.status === 'succeeded', 'the first intent to finish', 60_000, 20);
 
+    progress('the worker has seen one batch to its end');
     const idle = await worker.usage();
     const memoryBefore = await redisUsedMemory(redis);
     const t1 = performance.now();
@@ -66,10 +71,11 @@ export async function runCapacity(ctx: BenchContext, options: CapacityOptions): 
         return (counts.delayed ?? 0) >= options.intents && counts.wait === 0 && counts.active === 0;
       },
       `${options.intents} intents to be parked`,
-      600_000,
+      Math.min(600_000, options.operationMs),
       250,
     );
     const parkSeconds = (performance.now() - t1) / 1000;
+    progress(`${options.intents} parked in ${parkSeconds.toFixed(0)} s`);
     const parked = await worker.usage();
     const memoryParked = await redisUsedMemory(redis);
     const pendingOperations = sim.control.state().operations.filter((op) => op.status !== 'finished').length;
