@@ -10,6 +10,13 @@ import {
   listIntentsQuerySchema,
 } from './schemas.js';
 
+/**
+ * The 202 body of `POST /v1/intents` is the record the service just built and the store
+ * validated against the same schema: it is written with plain JSON.stringify rather than a
+ * second zod pass on every request (the schema still types `send` and documents the answer).
+ */
+const plainJson = (payload: unknown): string => JSON.stringify(payload);
+
 /** `/v1/intents`: submit, read, list and cancel intents of the caller's team. */
 const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
@@ -40,7 +47,7 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
     },
     async (request, reply) => {
       const intent = await fastify.intents.submit(request.team, request.body, request.idempotencyKey ?? undefined);
-      return reply.code(202).header('location', `/v1/intents/${intent.id}`).send(intent);
+      return reply.code(202).header('location', `/v1/intents/${intent.id}`).serializer(plainJson).send(intent);
     },
   );
 
