@@ -69,6 +69,8 @@ export async function startStack(config: StackConfig, options: StartStackOptions
       REDIS_URL: config.REDIS_URL,
       SECRETS_KEY: config.SECRETS_KEY ?? SecretBox.generateKey(),
       PORT: String(config.PORT),
+      // A local run delivers webhooks to receivers on this machine unless told otherwise.
+      WEBHOOK_ALLOW_CIDRS: options.env.WEBHOOK_ALLOW_CIDRS ?? '127.0.0.1/32,::1/128',
     };
     const workerConfig = loadWorkerConfig(env);
     const worker: RunningWorker = await startWorker(
