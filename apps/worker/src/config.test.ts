@@ -21,7 +21,7 @@ describe('loadConfig', () => {
   });
 
   it('coerces numbers and treats empty strings as unset', () => {
-    const config = loadConfig({ ...required, WORKER_CONCURRENCY: '4', NEON_RATE_PER_MINUTE: '', INTENT_RETENTION_DAYS: '2' });
+    const config = loadConfig({ ...required, WORKER_CONCURRENCY: '4', NEON_RATE_PER_MINUTE: '', INTENT_RETENTION_SECONDS: '172800' });
     expect(config.concurrency).toBe(4);
     expect(config.rate.perMinute).toBe(700);
     expect(config.intentRetentionSeconds).toBe(2 * 86_400);

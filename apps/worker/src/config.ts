@@ -51,8 +51,8 @@ export const workerConfigSchema = z.object({
   JOB_REMOVE_ON_FAIL_AGE_SECONDS: nonNegativeInt.default(7 * 86_400),
   /** Keep at most this many failed jobs. Default `5000`. */
   JOB_REMOVE_ON_FAIL_COUNT: nonNegativeInt.default(5000),
-  /** Days a finished intent record (and its sealed secrets) is kept. Default `30`. */
-  INTENT_RETENTION_DAYS: positiveInt.default(30),
+  /** Seconds a finished intent record (and its sealed secrets) is kept; the API reads the same variable. Default `2592000` (30 days). */
+  INTENT_RETENTION_SECONDS: positiveInt.default(30 * 86_400),
   /** pino log level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Webhook dispatcher settings (`WEBHOOK_*`, see @neonops/webhooks `webhookEnvShape`). */
@@ -118,7 +118,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     removeOnComplete: { age: e.JOB_REMOVE_ON_COMPLETE_AGE_SECONDS, count: e.JOB_REMOVE_ON_COMPLETE_COUNT },
     removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },
-    intentRetentionSeconds: e.INTENT_RETENTION_DAYS * 86_400,
+    intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
     logLevel: e.LOG_LEVEL,
     webhooks: webhookSettingsFromEnv(e),
   };
