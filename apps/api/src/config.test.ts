@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, decodeSecretsKey, loadConfig } from './config.js';
+import { ConfigError, loadConfig } from './config.js';
 
 const key = randomBytes(32).toString('base64');
 
@@ -77,14 +77,5 @@ describe('loadConfig', () => {
 
   it('treats empty strings as unset', () => {
     expect(loadConfig({ SECRETS_KEY: key, PORT: '', NEON_API_KEY: '' })).toMatchObject({ port: 3000, neon: { apiKey: undefined } });
-  });
-});
-
-describe('decodeSecretsKey', () => {
-  it('accepts 32 bytes as hex or base64 only', () => {
-    expect(decodeSecretsKey('00'.repeat(32))?.length).toBe(32);
-    expect(decodeSecretsKey(key)?.length).toBe(32);
-    expect(decodeSecretsKey(randomBytes(16).toString('base64'))).toBeUndefined();
-    expect(decodeSecretsKey('not base64 !!')).toBeUndefined();
   });
 });

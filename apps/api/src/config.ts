@@ -1,3 +1,4 @@
+import { secretsKeySchema } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
@@ -36,10 +37,7 @@ export const apiConfigSchema = z
      * 32-byte key (base64 or 64 hex chars) that seals secrets of intent results (AES-256-GCM).
      * Required unless `NODE_ENV=development` or `DEV_MODE=true`.
      */
-    SECRETS_KEY: z
-      .string()
-      .refine((value) => decodeSecretsKey(value) !== undefined, 'SECRETS_KEY must be 32 bytes, as base64 or 64 hex characters')
-      .optional(),
+    SECRETS_KEY: secretsKeySchema.optional(),
     /** Neon API key for read-through routes and `/readyz`. Optional: without it those routes answer 503. */
     NEON_API_KEY: z.string().min(1).optional(),
     /** Neon API base URL. Default `https://console.neon.tech/api/v2` (the simulator: `http://127.0.0.1:PORT/api/v2`). */
@@ -84,15 +82,6 @@ export interface ApiConfig {
   rateLimitRetryAfterSeconds: number;
   /** Webhook settings (rotation overlap, URL allowlist, schedule of the first attempt). */
   webhooks: WebhookSettings;
-}
-
-/** Decodes a 32-byte key written as 64 hex chars or base64; `undefined` when it is neither. */
-export function decodeSecretsKey(value: string): Buffer | undefined {
-  const trimmed = value.trim();
-  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
-  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return undefined;
-  const decoded = Buffer.from(trimmed, 'base64');
-  return decoded.length === 32 ? decoded : undefined;
 }
 
 /** Thrown when the environment does not describe a valid configuration; names every bad variable. */

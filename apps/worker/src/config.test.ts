@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
-const required = { NEON_API_KEY: 'napi_test', SECRETS_KEY: 'k'.repeat(44) };
+const required = { NEON_API_KEY: 'napi_test', SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') };
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -30,7 +30,7 @@ describe('loadConfig', () => {
   it('names every bad variable without echoing values', () => {
     let error: unknown;
     try {
-      loadConfig({ NEON_API_KEY: 'super-secret-key', WORKER_CONCURRENCY: '-1', REDIS_URL: 'not a url' });
+      loadConfig({ NEON_API_KEY: 'super-secret-key', SECRETS_KEY: 'short-secret', WORKER_CONCURRENCY: '-1', REDIS_URL: 'not a url' });
     } catch (err) {
       error = err;
     }
@@ -38,5 +38,6 @@ describe('loadConfig', () => {
     const variables = (error as ConfigError).issues.map((i) => i.variable).sort();
     expect(variables).toEqual(['REDIS_URL', 'SECRETS_KEY', 'WORKER_CONCURRENCY']);
     expect((error as ConfigError).message).not.toContain('super-secret-key');
+    expect((error as ConfigError).message).not.toContain('short-secret');
   });
 });

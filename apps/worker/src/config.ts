@@ -1,3 +1,4 @@
+import { secretsKeySchema } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
@@ -18,7 +19,7 @@ export const workerConfigSchema = z.object({
   /** Neon API base URL. Default `https://console.neon.tech/api/v2` (simulator: `http://127.0.0.1:PORT/api/v2`). */
   NEON_BASE_URL: z.url().default('https://console.neon.tech/api/v2'),
   /** 32-byte key (base64 or 64 hex characters) sealing result secrets; the API opens them with the same key. Required. */
-  SECRETS_KEY: z.string().min(1),
+  SECRETS_KEY: secretsKeySchema,
   /** Jobs one worker process runs at once. Waiting on Neon never holds a slot, so this bounds CPU work only. Default `16`. */
   WORKER_CONCURRENCY: positiveInt.default(16),
   /** Neon requests per minute for the whole account, shared by every worker process. Default `700`. */

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { InvalidSecretsKeyError, SecretBox, SecretOpenError } from './secret-box.js';
+import { InvalidSecretsKeyError, isValidSecretsKey, SecretBox, SecretOpenError } from './secret-box.js';
 
 describe('SecretBox', () => {
   const key = SecretBox.generateKey();
@@ -31,5 +31,12 @@ describe('SecretBox', () => {
     const box = new SecretBox(key);
     expect(inspect(box)).not.toContain(key);
     expect(JSON.stringify({ box })).not.toContain(key);
+  });
+
+  it('tells valid keys from invalid ones', () => {
+    expect(isValidSecretsKey('00'.repeat(32))).toBe(true);
+    expect(isValidSecretsKey(SecretBox.generateKey())).toBe(true);
+    expect(isValidSecretsKey(Buffer.alloc(16).toString('base64'))).toBe(false);
+    expect(isValidSecretsKey('not base64 !!')).toBe(false);
   });
 });

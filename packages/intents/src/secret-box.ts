@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { z } from 'zod';
 
 /** The configured secrets key is not 32 bytes of base64 or hex. */
 export class InvalidSecretsKeyError extends Error {
@@ -18,11 +19,26 @@ export class SecretOpenError extends Error {
   }
 }
 
+/** The 32 key bytes of a key written as 64 hex characters or base64; `undefined` when it is neither. */
+function decodeKey(key: string): Buffer | undefined {
+  const trimmed = key.trim();
+  if (/^[0-9a-f]{64}$/i.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (!/^[A-Za-z0-9+/_-]+={0,2}$/.test(trimmed)) return undefined;
+  const bytes = Buffer.from(trimmed, 'base64');
+  return bytes.length === 32 ? bytes : undefined;
+}
+
 function parseKey(key: string): Buffer {
-  const bytes = /^[0-9a-f]{64}$/i.test(key) ? Buffer.from(key, 'hex') : Buffer.from(key, 'base64');
-  if (bytes.length !== 32) throw new InvalidSecretsKeyError();
+  const bytes = decodeKey(key);
+  if (!bytes) throw new InvalidSecretsKeyError();
   return bytes;
 }
+
+/** Whether `key` is usable by {@link SecretBox}: 32 bytes as 64 hex characters or base64. */
+export const isValidSecretsKey = (key: string): boolean => decodeKey(key) !== undefined;
+
+/** `SECRETS_KEY` as every config schema accepts it; the message never shows the value. */
+export const secretsKeySchema = z.string().refine(isValidSecretsKey, 'SECRETS_KEY must be 32 bytes, as base64 or 64 hex characters');
 
 /**
  * Seals secrets (passwords, connection URIs, API keys) for storage in Redis with
