@@ -6,12 +6,15 @@ RUN npm install -g pnpm@10
 WORKDIR /app
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 COPY apps/api/package.json apps/api/
-COPY apps/worker/package.json apps/worker/
+COPY apps/demo/package.json apps/demo/
 COPY apps/stack/package.json apps/stack/
+COPY apps/worker/package.json apps/worker/
 COPY packages/intents/package.json packages/intents/
 COPY packages/neon-client/package.json packages/neon-client/
 COPY packages/neon-sim/package.json packages/neon-sim/
 COPY packages/testing/package.json packages/testing/
+COPY packages/webhooks/package.json packages/webhooks/
+COPY bench/package.json bench/
 RUN pnpm install --frozen-lockfile
 
 FROM deps AS app
