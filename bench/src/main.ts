@@ -19,6 +19,11 @@ import { printTable, type Row } from './table.js';
 async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2));
   const ctx = await openBenchContext();
+  // Ctrl-C: still delete the keys of every part started so far.
+  process.once('SIGINT', () => {
+    console.error('[bench] interrupted; cleaning up');
+    void ctx.close().finally(() => process.exit(130));
+  });
   const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   const rows: Row[] = [];
   const started = performance.now();
