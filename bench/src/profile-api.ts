@@ -43,7 +43,7 @@ const perRequest = Object.entries(after)
   .map(([cmd, n]) => [cmd, (n - (before[cmd] ?? 0)) / 200] as const)
   .filter(([, n]) => n >= 0.5);
 console.log('Redis commands per request (whole Redis, so other clients add noise):', Object.fromEntries(perRequest));
-const result = await httpLoad({ url, amount: Number(process.argv[2] ?? 6000), connections: 64, headers, body, uniqueKeys: true });
+const result = await httpLoad({ url, amount: Number(process.argv[2] ?? 6000), connections: Number(process.argv[3] ?? 64), headers, body, uniqueKeys: true });
 console.log(result);
 admin.disconnect();
 await app.close();

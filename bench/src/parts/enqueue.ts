@@ -36,6 +36,7 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     httpLoad({ url, amount, connections: options.connections, headers, body, uniqueKeys: true });
 
   let api: HttpLoadResult;
+  let apiCpuMs = 0;
   const app = await buildApp({
     redis: { url: ctx.redisUrl },
     keyPrefix: `${prefix}api:`,
@@ -47,7 +48,11 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     await app.listen({ port: 0, host: '127.0.0.1' });
     const url = urlOf(app, '/v1/intents');
     await load(url, 1000); // warm-up: JIT, connections, Lua scripts
+    const cpu0 = process.cpuUsage();
     api = await load(url, options.requests);
+    const cpu = process.cpuUsage(cpu0);
+    // Only the API runs in this process meanwhile (the client is another process).
+    apiCpuMs = (cpu.user + cpu.system) / 1000 / options.requests;
   } finally {
     await app.close();
   }
@@ -68,10 +73,14 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   const bare = Fastify();
   bare.post('/v1/intents', async (_request, reply) => reply.code(202).send({ ok: true }));
   let ceiling: HttpLoadResult;
+  let bareCpuMs = 0;
   try {
     await bare.listen({ port: 0, host: '127.0.0.1' });
     await load(urlOf(bare, '/v1/intents'), 1000);
+    const cpu0 = process.cpuUsage();
     ceiling = await load(urlOf(bare, '/v1/intents'), options.requests);
+    const cpu = process.cpuUsage(cpu0);
+    bareCpuMs = (cpu.user + cpu.system) / 1000 / options.requests;
   } finally {
     await bare.close();
   }
@@ -86,6 +95,12 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     },
     { part: '1 enqueue', metric: `raw BullMQ queue.add (${options.connections} in flight)`, value: `${fmt.int(raw.perSecond)}/s`, note: `p50 ${fmt.ms(raw.p50)}, p99 ${fmt.ms(raw.p99)}` },
     { part: '1 enqueue', metric: 'empty Fastify 202 route (HTTP ceiling)', value: `${fmt.int(ceiling.perSecond)}/s`, note: `p50 ${fmt.ms(ceiling.p50)}, p99 ${fmt.ms(ceiling.p99)}` },
+    {
+      part: '1 enqueue',
+      metric: 'API process CPU per POST (user+system)',
+      value: fmt.ms(apiCpuMs),
+      note: `empty route ${fmt.ms(bareCpuMs)}; less noisy than the rates on a shared machine`,
+    },
     { part: '1 enqueue', metric: 'ratio API / raw queue.add', value: fmt.ratio(api.perSecond / raw.perSecond), note: 'aim ≥ 0.5' },
     { part: '1 enqueue', metric: 'ratio API / HTTP ceiling', value: fmt.ratio(api.perSecond / ceiling.perSecond), note: 'what the intent path costs beyond HTTP' },
   ];
