@@ -46,6 +46,8 @@ export interface AppOptions {
   probeNeon?: HealthRoutesOptions['probeNeon'];
   /** Idempotency record lifetime in seconds. Default 86400. */
   idempotencyTtlSeconds?: number;
+  /** How long an in-flight idempotency claim lasts, in seconds. Default 60. */
+  idempotencyInFlightTtlSeconds?: number;
   /** Retention of finished intents in seconds. Default 30 days. */
   intentRetentionSeconds?: number;
   /** `Retry-After` for a team at its cap. Default 5 s. */
@@ -75,7 +77,11 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
 
   await fastify.register(authPlugin, { teams: options.teams });
   await fastify.register(projectScopePlugin, { keyPrefix });
-  await fastify.register(idempotencyPlugin, { keyPrefix, ttlSeconds: options.idempotencyTtlSeconds ?? 86_400 });
+  await fastify.register(idempotencyPlugin, {
+    keyPrefix,
+    ttlSeconds: options.idempotencyTtlSeconds ?? 86_400,
+    ...(options.idempotencyInFlightTtlSeconds === undefined ? {} : { inFlightTtlSeconds: options.idempotencyInFlightTtlSeconds }),
+  });
   await fastify.register(intentsServicePlugin, {
     keyPrefix,
     retentionSeconds: options.intentRetentionSeconds ?? 30 * 86_400,

@@ -14,6 +14,7 @@ describe('loadConfig', () => {
       keyPrefix: 'neonops:',
       teamsFile: 'teams.yaml',
       idempotencyTtlSeconds: 86_400,
+      idempotencyInFlightTtlSeconds: 60,
       intentRetentionSeconds: 2_592_000,
       devMode: false,
       neon: { apiKey: undefined, baseUrl: 'https://console.neon.tech/api/v2' },

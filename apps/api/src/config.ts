@@ -31,6 +31,11 @@ export const apiConfigSchema = z
     TEAMS_FILE: z.string().min(1).default('teams.yaml'),
     /** How long an idempotency record is kept, in seconds. Default `86400` (24 h). */
     IDEMPOTENCY_TTL_SECONDS: positiveInt.default(86_400),
+    /**
+     * How long a key stays claimed by a request still being handled, in seconds; a process that
+     * died mid-request frees the key after this long. Default `60`.
+     */
+    IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS: positiveInt.default(60),
     /** How long finished intent records are kept, in seconds. Default `2592000` (30 days). */
     INTENT_RETENTION_SECONDS: positiveInt.default(30 * 86_400),
     /**
@@ -72,6 +77,7 @@ export interface ApiConfig {
   keyPrefix: string;
   teamsFile: string;
   idempotencyTtlSeconds: number;
+  idempotencyInFlightTtlSeconds: number;
   intentRetentionSeconds: number;
   /** The 32-byte key as written (base64 or hex); `undefined` only in dev mode (a random key is then made per process). */
   secretsKey: string | undefined;
@@ -112,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     keyPrefix: e.KEY_PREFIX,
     teamsFile: e.TEAMS_FILE,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    idempotencyInFlightTtlSeconds: e.IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS,
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
     secretsKey: e.SECRETS_KEY?.trim(),
     devMode: e.DEV_MODE || e.NODE_ENV === 'development',

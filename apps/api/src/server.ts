@@ -40,6 +40,7 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     neon: config.neon.apiKey ? { apiKey: config.neon.apiKey, baseUrl: config.neon.baseUrl } : undefined,
     ...(config.neon.apiKey ? { neonBaseUrl: config.neon.baseUrl } : {}),
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    idempotencyInFlightTtlSeconds: config.idempotencyInFlightTtlSeconds,
     intentRetentionSeconds: config.intentRetentionSeconds,
     capRetryAfterSeconds: config.rateLimitRetryAfterSeconds,
     webhooks: config.webhooks,
