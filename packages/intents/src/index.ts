@@ -8,3 +8,4 @@ export * from './secret-box.js';
 export * from './queue.js';
 export * from './project-ownership.js';
 export * from './queue-prefix.js';
+export * from './lex-page.js';

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { IntentKind } from './catalog.js';
 import { intentIdFloor } from './ids.js';
+import { lexPage } from './lex-page.js';
 import {
   intentRecordSchema,
   isTerminalStatus,
@@ -147,35 +148,18 @@ export class IntentStore {
 
   /** A team's intents, newest first, filtered by status and kind, with an opaque cursor. */
   async list(teamId: string, query: ListIntentsQuery = {}): Promise<{ items: IntentRecord[]; nextCursor?: string }> {
-    const limit = Math.min(Math.max(query.limit ?? 20, 1), 100);
-    const index = this.teamIndexKey(teamId);
-    const items: IntentRecord[] = [];
-    let max = query.cursor ? `(${query.cursor}` : '+';
-    // Filters may skip many entries; scan in batches, but never more than a bounded number per page.
-    for (let scanned = 0; items.length < limit && scanned < 2000; ) {
-      const ids = await this.redis.zrevrangebylex(index, max, '-', 'LIMIT', 0, 100);
-      if (ids.length === 0) return { items };
-      scanned += ids.length;
-      const pipeline = this.redis.pipeline();
-      for (const id of ids) pipeline.hgetall(this.intentKey(id));
-      const hashes = (await pipeline.exec()) ?? [];
-      const gone: string[] = [];
-      for (const [i, id] of ids.entries()) {
-        const record = decode((hashes[i]?.[1] ?? {}) as Record<string, string>);
-        if (!record) {
-          gone.push(id);
-          continue;
-        }
-        if (query.status && record.status !== query.status) continue;
-        if (query.kind && record.kind !== query.kind) continue;
-        items.push(record);
-        if (items.length === limit) return { items, nextCursor: id };
-      }
-      if (gone.length > 0) await this.redis.zrem(index, ...gone);
-      max = `(${ids[ids.length - 1]}`;
-      if (ids.length < 100) return { items };
-    }
-    return { items, nextCursor: max.slice(1) };
+    return lexPage(this.redis, {
+      index: this.teamIndexKey(teamId),
+      ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      ...(query.limit === undefined ? {} : { limit: query.limit }),
+      load: async (ids) => {
+        const pipeline = this.redis.pipeline();
+        for (const id of ids) pipeline.hgetall(this.intentKey(id));
+        const hashes = (await pipeline.exec()) ?? [];
+        return ids.map((_, i) => decode((hashes[i]?.[1] ?? {}) as Record<string, string>));
+      },
+      match: (record) => (!query.status || record.status === query.status) && (!query.kind || record.kind === query.kind),
+    });
   }
 
   /** How many of the team's intents are not finished (queued, running or waiting). */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { lexPage } from '@neonops/intents';
 import {
   deliveryAttemptSchema,
   deliveryRecordSchema,
@@ -150,32 +151,13 @@ export class DeliveryLog {
 
   /** A subscription's deliveries, newest first, filtered by status and event type, with an opaque cursor. */
   async list(subscriptionId: string, query: ListDeliveriesQuery = {}): Promise<{ items: DeliveryRecord[]; nextCursor?: string }> {
-    const limit = Math.min(Math.max(query.limit ?? 20, 1), 100);
-    const index = this.indexKey(subscriptionId);
-    const items: DeliveryRecord[] = [];
-    let max = query.cursor ? `(${query.cursor}` : '+';
-    for (let scanned = 0; items.length < limit && scanned < 2000; ) {
-      const ids = await this.redis.zrevrangebylex(index, max, '-', 'LIMIT', 0, 100);
-      if (ids.length === 0) return { items };
-      scanned += ids.length;
-      const records = await this.getMany(ids);
-      const gone: string[] = [];
-      for (const [i, id] of ids.entries()) {
-        const record = records[i];
-        if (!record) {
-          gone.push(id);
-          continue;
-        }
-        if (query.status && record.status !== query.status) continue;
-        if (query.eventType && record.eventType !== query.eventType) continue;
-        items.push(record);
-        if (items.length === limit) return { items, nextCursor: id };
-      }
-      if (gone.length > 0) await this.redis.zrem(index, ...gone);
-      max = `(${ids[ids.length - 1]}`;
-      if (ids.length < 100) return { items };
-    }
-    return { items, nextCursor: max.slice(1) };
+    return lexPage(this.redis, {
+      index: this.indexKey(subscriptionId),
+      ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
+      ...(query.limit === undefined ? {} : { limit: query.limit }),
+      load: (ids) => this.getMany(ids),
+      match: (record) => (!query.status || record.status === query.status) && (!query.eventType || record.eventType === query.eventType),
+    });
   }
 
   /** Failed deliveries of a subscription whose event happened at or after `since`, oldest first. */
