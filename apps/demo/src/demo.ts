@@ -43,6 +43,8 @@ export async function runDemo(config: DemoConfig, options: DemoOptions): Promise
         throw new Error(`No Redis answers at ${new URL(config.REDIS_URL).host}; start one (redis-server --daemonize yes) or set REDIS_URL`);
       }
       say('Starting the stack: Neon simulator, worker and API (webhooks may go to 127.0.0.1 in this run)…');
+      // A prefix of its own unless told otherwise: its keys are deleted when the demo ends.
+      const ownPrefix = options.env.KEY_PREFIX === undefined;
       const env = {
         ...options.env,
         PORT: '0',
@@ -53,7 +55,7 @@ export async function runDemo(config: DemoConfig, options: DemoOptions): Promise
         // The story is told on stdout; the services only speak up when something is wrong.
         LOG_LEVEL: options.env.LOG_LEVEL ?? 'warn',
       };
-      const stack: RunningStack = await startStack(loadStackConfig(env), { env });
+      const stack: RunningStack = await startStack(loadStackConfig(env), { env, deleteKeysOnClose: ownPrefix });
       closers.push(() => stack.close());
       apiUrl = stack.apiUrl;
       token = stack.demoToken;

@@ -1,4 +1,4 @@
 export { startStack, type RunningStack, type StartStackOptions } from './stack.js';
 export { loadStackConfig, stackConfigSchema, type StackConfig } from './config.js';
 export { banner } from './banner.js';
-export { redisAnswers } from './redis-check.js';
+export { deleteKeysWithPrefix, redisAnswers } from './redis-check.js';

@@ -52,6 +52,25 @@ describe('pnpm start (the stack)', () => {
     expect(done.secrets?.connectionUris?.[0]?.pooledUri).toContain('-pooler.');
   });
 
+  it('deletes the keys of its prefix on close when asked (throwaway runs such as pnpm demo)', async () => {
+    const redis = useTestRedis('stack');
+    const config = loadStackConfig({ PORT: '0', SIM_PORT: '0', SIM_SCHEDULING_MS: '0', SIM_RUNNING_MS: '0', REDIS_URL: redis.url });
+    const stack = await startStack(config, {
+      env: { KEY_PREFIX: redis.prefix, LOG_LEVEL: 'silent', TEAMS_FILE: '/nonexistent/teams.yaml' },
+      deleteKeysOnClose: true,
+    });
+    const accepted = await fetch(`${stack.apiUrl}/v1/intents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.demoToken}`, 'content-type': 'application/json', 'idempotency-key': 'k' },
+      body: JSON.stringify({ kind: 'branch.create', params: { projectId: stack.demoProjectId } }),
+    });
+    expect(accepted.status).toBe(202);
+    const client = redis.connect();
+    expect((await client.keys(`${redis.prefix}*`)).length).toBeGreaterThan(0);
+    await stack.close();
+    expect(await client.keys(`${redis.prefix}*`)).toEqual([]);
+  });
+
   it('says clearly how to get a Redis when none answers', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./start.ts', import.meta.url))], {
       env: { ...process.env, REDIS_URL: 'redis://127.0.0.1:1', PORT: '0', SIM_PORT: '0' },

@@ -13,6 +13,7 @@ import { startNeonSimulator, type NeonSimulator } from '@neonops/neon-sim';
 import { createLogger as createWorkerLogger, loadConfig as loadWorkerConfig, startWorker, type RunningWorker } from '@neonops/worker';
 import type { DestinationStream } from 'pino';
 import type { StackConfig } from './config.js';
+import { deleteKeysWithPrefix } from './redis-check.js';
 
 export interface StartStackOptions {
   /** The rest of the environment, handed to the API and worker config parsers. */
@@ -21,6 +22,11 @@ export interface StartStackOptions {
   logDestination?: DestinationStream;
   /** Settings of the demo team beyond the defaults (id `demo`, may create projects), e.g. `{ admin: true }`. */
   demoTeam?: { admin?: boolean; maxActiveIntents?: number };
+  /**
+   * Delete every Redis key under `KEY_PREFIX` once everything is closed: for throwaway runs
+   * (`pnpm demo`) that use a prefix of their own. Default false.
+   */
+  deleteKeysOnClose?: boolean;
 }
 
 export interface RunningStack {
@@ -61,6 +67,11 @@ export async function startStack(config: StackConfig, options: StartStackOptions
       const created = await neon.createProject({ project: { name: 'demo' } });
       sim.control.fastForward();
       demoProjectId = created.project.id;
+    }
+    if (options.deleteKeysOnClose) {
+      const prefix = options.env.KEY_PREFIX;
+      if (!prefix) throw new Error('deleteKeysOnClose needs a KEY_PREFIX of its own');
+      closers.push(() => deleteKeysWithPrefix(config.REDIS_URL, prefix));
     }
     const env = {
       ...options.env,
