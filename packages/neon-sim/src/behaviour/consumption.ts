@@ -39,8 +39,8 @@ export class ConsumptionMeter {
     let activeSeconds = 0;
     let computeUnitSeconds = 0;
     let writtenBytes = 0;
-    for (const ep of this.store.endpoints.values()) {
-      if (ep.projectId !== projectId || (branchId !== undefined && ep.branchId !== branchId)) continue;
+    for (const ep of this.store.allEndpointsOf(projectId)) {
+      if (branchId !== undefined && ep.branchId !== branchId) continue;
       for (const interval of ep.activeIntervals) {
         const s = overlapSeconds(interval.start, interval.end ?? now, from, Math.min(to, now));
         activeSeconds += s;
@@ -61,8 +61,8 @@ export class ConsumptionMeter {
   storageAt(projectId: string, at: number, now: number): StorageAt {
     const rootIds = new Set<string>();
     let branches = 0;
-    for (const b of this.store.branches.values()) {
-      if (b.projectId !== projectId || b.createdAt > at) continue;
+    for (const b of this.store.allBranchesOf(projectId)) {
+      if (b.createdAt > at) continue;
       if (b.deletedAt !== undefined && b.deletedAt <= at) continue;
       branches++;
       if (b.parentId === undefined) rootIds.add(b.id);
@@ -74,8 +74,8 @@ export class ConsumptionMeter {
       else childBytes += bytes;
     };
     for (const w of this.store.writes) if (w.projectId === projectId && w.at <= at) add(w.branchId, w.bytes);
-    for (const ep of this.store.endpoints.values()) {
-      if (ep.projectId !== projectId || ep.type !== 'read_write') continue;
+    for (const ep of this.store.allEndpointsOf(projectId)) {
+      if (ep.type !== 'read_write') continue;
       for (const interval of ep.activeIntervals) {
         add(ep.branchId, overlapSeconds(interval.start, interval.end ?? now, 0, Math.min(at, now)) * WRITTEN_BYTES_PER_ACTIVE_SECOND);
       }

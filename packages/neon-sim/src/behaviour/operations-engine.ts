@@ -33,6 +33,8 @@ export function isTerminalStatus(status: string): boolean {
  */
 export class OperationsEngine {
   private pending: OperationRecord[] = [];
+  /** Non-terminal operations per project: the 423 check is a lookup, not a scan of `pending`. */
+  private readonly pendingByProject = new Map<string, number>();
   private readonly effects = new Map<string, OperationEffect>();
   private readonly batches = new Map<string, OperationRecord[]>();
 
@@ -69,6 +71,7 @@ export class OperationsEngine {
       start = endsAt;
       this.store.operations.set(op.id, op);
       this.pending.push(op);
+      this.pendingByProject.set(projectId, (this.pendingByProject.get(projectId) ?? 0) + 1);
       batch.push(op);
       if (spec.effect) this.effects.set(op.id, spec.effect);
       this.batches.set(op.id, batch);
@@ -108,7 +111,7 @@ export class OperationsEngine {
   /** True while any operation of the project is not terminal (Neon's 423 window). */
   hasRunning(projectId: string): boolean {
     this.tick();
-    return this.pending.some((op) => op.projectId === projectId);
+    return (this.pendingByProject.get(projectId) ?? 0) > 0;
   }
 
   pendingCount(): number {
@@ -117,12 +120,13 @@ export class OperationsEngine {
 
   clear(): void {
     this.pending = [];
+    this.pendingByProject.clear();
     this.effects.clear();
     this.batches.clear();
   }
 
   private finish(op: OperationRecord, at: number): void {
-    this.pending = this.pending.filter((p) => p !== op);
+    this.removePending(op);
     const ok = !op.willFail;
     op.status = ok ? 'finished' : 'failed';
     op.updatedAt = at;
@@ -137,7 +141,7 @@ export class OperationsEngine {
     if (ok) return;
     for (const later of batch) {
       if (!this.pending.includes(later)) continue;
-      this.pending = this.pending.filter((p) => p !== later);
+      this.removePending(later);
       later.status = 'cancelled';
       later.updatedAt = at;
       later.error = `cancelled: operation ${op.id} (${op.action}) failed`;
@@ -145,5 +149,12 @@ export class OperationsEngine {
       this.effects.delete(later.id);
       this.batches.delete(later.id);
     }
+  }
+
+  private removePending(op: OperationRecord): void {
+    this.pending = this.pending.filter((p) => p !== op);
+    const left = (this.pendingByProject.get(op.projectId) ?? 1) - 1;
+    if (left > 0) this.pendingByProject.set(op.projectId, left);
+    else this.pendingByProject.delete(op.projectId);
   }
 }

@@ -117,7 +117,7 @@ export function registerBranchRoutes(app: FastifyInstance, sim: Simulation): voi
         ...(e.settings !== undefined ? { settings: e.settings } : {}),
       }),
     );
-    const specs: OperationSpec[] = [createBranchOperation(branch), ...created.map((e) => startComputeOperation(e))];
+    const specs: OperationSpec[] = [createBranchOperation(branch), ...created.map((e) => startComputeOperation(sim, e))];
     const operations = sim.engine.schedule(project.id, specs);
     const roles = sim.store.rolesOf(branch.id);
     const databases = sim.store.databasesOf(branch.id);
@@ -174,7 +174,10 @@ export function registerBranchRoutes(app: FastifyInstance, sim: Simulation): voi
     if (patch.name !== undefined) branch.name = patch.name;
     branch.isProtected = isProtected;
     if (expiresAt === undefined) delete branch.expiresAt;
-    else branch.expiresAt = expiresAt;
+    else {
+      branch.expiresAt = expiresAt;
+      sim.store.expiryCandidates.add(branch);
+    }
     if (input.annotation_value) branch.annotations = { ...input.annotation_value };
     branch.updatedAt = now;
     const body: ResponseBody<'updateProjectBranch', 200> = { branch: sim.serializer.branch(branch), operations: [] };

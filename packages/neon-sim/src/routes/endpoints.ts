@@ -57,7 +57,7 @@ export function registerEndpointRoutes(app: FastifyInstance, sim: Simulation): v
       ...(input.pooler_enabled !== undefined ? { poolerEnabled: input.pooler_enabled } : {}),
     });
     if (ep.minCu > ep.maxCu) throw badRequest('autoscaling_limit_min_cu must not exceed autoscaling_limit_max_cu');
-    const body: ResponseBody<'createProjectEndpoint', 201> = respond(ep, project.regionId, ep.disabled ? [] : [startComputeOperation(ep)]);
+    const body: ResponseBody<'createProjectEndpoint', 201> = respond(ep, project.regionId, ep.disabled ? [] : [startComputeOperation(sim, ep)]);
     if (ep.disabled) ep.currentState = 'idle';
     return reply.code(201).send(body);
   });
@@ -77,7 +77,7 @@ export function registerEndpointRoutes(app: FastifyInstance, sim: Simulation): v
     if (input.branch_id !== undefined && input.branch_id !== ep.branchId) {
       requireBranch(sim, project.id, input.branch_id);
       if (ep.type === 'read_write') assertNoOtherReadWrite(sim, project.id, input.branch_id, ep.id);
-      ep.branchId = input.branch_id;
+      sim.store.moveEndpoint(ep, input.branch_id);
     }
     const minCu = input.autoscaling_limit_min_cu ?? ep.minCu;
     const maxCu = input.autoscaling_limit_max_cu ?? ep.maxCu;
@@ -123,12 +123,12 @@ export function registerEndpointRoutes(app: FastifyInstance, sim: Simulation): v
       return body;
     });
   };
-  lifecycle('start', (ep) => [startComputeOperation(ep)]);
+  lifecycle('start', (ep) => [startComputeOperation(sim, ep)]);
   lifecycle('suspend', (ep) => [suspendComputeOperation(ep)]);
   // A restart is a suspend followed by a start; the endpoint ends `active`.
   lifecycle('restart', (ep) => {
     const suspend = suspendComputeOperation(ep);
-    const start = startComputeOperation(ep);
+    const start = startComputeOperation(sim, ep);
     ep.pendingState = 'active';
     return [suspend, start];
   });

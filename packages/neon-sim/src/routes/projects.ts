@@ -91,7 +91,7 @@ export function registerProjectRoutes(app: FastifyInstance, sim: Simulation): vo
       type: 'read_write',
       ...(input.provisioner !== undefined ? { provisioner: input.provisioner } : {}),
     });
-    const operations = sim.engine.schedule(project.id, [createBranchOperation(branch, 'create_timeline'), startComputeOperation(endpoint)]);
+    const operations = sim.engine.schedule(project.id, [createBranchOperation(branch, 'create_timeline'), startComputeOperation(sim, endpoint)]);
     const password = role.password ?? '';
     const host = endpointHost(endpoint, project.regionId);
     const pooled = endpointHost(endpoint, project.regionId, true);

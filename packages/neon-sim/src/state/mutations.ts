@@ -16,20 +16,33 @@ export const DEFAULT_SUSPEND_TIMEOUT_SECONDS = 300;
 export function tickSimulation(sim: Simulation): void {
   const now = sim.now();
   sim.engine.tick(now);
-  for (const ep of sim.store.endpoints.values()) {
-    if (ep.deletedAt !== undefined || ep.currentState !== 'active' || ep.pendingState !== undefined) continue;
+  const store = sim.store;
+  // Only endpoints that were started can be active; drop the ones that can no longer be.
+  for (const ep of store.suspendCandidates) {
+    if (ep.deletedAt !== undefined || (ep.currentState !== 'active' && ep.pendingState !== 'active')) {
+      store.suspendCandidates.delete(ep);
+      continue;
+    }
+    if (ep.currentState !== 'active' || ep.pendingState !== undefined) continue;
     if (ep.suspendTimeoutSeconds === -1 || ep.lastActive === undefined) continue;
     const timeout = (ep.suspendTimeoutSeconds === 0 ? DEFAULT_SUSPEND_TIMEOUT_SECONDS : ep.suspendTimeoutSeconds) * 1000;
     const at = ep.lastActive + timeout;
     if (at <= now) markSuspended(ep, at);
   }
   // Neon deletes expired branches in a background job; here it happens at the next tick.
-  for (const branch of sim.store.branches.values()) {
-    if (branch.deletedAt !== undefined || branch.expiresAt === undefined) continue;
+  if (store.expiryCandidates.size === 0) return;
+  // In creation order, as a scan of all branches would visit them (a parent before its child).
+  const expiring = [...store.expiryCandidates].sort((a, b) => store.branches.positionOf(a.id) - store.branches.positionOf(b.id));
+  for (const branch of expiring) {
+    if (branch.deletedAt !== undefined || branch.expiresAt === undefined) {
+      store.expiryCandidates.delete(branch);
+      continue;
+    }
     const at = Date.parse(branch.expiresAt);
     if (at > now || branch.isDefault || branch.isProtected) continue;
-    if (sim.store.branchesOf(branch.projectId).some((b) => b.parentId === branch.id)) continue;
+    if (store.branchesOf(branch.projectId).some((b) => b.parentId === branch.id)) continue;
     tombstoneBranch(sim, branch, at);
+    store.expiryCandidates.delete(branch);
   }
 }
 
@@ -97,6 +110,7 @@ export function createBranchRecord(sim: Simulation, project: ProjectRecord, inpu
     ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
   };
   sim.store.branches.set(branch.id, branch);
+  if (branch.expiresAt !== undefined) sim.store.expiryCandidates.add(branch);
   return branch;
 }
 
@@ -174,8 +188,9 @@ export function markSuspended(ep: EndpointRecord, at: number): void {
 }
 
 /** `start_compute`: `init`/`idle` → `active` (on failure the endpoint stays or becomes `idle`). */
-export function startComputeOperation(ep: EndpointRecord): OperationSpec {
+export function startComputeOperation(sim: Simulation, ep: EndpointRecord): OperationSpec {
   ep.pendingState = 'active';
+  sim.store.suspendCandidates.add(ep);
   return {
     action: 'start_compute',
     branchId: ep.branchId,
