@@ -10,6 +10,8 @@ export {
   type JobOutcome,
   type WorkerHooks,
 } from './engine/run-intent.js';
+export { OperationTimings, type OperationTimingsOptions, type OperationTimingsSource } from './engine/operation-timings.js';
+export { SharedOperationTimings, type SharedOperationTimingsOptions } from './engine/shared-operation-timings.js';
 export { checkpointSchema, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './engine/checkpoint.js';
 export type { KindHandler, Step, StepContext, StepOutcome } from './engine/types.js';
 export { handlers } from './handlers/index.js';

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, processEnv, type WorkerConfig } from './config.js';
 import type { WorkerHooks } from './engine/run-intent.js';
+import { SharedOperationTimings } from './engine/shared-operation-timings.js';
 import { createLogger } from './logger.js';
 import { ProjectLock } from './project-lock.js';
 import { RedisRateBudget } from './rate-budget.js';
@@ -91,6 +92,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     projectLock: new ProjectLock(redis, { prefix: config.keyPrefix, ttlMs: config.projectLockTtlMs }),
     ownership: new ProjectOwnership(redis, { prefix: config.keyPrefix }),
     logger,
+    // Learned operation durations, shared by every worker on this prefix and across restarts.
+    timings: new SharedOperationTimings(redis, { prefix: config.keyPrefix, logger }),
     settings: {
       maxAttempts: config.retry.maxAttempts,
       backoffMs: config.retry.backoffMs,

@@ -12,6 +12,8 @@ import {
   type JobOutcome,
   type WorkerHooks,
 } from './engine/run-intent.js';
+import type { OperationTimingsSource } from './engine/operation-timings.js';
+import { SharedOperationTimings } from './engine/shared-operation-timings.js';
 import { FailureCodes } from './errors.js';
 import { handlers as defaultHandlers } from './handlers/index.js';
 import type { ProjectLock } from './project-lock.js';
@@ -67,6 +69,13 @@ export interface IntentWorkerDeps {
   now?: () => number;
   /** Jitter source. Default `Math.random`. */
   random?: () => number;
+  /**
+   * Learned durations of operation batches (poll schedule). Default: a
+   * `SharedOperationTimings` on a connection from `connection` under `keyPrefix`, shared by
+   * every worker on that prefix and surviving restarts; pass an `OperationTimings` to keep
+   * them in this process only.
+   */
+  timings?: OperationTimingsSource;
 }
 
 export interface IntentWorker {
@@ -96,6 +105,7 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
     ...(deps.hooks ? { hooks: deps.hooks } : {}),
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
+    timings: deps.timings ?? new SharedOperationTimings(deps.connection(), { prefix: deps.keyPrefix, logger: log }),
     // A job waiting for a project lock sits in delayed; promoting it wakes it now.
     wake: async (intentId) => {
       const job = await Job.fromId<WorkerJobData, JobOutcome>(queue, intentId);

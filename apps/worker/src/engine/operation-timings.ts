@@ -9,8 +9,9 @@
  * percentile of the last `window` samples: robust to one slow outlier, and a little late
  * rather than early (an early poll costs a call, a late one costs latency).
  *
- * An estimate per process is enough: it is only a hint (a wrong one costs a poll or a few
- * hundred milliseconds, never correctness), and every process learns it within a few intents.
+ * It is only a hint (a wrong one costs a poll or a few hundred milliseconds, never
+ * correctness). This class holds the samples in memory (one process); `SharedOperationTimings`
+ * (`shared-operation-timings.ts`) shares them through Redis and uses this class as its cache.
  */
 export interface OperationTimingsOptions {
   /** Samples kept per batch kind. Default 16. */
@@ -19,7 +20,15 @@ export interface OperationTimingsOptions {
   maxKeys?: number;
 }
 
-export class OperationTimings {
+/** Where the engine gets and records batch durations (this class, or the Redis-backed one). */
+export interface OperationTimingsSource {
+  /** Records that a batch of kind `key` took `durationMs`; never throws, never waits. */
+  observe(key: string, durationMs: number): void;
+  /** The expected duration of a batch of kind `key` in ms, or undefined when unknown. */
+  expectedMs(key: string): number | undefined | Promise<number | undefined>;
+}
+
+export class OperationTimings implements OperationTimingsSource {
   private readonly samples = new Map<string, number[]>();
   private readonly window: number;
   private readonly maxKeys: number;
@@ -48,6 +57,20 @@ export class OperationTimings {
     }
     list.push(durationMs);
     if (list.length > this.window) list.shift();
+  }
+
+  /**
+   * Replaces the samples of `key` (oldest first; the last `window` are kept), e.g. with those
+   * read from a shared store. An empty list leaves what is known.
+   */
+  replace(key: string, samples: readonly number[]): void {
+    const valid = samples.filter((ms) => Number.isFinite(ms) && ms >= 0).slice(-this.window);
+    if (valid.length === 0) return;
+    if (!this.samples.has(key) && this.samples.size >= this.maxKeys) {
+      const oldest = this.samples.keys().next().value;
+      if (oldest !== undefined) this.samples.delete(oldest);
+    }
+    this.samples.set(key, valid);
   }
 
   /** The expected duration of a batch of kind `key` in ms, or undefined when none was seen yet. */

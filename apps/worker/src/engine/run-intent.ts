@@ -17,7 +17,7 @@ import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../err
 import type { ProjectLock } from '../project-lock.js';
 import { initialCheckpoint, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './checkpoint.js';
 import type { JsonState, KindHandler, StepContext } from './types.js';
-import { OperationTimings } from './operation-timings.js';
+import { OperationTimings, type OperationTimingsSource } from './operation-timings.js';
 import { pollOperations } from './poll.js';
 import { nextPollDelay, type PollScheduleSettings } from './poll-schedule.js';
 import { lockRetryDelay, retryDelay } from './wait.js';
@@ -73,8 +73,11 @@ export interface EngineDeps {
    * sleep out its retry delay. Default: none (waiters come back on their own).
    */
   wake?: (intentId: string) => Promise<void>;
-  /** Learned durations of operation batches, for the poll schedule. Default: a new one per processor (per process). */
-  timings?: OperationTimings;
+  /**
+   * Learned durations of operation batches, for the poll schedule. Default: a new in-memory
+   * `OperationTimings` per processor; the worker passes a `SharedOperationTimings` (Redis).
+   */
+  timings?: OperationTimingsSource;
 }
 
 /** What the processor returns (stored by BullMQ as the job's return value: no result, no secrets). */
@@ -104,10 +107,13 @@ export function createIntentProcessor(deps: EngineDeps) {
   const now = deps.now ?? Date.now;
   const random = deps.random ?? Math.random;
   const settings = deps.settings;
-  const timings = deps.timings ?? new OperationTimings();
-  /** When to poll next: at the batch's expected end once its kind was learned, else the doubling schedule. */
-  const pollDelayOf = (wait: NonNullable<Checkpoint['wait']>): number => {
-    const expectedMs = wait.key === undefined ? undefined : timings.expectedMs(wait.key);
+  const timings: OperationTimingsSource = deps.timings ?? new OperationTimings();
+  /**
+   * When to poll next: at the batch's expected end once its kind was learned, else the
+   * doubling schedule. The estimate is usually in memory; a shared one may read Redis once.
+   */
+  const pollDelayOf = async (wait: NonNullable<Checkpoint['wait']>): Promise<number> => {
+    const expectedMs = wait.key === undefined ? undefined : await timings.expectedMs(wait.key);
     const elapsedMs = wait.startedAt === undefined ? undefined : Math.max(0, now() - wait.startedAt);
     return nextPollDelay({ polls: wait.polls, elapsedMs, expectedMs }, settings);
   };
@@ -219,7 +225,7 @@ export function createIntentProcessor(deps: EngineDeps) {
           if (pending.length > 0) {
             checkpoint.wait = { ...checkpoint.wait, operationIds: pending, polls: checkpoint.wait.polls + 1 };
             if (stepRecord) stepRecord.status = 'waiting';
-            await delay(pollDelayOf(checkpoint.wait), 'waiting');
+            await delay(await pollDelayOf(checkpoint.wait), 'waiting');
           }
           // The batch is done: its last operations say how long it took (from its creation).
           if (checkpoint.wait.key !== undefined) timings.observe(checkpoint.wait.key, Math.max(...operations.map(durationOf)));
@@ -303,7 +309,7 @@ export function createIntentProcessor(deps: EngineDeps) {
             startedAt: now() - Math.max(...pending.map(durationOf)),
           };
           stepRecord.status = 'waiting';
-          await delay(pollDelayOf(checkpoint.wait), 'waiting');
+          await delay(await pollDelayOf(checkpoint.wait), 'waiting');
         } else if (operations.length > 0) {
           timings.observe(OperationTimings.keyOf(operations.map((op) => String(op.action))), Math.max(...operations.map(durationOf)));
         }
