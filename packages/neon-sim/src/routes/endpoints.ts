@@ -84,7 +84,10 @@ export function registerEndpointRoutes(app: FastifyInstance, sim: Simulation): v
     if (minCu > maxCu) throw badRequest('autoscaling_limit_min_cu must not exceed autoscaling_limit_max_cu');
     ep.minCu = minCu;
     ep.maxCu = maxCu;
-    if (input.suspend_timeout_seconds !== undefined) ep.suspendTimeoutSeconds = input.suspend_timeout_seconds;
+    if (input.suspend_timeout_seconds !== undefined) {
+      ep.suspendTimeoutSeconds = input.suspend_timeout_seconds;
+      sim.store.suspendWatch.watch(ep); // its suspend deadline moved
+    }
     if (input.provisioner !== undefined) ep.provisioner = input.provisioner;
     if (input.settings !== undefined) ep.settings = { ...ep.settings, ...input.settings };
     if (input.pooler_enabled !== undefined) ep.poolerEnabled = input.pooler_enabled;

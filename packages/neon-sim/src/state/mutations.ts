@@ -17,17 +17,21 @@ export function tickSimulation(sim: Simulation): void {
   const now = sim.now();
   sim.engine.tick(now);
   const store = sim.store;
-  // Only endpoints that were started can be active; drop the ones that can no longer be.
-  for (const ep of store.suspendCandidates) {
-    if (ep.deletedAt !== undefined || (ep.currentState !== 'active' && ep.pendingState !== 'active')) {
-      store.suspendCandidates.delete(ep);
-      continue;
+  // Only computes with a start in flight or an active compute whose deadline has come.
+  const watch = store.suspendWatch;
+  for (const ep of [...watch.starting, ...watch.takeDue(now)]) {
+    if (ep.deletedAt !== undefined || (ep.currentState !== 'active' && ep.pendingState !== 'active')) watch.forget(ep);
+    else if (ep.currentState !== 'active' || ep.pendingState !== undefined) watch.watch(ep);
+    else if (ep.suspendTimeoutSeconds === -1 || ep.lastActive === undefined) watch.forget(ep);
+    else {
+      const timeout = (ep.suspendTimeoutSeconds === 0 ? DEFAULT_SUSPEND_TIMEOUT_SECONDS : ep.suspendTimeoutSeconds) * 1000;
+      const at = ep.lastActive + timeout;
+      if (at > now) watch.schedule(ep, at);
+      else {
+        markSuspended(ep, at);
+        watch.forget(ep);
+      }
     }
-    if (ep.currentState !== 'active' || ep.pendingState !== undefined) continue;
-    if (ep.suspendTimeoutSeconds === -1 || ep.lastActive === undefined) continue;
-    const timeout = (ep.suspendTimeoutSeconds === 0 ? DEFAULT_SUSPEND_TIMEOUT_SECONDS : ep.suspendTimeoutSeconds) * 1000;
-    const at = ep.lastActive + timeout;
-    if (at <= now) markSuspended(ep, at);
   }
   // Neon deletes expired branches in a background job; here it happens at the next tick.
   if (store.expiryCandidates.size === 0) return;
@@ -190,7 +194,7 @@ export function markSuspended(ep: EndpointRecord, at: number): void {
 /** `start_compute`: `init`/`idle` → `active` (on failure the endpoint stays or becomes `idle`). */
 export function startComputeOperation(sim: Simulation, ep: EndpointRecord): OperationSpec {
   ep.pendingState = 'active';
-  sim.store.suspendCandidates.add(ep);
+  sim.store.suspendWatch.watch(ep);
   return {
     action: 'start_compute',
     branchId: ep.branchId,

@@ -10,6 +10,7 @@ import type {
   WriteEvent,
 } from './records.js';
 import { IndexedMap } from './indexed-map.js';
+import { SuspendWatch } from './suspend-watch.js';
 
 const byProject = (r: { projectId: string }): string => r.projectId;
 const byBranch = (r: { branchId: string }): string => r.branchId;
@@ -32,11 +33,9 @@ export class Store {
   /** Keyed by `${branchId}/${name}`. */
   readonly roles = new IndexedMap<string, RoleRecord, 'branch'>({ branch: byBranch });
   readonly operations = new IndexedMap<string, OperationRecord, 'project'>({ project: byProject });
-  /**
-   * Endpoints that became `active` (a superset of those auto-suspend must look at) and
-   * branches given an `expires_at`: the per-request tick checks only these, not every record.
-   */
-  readonly suspendCandidates = new Set<EndpointRecord>();
+  /** Computes auto-suspend must look at; the per-request tick checks only these. */
+  readonly suspendWatch = new SuspendWatch();
+  /** Branches given an `expires_at` (a superset of those to delete); checked on every tick. */
   readonly expiryCandidates = new Set<BranchRecord>();
   readonly apiKeys = new Map<number, ApiKeyRecord>();
   readonly permissions = new Map<string, PermissionRecord>();
@@ -121,7 +120,7 @@ export class Store {
     this.operations.clear();
     this.apiKeys.clear();
     this.permissions.clear();
-    this.suspendCandidates.clear();
+    this.suspendWatch.clear();
     this.expiryCandidates.clear();
     this.writes.length = 0;
   }
