@@ -48,7 +48,7 @@ export class ConsumptionMeter {
         if (ep.type === 'read_write') writtenBytes += s * WRITTEN_BYTES_PER_ACTIVE_SECOND;
       }
     }
-    for (const w of this.store.writes) if (w.projectId === projectId && (branchId === undefined || w.branchId === branchId) && w.at >= from && w.at < to) writtenBytes += w.bytes;
+    for (const w of this.store.writesOf(projectId)) if ((branchId === undefined || w.branchId === branchId) && w.at >= from && w.at < to) writtenBytes += w.bytes;
     return {
       activeSeconds: Math.round(activeSeconds),
       computeUnitSeconds: Math.round(computeUnitSeconds),
@@ -73,7 +73,7 @@ export class ConsumptionMeter {
       if (rootIds.has(branchId)) rootBytes += bytes;
       else childBytes += bytes;
     };
-    for (const w of this.store.writes) if (w.projectId === projectId && w.at <= at) add(w.branchId, w.bytes);
+    for (const w of this.store.writesOf(projectId)) if (w.at <= at) add(w.branchId, w.bytes);
     for (const ep of this.store.allEndpointsOf(projectId)) {
       if (ep.type !== 'read_write') continue;
       for (const interval of ep.activeIntervals) {

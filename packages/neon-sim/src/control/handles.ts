@@ -139,7 +139,7 @@ export class SimControl {
   recordWrite(projectId: string, bytes: number, branchId?: string): void {
     const branch = branchId ?? this.sim.store.defaultBranch(projectId)?.id;
     if (!this.sim.store.projects.has(projectId) || branch === undefined) throw new Error(`unknown project ${projectId}`);
-    this.sim.store.writes.push({ projectId, branchId: branch, at: this.sim.now(), bytes });
+    this.sim.store.addWrite({ projectId, branchId: branch, at: this.sim.now(), bytes });
   }
 
   get seed(): number {

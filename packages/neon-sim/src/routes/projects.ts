@@ -86,7 +86,7 @@ export function registerProjectRoutes(app: FastifyInstance, sim: Simulation): vo
     const databaseName = input.branch?.database_name ?? 'neondb';
     const role = createRoleRecord(sim, branch, input.branch?.role_name ?? `${databaseName}_owner`);
     const database = createDatabaseRecord(sim, branch, databaseName, role.name, false);
-    sim.store.writes.push({ projectId: project.id, branchId: branch.id, at: now, bytes: INITIAL_PROJECT_BYTES });
+    sim.store.addWrite({ projectId: project.id, branchId: branch.id, at: now, bytes: INITIAL_PROJECT_BYTES });
     const endpoint = createEndpointRecord(sim, project, branch, {
       type: 'read_write',
       ...(input.provisioner !== undefined ? { provisioner: input.provisioner } : {}),

@@ -270,7 +270,7 @@ export function createDatabaseRecord(sim: Simulation, branch: BranchRecord, name
     updatedAt: now,
   };
   sim.store.databases.set(`${branch.id}/${name}`, db);
-  if (countWrite) sim.store.writes.push({ projectId: branch.projectId, branchId: branch.id, at: now, bytes: NEW_DATABASE_BYTES });
+  if (countWrite) sim.store.addWrite({ projectId: branch.projectId, branchId: branch.id, at: now, bytes: NEW_DATABASE_BYTES });
   return db;
 }
 

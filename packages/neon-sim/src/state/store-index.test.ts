@@ -61,6 +61,7 @@ function expectIndexesMatchScan(store: Store): void {
     expect([...store.allBranchesOf(p)].map((b) => b.id)).toEqual([...store.branches.values()].filter((b) => b.projectId === p).map((b) => b.id));
     expect([...store.allEndpointsOf(p)].map((e) => e.id)).toEqual([...store.endpoints.values()].filter((e) => e.projectId === p).map((e) => e.id));
     expect([...store.operations.group('project', p)].map((o) => o.id)).toEqual([...store.operations.values()].filter((o) => o.projectId === p).map((o) => o.id));
+    expect(store.writesOf(p)).toEqual(store.writes.filter((w) => w.projectId === p));
   }
   for (const b of branchIds) {
     expect([...store.endpoints.group('branch', b)].map((e) => e.id)).toEqual([...store.endpoints.values()].filter((e) => e.branchId === b).map((e) => e.id));
@@ -164,6 +165,7 @@ describe('store indexes', () => {
       expect([...store.allBranchesOf(p)]).toEqual([]);
       expect([...store.allEndpointsOf(p)]).toEqual([]);
       expect(store.operationsOf(p)).toEqual([]);
+      expect(store.writesOf(p)).toEqual([]);
     }
     expect([...store.databases.group('branch', devId)]).toEqual([]);
     const again = await t.call('POST', '/projects', { project: { name: 'after-reset' } });

@@ -39,7 +39,9 @@ export class Store {
   readonly expiryCandidates = new Set<BranchRecord>();
   readonly apiKeys = new Map<number, ApiKeyRecord>();
   readonly permissions = new Map<string, PermissionRecord>();
+  /** Every write in order (the state dump); add through `addWrite` so `writesOf` sees it. */
   readonly writes: WriteEvent[] = [];
+  private readonly writesByProject = new Map<string, WriteEvent[]>();
 
   liveProject(id: string): ProjectRecord | undefined {
     const p = this.projects.get(id);
@@ -111,6 +113,18 @@ export class Store {
     return [...this.operations.group('project', projectId)];
   }
 
+  addWrite(write: WriteEvent): void {
+    this.writes.push(write);
+    const list = this.writesByProject.get(write.projectId);
+    if (list) list.push(write);
+    else this.writesByProject.set(write.projectId, [write]);
+  }
+
+  /** The project's writes, oldest first. */
+  writesOf(projectId: string): readonly WriteEvent[] {
+    return this.writesByProject.get(projectId) ?? [];
+  }
+
   clear(): void {
     this.projects.clear();
     this.branches.clear();
@@ -123,5 +137,6 @@ export class Store {
     this.suspendWatch.clear();
     this.expiryCandidates.clear();
     this.writes.length = 0;
+    this.writesByProject.clear();
   }
 }
