@@ -174,10 +174,8 @@ export function registerBranchRoutes(app: FastifyInstance, sim: Simulation): voi
     if (patch.name !== undefined) branch.name = patch.name;
     branch.isProtected = isProtected;
     if (expiresAt === undefined) delete branch.expiresAt;
-    else {
-      branch.expiresAt = expiresAt;
-      sim.store.expiryCandidates.add(branch);
-    }
+    else branch.expiresAt = expiresAt;
+    sim.store.watchExpiry(branch);
     if (input.annotation_value) branch.annotations = { ...input.annotation_value };
     branch.updatedAt = now;
     const body: ResponseBody<'updateProjectBranch', 200> = { branch: sim.serializer.branch(branch), operations: [] };

@@ -34,19 +34,23 @@ export function tickSimulation(sim: Simulation): void {
     }
   }
   // Neon deletes expired branches in a background job; here it happens at the next tick.
-  if (store.expiryCandidates.size === 0) return;
+  const due = [...store.expiredButKept, ...store.expiry.takeDue(now)];
+  if (due.length === 0) return;
   // In creation order, as a scan of all branches would visit them (a parent before its child).
-  const expiring = [...store.expiryCandidates].sort((a, b) => store.branches.positionOf(a.id) - store.branches.positionOf(b.id));
-  for (const branch of expiring) {
-    if (branch.deletedAt !== undefined || branch.expiresAt === undefined) {
-      store.expiryCandidates.delete(branch);
+  due.sort((a, b) => store.branches.positionOf(a.id) - store.branches.positionOf(b.id));
+  for (const branch of due) {
+    store.expiredButKept.delete(branch);
+    if (branch.deletedAt !== undefined || branch.expiresAt === undefined) continue;
+    const at = Date.parse(branch.expiresAt);
+    if (at > now) {
+      store.watchExpiry(branch);
       continue;
     }
-    const at = Date.parse(branch.expiresAt);
-    if (at > now || branch.isDefault || branch.isProtected) continue;
-    if (store.branchesOf(branch.projectId).some((b) => b.parentId === branch.id)) continue;
+    if (branch.isDefault || branch.isProtected || store.branchesOf(branch.projectId).some((b) => b.parentId === branch.id)) {
+      store.expiredButKept.add(branch);
+      continue;
+    }
     tombstoneBranch(sim, branch, at);
-    store.expiryCandidates.delete(branch);
   }
 }
 
@@ -114,7 +118,7 @@ export function createBranchRecord(sim: Simulation, project: ProjectRecord, inpu
     ...(input.expiresAt !== undefined ? { expiresAt: input.expiresAt } : {}),
   };
   sim.store.branches.set(branch.id, branch);
-  if (branch.expiresAt !== undefined) sim.store.expiryCandidates.add(branch);
+  if (branch.expiresAt !== undefined) sim.store.watchExpiry(branch);
   return branch;
 }
 

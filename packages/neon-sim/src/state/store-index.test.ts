@@ -12,9 +12,10 @@ type Json = Record<string, unknown> & { project?: { id: string }; branch?: { id:
 
 /** A simulator whose `Simulation` (and so its store) the test can look into; real HTTP on loopback. */
 async function startIndexedSim() {
+  const clock = createManualClock();
   const sim = new Simulation({
     seed: 1,
-    clock: createManualClock(),
+    clock,
     timing: DEFAULT_OPERATION_TIMING,
     rateLimit: false,
     faults: [],
@@ -42,7 +43,7 @@ async function startIndexedSim() {
     control.fastForward();
     return { status: response.status, body: (parsed ?? {}) as Json };
   };
-  return { sim, control, call };
+  return { sim, clock, control, call };
 }
 
 function visits(store: Store): number {
@@ -171,5 +172,26 @@ describe('store indexes', () => {
     const again = await t.call('POST', '/projects', { project: { name: 'after-reset' } });
     expect(again.status).toBe(201);
     expectIndexesMatchScan(t.sim.store);
+  });
+
+  it('deletes expired branches when their time comes: a child first, its parent on the next tick, none whose expiry was cleared', async () => {
+    const t = await startIndexedSim();
+    const created = await t.call('POST', '/projects', { project: { name: 'exp' } });
+    const p = created.body.project?.id ?? '';
+    const at = (ms: number) => new Date(t.clock.now() + ms).toISOString();
+    const parent = await t.call('POST', `/projects/${p}/branches`, { branch: { name: 'parent', expires_at: at(3_600_000) } });
+    const parentId = parent.body.branch?.id ?? '';
+    const child = await t.call('POST', `/projects/${p}/branches`, { branch: { name: 'child', parent_id: parentId, expires_at: at(7_200_000) } });
+    const kept = await t.call('POST', `/projects/${p}/branches`, { branch: { name: 'kept', expires_at: at(60_000) } });
+    const keptId = kept.body.branch?.id ?? '';
+    expect((await t.call('PATCH', `/projects/${p}/branches/${keptId}`, { branch: { expires_at: null } })).status).toBe(200);
+    t.clock.advance(3_600_000);
+    // The parent is due but has a child: it waits.
+    expect((await t.call('GET', `/projects/${p}/branches/${parentId}`)).status).toBe(200);
+    t.clock.advance(3_600_000);
+    expect((await t.call('GET', `/projects/${p}/branches/${child.body.branch?.id ?? ''}`)).status).toBe(404);
+    expect((await t.call('GET', `/projects/${p}/branches/${parentId}`)).status).toBe(404);
+    expect((await t.call('GET', `/projects/${p}/branches/${keptId}`)).status).toBe(200);
+    expect(t.sim.store.expiry.size + t.sim.store.expiredButKept.size).toBe(0);
   });
 });

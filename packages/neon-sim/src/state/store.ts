@@ -10,6 +10,7 @@ import type {
   WriteEvent,
 } from './records.js';
 import { IndexedMap } from './indexed-map.js';
+import { DeadlineHeap } from './deadline-heap.js';
 import { SuspendWatch } from './suspend-watch.js';
 
 const byProject = (r: { projectId: string }): string => r.projectId;
@@ -35,8 +36,10 @@ export class Store {
   readonly operations = new IndexedMap<string, OperationRecord, 'project'>({ project: byProject });
   /** Computes auto-suspend must look at; the per-request tick checks only these. */
   readonly suspendWatch = new SuspendWatch();
-  /** Branches given an `expires_at` (a superset of those to delete); checked on every tick. */
-  readonly expiryCandidates = new Set<BranchRecord>();
+  /** Branches with an `expires_at`, by expiry time; file them through `watchExpiry`. */
+  readonly expiry = new DeadlineHeap<BranchRecord>();
+  /** Expired branches that could not be deleted yet (default, protected, with children): rechecked every tick. */
+  readonly expiredButKept = new Set<BranchRecord>();
   readonly apiKeys = new Map<number, ApiKeyRecord>();
   readonly permissions = new Map<string, PermissionRecord>();
   /** Every write in order (the state dump); add through `addWrite` so `writesOf` sees it. */
@@ -113,6 +116,17 @@ export class Store {
     return [...this.operations.group('project', projectId)];
   }
 
+  /** (Re)files a branch whose `expires_at` was set, changed or removed. */
+  watchExpiry(branch: BranchRecord): void {
+    this.expiredButKept.delete(branch);
+    if (branch.expiresAt === undefined) {
+      this.expiry.forget(branch);
+      return;
+    }
+    const at = Date.parse(branch.expiresAt);
+    this.expiry.schedule(branch, Number.isNaN(at) ? Number.NEGATIVE_INFINITY : at);
+  }
+
   addWrite(write: WriteEvent): void {
     this.writes.push(write);
     const list = this.writesByProject.get(write.projectId);
@@ -135,7 +149,8 @@ export class Store {
     this.apiKeys.clear();
     this.permissions.clear();
     this.suspendWatch.clear();
-    this.expiryCandidates.clear();
+    this.expiry.clear();
+    this.expiredButKept.clear();
     this.writes.length = 0;
     this.writesByProject.clear();
   }
