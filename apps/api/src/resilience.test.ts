@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { SecretBox } from '@neonops/intents';
-import { freePort, redisAnswers, useTestRedis } from '@neonops/testing';
+import { freePort, redisAnswers, useTestRedis, waitUntil } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { branchCreate, defaultTeams } from '../test/helper.js';
 import { buildApp } from './app.js';
@@ -16,10 +16,13 @@ const hasRedisServer = await new Promise<boolean>((resolve) => {
 /** Starts redis-server on `port` and resolves once it answers. */
 async function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  while (!(await redisAnswers(`redis://127.0.0.1:${port}`, 200))) {
-    if (child.exitCode !== null) throw new Error('redis-server exited');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntil(
+    async () => {
+      if (child.exitCode !== null) throw new Error('redis-server exited');
+      return redisAnswers(`redis://127.0.0.1:${port}`, 200);
+    },
+    { what: `redis-server on port ${port}` },
+  );
   return child;
 }
 

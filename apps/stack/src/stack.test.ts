@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { useTestRedis } from '@neonops/testing';
+import { useTestRedis, waitUntil } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { banner } from './banner.js';
 import { loadStackConfig } from './config.js';
@@ -11,16 +11,6 @@ interface IntentView {
   status: string;
   result?: { branch?: { id: string; name: string } };
   secrets?: { connectionUris?: { uri: string; pooledUri: string }[] };
-}
-
-async function until<T>(probe: () => Promise<T | undefined>, deadlineMs = 20_000): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('condition not met before the deadline');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('pnpm start (the stack)', () => {
@@ -41,7 +31,7 @@ describe('pnpm start (the stack)', () => {
     expect(accepted.status).toBe(202);
     const { id } = (await accepted.json()) as IntentView;
 
-    const done = await until(async () => {
+    const done = await waitUntil(async () => {
       const res = await fetch(`${stack.apiUrl}/v1/intents/${id}`, { headers });
       const view = (await res.json()) as IntentView;
       return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;

@@ -1,3 +1,4 @@
+import { waitUntil } from '@neonops/testing';
 import { Writable } from 'node:stream';
 
 /** A terminal intent as `GET /v1/intents/:id` shows it (the fields the tests read). */
@@ -21,15 +22,16 @@ export function apiClient(baseUrl: string, token: string) {
     });
     return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
   }
-  async function waitForEnd(id: string, deadlineMs = 30_000): Promise<IntentView> {
-    const deadline = Date.now() + deadlineMs;
-    for (;;) {
-      const { body } = await request('GET', `/v1/intents/${id}`);
-      const view = body as unknown as IntentView;
-      if (['succeeded', 'failed', 'cancelled'].includes(view.status)) return view;
-      if (Date.now() > deadline) throw new Error(`intent ${id} still ${view.status} after ${deadlineMs} ms`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
+  async function waitForEnd(id: string, timeoutMs = 30_000): Promise<IntentView> {
+    let status = '';
+    return waitUntil(
+      async () => {
+        const view = (await request('GET', `/v1/intents/${id}`)).body as unknown as IntentView;
+        status = view.status;
+        return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
+      },
+      { timeoutMs, what: () => `intent ${id} finished (still ${status})` },
+    );
   }
   /** Submits an intent and waits until it ends. */
   async function run(kind: string, params: Record<string, unknown>): Promise<IntentView> {

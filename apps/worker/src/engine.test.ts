@@ -1,3 +1,4 @@
+import { waitUntil } from '@neonops/testing';
 import { createManualClock } from '@neonops/neon-sim';
 import { describe, expect, it } from 'vitest';
 import { FailureCodes } from './errors.js';
@@ -95,9 +96,7 @@ describe('step engine', () => {
     expect(ttl).toBeGreaterThan(29 * 86_400);
     expect(await redis.ttl(`${h.redis.prefix}intent:${id}:secrets`)).toBeGreaterThan(29 * 86_400);
     // The job is removed once BullMQ has completed it (count 0 keeps none).
-    const deadline = Date.now() + 5000;
-    while ((await h.queue.getJob(id)) !== undefined && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await h.queue.getJob(id)).toBeUndefined();
+    await waitUntil(async () => (await h.queue.getJob(id)) === undefined, { timeoutMs: 5000, what: `job ${id} removed` });
   });
 
   it('stops at a step boundary when cancellation was requested', async () => {
@@ -122,9 +121,5 @@ async function setupProject(h: H, clock: { advance(ms: number): void }) {
 }
 
 async function waitForStatus(h: H, id: string, status: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while ((await h.store.get(id))?.status !== status) {
-    if (Date.now() > deadline) throw new Error(`intent ${id} never reached ${status}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await waitUntil(async () => (await h.store.get(id))?.status === status, { timeoutMs, what: `intent ${id} ${status}` });
 }

@@ -1,3 +1,4 @@
+import { waitUntil } from '@neonops/testing';
 import { describe, expect, it } from 'vitest';
 import { live, startHarness, TEST_SECRETS_KEY } from './test/harness.js';
 import { spawnWorker } from './test/spawn.js';
@@ -20,11 +21,10 @@ describe('main', () => {
     });
     await child.waitForOutput('worker started');
     // The first intent is waiting on its operations (the others wait for the project lock).
-    const deadline = Date.now() + 15_000;
-    while ((await h.store.get(ids[0] ?? ''))?.status !== 'waiting') {
-      if (Date.now() > deadline) throw new Error(`never waiting:\n${child.output()}`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    await waitUntil(async () => (await h.store.get(ids[0] ?? ''))?.status === 'waiting', {
+      timeoutMs: 15_000,
+      what: () => `first intent waiting\n${child.output()}`,
+    });
     child.child.kill('SIGTERM');
     const exit = await child.exited;
     expect(exit.code).toBe(0);

@@ -1,2 +1,3 @@
 export { startTestRedis, spawnRedisServer, redisAnswers, freePort, type TestRedisServer } from './redis-server.js';
 export { useTestRedis, deleteKeysWithPrefix, type TestRedisContext } from './redis-context.js';
+export { waitUntil, type WaitUntilOptions } from './wait-until.js';

@@ -1,3 +1,4 @@
+import { waitUntil } from '@neonops/testing';
 import { IntentStore } from '@neonops/intents';
 import { createWebhookDispatcher, DeliveryLog, SubscriptionStore, type DeliveryView } from '@neonops/webhooks';
 import { startReceiver, type Handler } from '@neonops/webhooks/test-receiver';
@@ -32,14 +33,16 @@ function startDispatcher(t: TestApp) {
 }
 
 async function waitForDelivery(t: TestApp, team: string, id: string, status: string): Promise<DeliveryView> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const res = await t.as(team, { method: 'GET', url: `/v1/webhook-deliveries/${id}` });
-    const body = res.json<DeliveryView>();
-    if (body.status === status) return body;
-    if (Date.now() > deadline) throw new Error(`delivery ${id}: ${res.body}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  let last = '';
+  return waitUntil(
+    async () => {
+      const res = await t.as(team, { method: 'GET', url: `/v1/webhook-deliveries/${id}` });
+      last = res.body;
+      const body = res.json<DeliveryView>();
+      return body.status === status ? body : undefined;
+    },
+    { timeoutMs: 15_000, what: () => `delivery ${id} ${status} (last: ${last})` },
+  );
 }
 
 describe('/v1/webhooks', () => {

@@ -19,7 +19,7 @@ import {
 } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
 import { startNeonSimulator, type NeonSimulator, type NeonSimulatorOptions } from '@neonops/neon-sim';
-import { useTestRedis, type TestRedisContext } from '@neonops/testing';
+import { useTestRedis, waitUntil, type TestRedisContext } from '@neonops/testing';
 import { Queue } from 'bullmq';
 import { onTestFinished } from 'vitest';
 import type { EngineSettings, WorkerHooks } from '../engine/run-intent.js';
@@ -134,13 +134,14 @@ export async function startHarness(options: { sim?: NeonSimulatorOptions } = {})
       return id;
     },
     async waitForTerminal(id, timeoutMs = 20_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const record = await store.get(id);
-        if (record && isTerminalStatus(record.status)) return record;
-        if (Date.now() > deadline) throw new Error(`intent ${id} not finished after ${timeoutMs} ms (status ${record?.status})`);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      let last: IntentRecord | undefined;
+      return waitUntil(
+        async () => {
+          last = await store.get(id);
+          return last && isTerminalStatus(last.status) ? last : undefined;
+        },
+        { timeoutMs, what: () => `intent ${id} finished (status ${last?.status})` },
+      );
     },
     async createProject(name = 'test-project') {
       const created = await neon.createProject({ project: { name } });
