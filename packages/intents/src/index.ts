@@ -9,3 +9,7 @@ export * from './queue.js';
 export * from './project-ownership.js';
 export * from './queue-prefix.js';
 export * from './lex-page.js';
+export * from './redis-script.js';
+export * from './outbox/outbox.js';
+export * from './outbox/consumer.js';
+export * from './outbox/trim.js';

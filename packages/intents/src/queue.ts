@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bullPrefix } from './queue-prefix.js';
 import { intentKindSchema } from './catalog.js';
 
 /** The BullMQ queue that carries intents from the API to the workers. */
@@ -17,3 +18,11 @@ export type IntentJobData = z.infer<typeof intentJobDataSchema>;
 
 /** BullMQ job ids are intent ids, so a job is found from its intent and never added twice. */
 export const intentJobId = (intentId: string): string => intentId;
+
+/**
+ * The key of the BullMQ lock of an intent's job (`<bull prefix>:intents:<job id>:lock`),
+ * which holds the token of the worker running it; store writes fenced by it are refused
+ * once the job has moved to another worker.
+ */
+export const intentJobLockKey = (keyPrefix: string, intentId: string): string =>
+  `${bullPrefix(keyPrefix)}:${INTENTS_QUEUE}:${intentJobId(intentId)}:lock`;

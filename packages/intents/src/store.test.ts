@@ -2,7 +2,8 @@ import { useTestRedis } from '@neonops/testing';
 import { describe, expect, it } from 'vitest';
 import { newIntentId } from './ids.js';
 import type { IntentRecord } from './record.js';
-import { IntentStore } from './store.js';
+import { IntentStore, JobFenceLostError } from './store.js';
+import { parseOutboxEntry } from './outbox/outbox.js';
 
 function newRecord(teamId: string, overrides: Partial<IntentRecord> = {}, at = new Date()): IntentRecord {
   const now = at.toISOString();
@@ -138,5 +139,87 @@ describe('IntentStore', () => {
     await client.del(`${prefix}intent:${gone.id}`);
     expect((await store.list('team-a')).items.map((r) => r.id)).toEqual([keep.id]);
     expect(await client.zcard(`${prefix}team:team-a:intents`)).toBe(1);
+  });
+
+  it('writes the intent.finished event to the outbox in the same step as the status, once', async () => {
+    const { store, client } = setup();
+    const record = newRecord('team-a');
+    await store.create(record);
+    expect(await client.xlen(store.outboxKey)).toBe(0);
+    expect(await store.finish(record.id, 'failed', { error: { code: 'x', message: 'y' } })).toBe(true);
+    expect(await store.finish(record.id, 'succeeded')).toBe(false);
+    const entries = await client.xrange(store.outboxKey, '-', '+');
+    expect(entries).toHaveLength(1);
+    const [id, flat] = entries[0]!;
+    const finished = await store.get(record.id);
+    expect(parseOutboxEntry(id, flat)).toEqual({
+      id,
+      event: { type: 'intent.finished', intentId: record.id, teamId: 'team-a', kind: 'branch.create', status: 'failed', at: finished?.finishedAt },
+    });
+  });
+
+  it('stores the idempotent answer with the record, and nothing when the claim was lost', async () => {
+    const { store, client, prefix } = setup();
+    const key = `${prefix}idem:team-a:k1`;
+    await client.set(key, 'in-flight-1', 'PX', 60_000);
+    const record = newRecord('team-a');
+    const idempotency = { key, inFlightValue: 'in-flight-1', completedValue: 'answer-1', ttlMs: 86_400_000 };
+    expect(await store.create(record, { idempotency })).toBe('created');
+    expect(await client.get(key)).toBe('answer-1');
+    expect(await client.pttl(key)).toBeGreaterThan(86_000_000);
+
+    // Another request's claim (or none) on the key: the create changes nothing.
+    const other = newRecord('team-a');
+    expect(await store.create(other, { idempotency: { ...idempotency, inFlightValue: 'in-flight-2' } })).toBe('lease_lost');
+    expect(await store.get(other.id)).toBeUndefined();
+    expect(await store.countActive('team-a')).toBe(1);
+    expect(await client.get(key)).toBe('answer-1');
+  });
+
+  it('refuses fenced writes once the job lock holds another token, and secrets after the end', async () => {
+    const { store, client, prefix } = setup();
+    const record = newRecord('team-a');
+    await store.create(record);
+    const lockKey = `${prefix}bull:intents:${record.id}:lock`;
+    await client.set(lockKey, 'token-1');
+    const fence = { lockKey, token: 'token-1' };
+    expect(await store.update(record.id, { status: 'running' }, fence)).toBe(true);
+    expect(await store.putSecrets(record.id, 'sealed-1', fence)).toBe(true);
+
+    await client.set(lockKey, 'token-2'); // the job moved to another worker
+    await expect(store.update(record.id, { status: 'waiting' }, fence)).rejects.toBeInstanceOf(JobFenceLostError);
+    await expect(store.putSecrets(record.id, 'sealed-2', fence)).rejects.toBeInstanceOf(JobFenceLostError);
+    await expect(store.finish(record.id, 'succeeded', {}, { fence })).rejects.toBeInstanceOf(JobFenceLostError);
+    await client.del(lockKey); // and when the lock is gone altogether
+    await expect(store.finish(record.id, 'succeeded', {}, { fence })).rejects.toBeInstanceOf(JobFenceLostError);
+    expect(await store.get(record.id)).toMatchObject({ status: 'running' });
+    expect(await store.getSecrets(record.id)).toBe('sealed-1');
+    expect(await client.xlen(store.outboxKey)).toBe(0);
+
+    expect(await store.finish(record.id, 'succeeded', {}, { fence: { lockKey, token: '' } })).toBe(true);
+    expect(await store.putSecrets(record.id, 'late')).toBe(false);
+    expect(await store.getSecrets(record.id)).toBe('sealed-1');
+  });
+
+  it('keeps an index of active intents for the sweeper, and forgets orphans', async () => {
+    const { store, client, prefix } = setup();
+    const base = Date.parse('2026-11-01T00:00:00Z');
+    const a = newRecord('team-a', {}, new Date(base));
+    const b = newRecord('team:b', {}, new Date(base + 1000));
+    const c = newRecord('team-a', {}, new Date(base + 2000));
+    for (const r of [a, b, c]) await store.create(r);
+    await store.finish(a.id, 'succeeded');
+    const refs = await store.listActive({ createdBefore: new Date(base + 5000), limit: 10 });
+    expect(refs).toEqual([
+      { teamId: 'team:b', intentId: b.id, createdAtMs: base + 1000 },
+      { teamId: 'team-a', intentId: c.id, createdAtMs: base + 2000 },
+    ]);
+    expect(await store.listActive({ createdBefore: new Date(base + 1500), limit: 10 })).toHaveLength(1);
+    expect(await store.listActive({ createdBefore: new Date(base + 5000), limit: 10, after: refs[0] })).toEqual([refs[1]]);
+
+    await client.del(`${prefix}intent:${c.id}`);
+    await store.forgetActive(refs[1]!);
+    expect(await store.countActive('team-a')).toBe(0);
+    expect(await store.listActive({ createdBefore: new Date(base + 5000), limit: 10 })).toEqual([refs[0]]);
   });
 });

@@ -2,6 +2,8 @@ import type { Redis } from 'ioredis';
 import type { IntentKind } from './catalog.js';
 import { intentIdFloor } from './ids.js';
 import { lexPage } from './lex-page.js';
+import { outboxKey } from './outbox/outbox.js';
+import { RedisScript } from './redis-script.js';
 import {
   intentRecordSchema,
   isTerminalStatus,
@@ -30,43 +32,64 @@ export interface ListIntentsQuery {
   limit?: number;
 }
 
-export type CreateOutcome = 'created' | 'cap_reached' | 'exists';
+/** `lease_lost`: the request's idempotency claim expired before its intent was stored (nothing was written). */
+export type CreateOutcome = 'created' | 'cap_reached' | 'exists' | 'lease_lost';
+
+/** Who an intent belongs to, when the caller knows it already (saves a read before `finish`). */
+export interface IntentOwner {
+  teamId: string;
+  kind: IntentKind;
+}
+
+/** One entry of the deployment's active index: an unfinished intent and when it was created. */
+export interface ActiveIntentRef {
+  teamId: string;
+  intentId: string;
+  createdAtMs: number;
+}
 
 /** Fields the worker and the API may change after creation. */
 export type IntentPatch = Partial<Pick<IntentRecord, 'status' | 'steps' | 'operationIds' | 'startedAt' | 'error' | 'cancelRequested'>>;
 
-const TERMINAL_JSON = ['"succeeded"', '"failed"', '"cancelled"'];
-const isTerminalLua = `local s = redis.call('HGET', KEYS[1], 'status')
-local terminal = (s == '${TERMINAL_JSON[0]}' or s == '${TERMINAL_JSON[1]}' or s == '${TERMINAL_JSON[2]}')`;
+const script = (file: string) => RedisScript.load(new URL(`./commands/${file}`, import.meta.url));
+const CREATE = script('create-5.lua');
+const UPDATE = script('update-2.lua');
+const PUT_SECRETS = script('put-secrets-3.lua');
+const FINISH = script('finish-6.lua');
 
-// KEYS: intent, team index, team active set. ARGV: maxActive, id, pruneBelow, field, value, ...
-const CREATE = `
-if tonumber(ARGV[1]) > 0 and redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[1]) then return 0 end
-if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
-redis.call('ZADD', KEYS[2], 0, ARGV[2])
-redis.call('SADD', KEYS[3], ARGV[2])
-if ARGV[3] ~= '' then redis.call('ZREMRANGEBYLEX', KEYS[2], '-', '(' .. ARGV[3]) end
-return 1`;
+/**
+ * The BullMQ job lock of the job that carries an intent, as its worker holds it. Writes made
+ * with a fence succeed only while the lock still holds `token`: a worker that lost its job
+ * (its lock expired and another worker took the job over) is refused in the same script as
+ * the write, the way BullMQ's own scripts check a job's lock.
+ */
+export interface JobFence {
+  /** The job's lock key (`<bull prefix>:intents:<job id>:lock`, see `intentJobLockKey`). */
+  lockKey: string;
+  /** The lock token the worker got with the job. */
+  token: string;
+}
 
-// KEYS: intent. ARGV: field, value, ... Refuses a missing or finished intent.
-const UPDATE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-${isTerminalLua}
-if terminal then return -1 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1`;
+/** A fenced write was refused: the job's lock is no longer the caller's (another worker has the job). */
+export class JobFenceLostError extends Error {
+  readonly code = 'job_fence_lost';
+  constructor(readonly intentId: string) {
+    super(`the job of intent ${intentId} is no longer held by this worker`);
+    this.name = 'JobFenceLostError';
+  }
+}
 
-// KEYS: intent, team active set, secrets. ARGV: retention seconds, id, field, value, ...
-const FINISH = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-${isTerminalLua}
-if terminal then return -1 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 3))
-redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
-redis.call('EXPIRE', KEYS[3], tonumber(ARGV[1]))
-redis.call('SREM', KEYS[2], ARGV[2])
-return 1`;
+/** The idempotency answer that `create` stores with the record, in the same script. */
+export interface IdempotentCreate {
+  /** The idempotency record's Redis key. */
+  key: string;
+  /** The in-flight value this request wrote when it claimed the key; the create is refused if it is gone. */
+  inFlightValue: string;
+  /** The completed record to store in its place (the answer replayed to a retry). */
+  completedValue: string;
+  /** TTL of the completed record in ms. */
+  ttlMs: number;
+}
 
 function encode(fields: Record<string, unknown>): string[] {
   const out: string[] = [];
@@ -85,13 +108,18 @@ function decode(hash: Record<string, string>): IntentRecord | undefined {
  * Intent records in Redis. A record is a hash (one JSON-encoded field per property), so
  * the worker and the API can each change their own fields without read-modify-write.
  * Every team has an index of its intents (a sorted set ordered by id, i.e. by time) and a
- * set of its active (not finished) intents for the per-team cap. Finished intents expire
- * after the retention period; their index entries are pruned lazily.
+ * set of its active (not finished) intents for the per-team cap; the deployment has an
+ * index of all active intents (for the sweeper that re-queues or ends intents whose job is
+ * missing). Finishing an intent writes its event to the outbox in the same script.
+ * Finished intents expire after the retention period; their index entries are pruned lazily.
+ * Every script lives in `src/commands/`.
  */
 export class IntentStore {
   private readonly prefix: string;
   private readonly retentionSeconds: number;
   private readonly now: () => Date;
+  /** The outbox stream that `finish` writes to (see `outboxKey`). */
+  readonly outboxKey: string;
 
   constructor(
     private readonly redis: Redis,
@@ -100,6 +128,7 @@ export class IntentStore {
     this.prefix = options.prefix;
     this.retentionSeconds = options.retentionSeconds ?? 30 * 24 * 3600;
     this.now = options.now ?? (() => new Date());
+    this.outboxKey = outboxKey(options.prefix);
   }
 
   private intentKey(id: string) {
@@ -114,26 +143,45 @@ export class IntentStore {
   private teamActiveKey(teamId: string) {
     return `${this.prefix}team:${teamId}:active`;
   }
+  private get activeIndexKey() {
+    return `${this.prefix}intents:active`;
+  }
 
   /**
    * Stores a new intent and indexes it, atomically refusing it when the team already
-   * has `maxActive` unfinished intents (0 or absent: no cap).
+   * has `maxActive` unfinished intents (0 or absent: no cap). With `idempotency`, the
+   * key's answer is stored in the same script, and only while the request's claim on
+   * the key is still its own: a retry can never find the record without the answer.
    */
-  async create(record: IntentRecord, options: { maxActive?: number } = {}): Promise<CreateOutcome> {
+  async create(record: IntentRecord, options: { maxActive?: number; idempotency?: IdempotentCreate } = {}): Promise<CreateOutcome> {
     const valid = intentRecordSchema.parse(record);
     const pruneBelow = intentIdFloor(new Date(this.now().getTime() - this.retentionSeconds * 1000));
-    const outcome = await this.redis.eval(
-      CREATE,
-      3,
-      this.intentKey(valid.id),
-      this.teamIndexKey(valid.teamId),
-      this.teamActiveKey(valid.teamId),
-      String(options.maxActive ?? 0),
-      valid.id,
-      pruneBelow,
-      ...encode(valid),
+    const idem = options.idempotency;
+    const outcome = await CREATE.run(
+      this.redis,
+      [this.intentKey(valid.id), this.teamIndexKey(valid.teamId), this.teamActiveKey(valid.teamId), this.activeIndexKey, idem?.key ?? this.intentKey(valid.id)],
+      [
+        String(options.maxActive ?? 0),
+        valid.id,
+        pruneBelow,
+        String(Date.parse(valid.createdAt)),
+        idem?.inFlightValue ?? '',
+        idem?.completedValue ?? '',
+        String(idem?.ttlMs ?? 0),
+        valid.teamId,
+        ...encode(valid),
+      ],
     );
-    return outcome === 1 ? 'created' : outcome === 0 ? 'cap_reached' : 'exists';
+    switch (outcome) {
+      case 1:
+        return 'created';
+      case 0:
+        return 'cap_reached';
+      case -2:
+        return 'lease_lost';
+      default:
+        return 'exists';
+    }
   }
 
   async get(id: string): Promise<IntentRecord | undefined> {
@@ -167,13 +215,41 @@ export class IntentStore {
     return this.redis.scard(this.teamActiveKey(teamId));
   }
 
+  /** Unfinished intents created at or before `createdBefore`, oldest first (for the sweeper). */
+  async listActive(options: { createdBefore: Date; limit: number; after?: ActiveIntentRef }): Promise<ActiveIntentRef[]> {
+    const min = options.after ? `(${options.after.createdAtMs}` : '-inf';
+    const flat = await this.redis.zrangebyscore(this.activeIndexKey, min, options.createdBefore.getTime(), 'WITHSCORES', 'LIMIT', 0, options.limit);
+    const out: ActiveIntentRef[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const member = flat[i] as string;
+      const cut = member.lastIndexOf(':');
+      out.push({ teamId: member.slice(0, cut), intentId: member.slice(cut + 1), createdAtMs: Number(flat[i + 1]) });
+    }
+    return out;
+  }
+
+  /**
+   * Drops an active-index entry whose record is gone (expired or deleted by hand), with its
+   * team active-set entry, so it no longer holds a slot of the team's cap.
+   */
+  async forgetActive(ref: Pick<ActiveIntentRef, 'teamId' | 'intentId'>): Promise<void> {
+    await this.redis
+      .multi()
+      .zrem(this.activeIndexKey, `${ref.teamId}:${ref.intentId}`)
+      .srem(this.teamActiveKey(ref.teamId), ref.intentId)
+      .exec();
+  }
+
   /**
    * Changes an unfinished intent. Returns false when the intent is missing or already
-   * finished (a finished intent never changes again).
+   * finished (a finished intent never changes again). With `fence`, throws
+   * {@link JobFenceLostError} when the caller's job lock has moved on.
    */
-  async update(id: string, patch: IntentPatch): Promise<boolean> {
+  async update(id: string, patch: IntentPatch, fence?: JobFence): Promise<boolean> {
     const fields = encode({ ...patch, updatedAt: this.now().toISOString() });
-    return (await this.redis.eval(UPDATE, 1, this.intentKey(id), ...fields)) === 1;
+    const outcome = await UPDATE.run(this.redis, [this.intentKey(id), fence?.lockKey ?? this.intentKey(id)], [fence?.token ?? '', ...fields]);
+    if (outcome === -2) throw new JobFenceLostError(id);
+    return outcome === 1;
   }
 
   /** Replaces one step (by name) in the intent's steps, appending it if new. */
@@ -188,28 +264,34 @@ export class IntentStore {
 
   /**
    * Finishes an intent once: sets the terminal status with its result or error, removes
-   * it from the team's active set and starts its retention clock. Returns false when it
-   * was already finished (for example cancelled meanwhile) or is missing.
+   * it from the active sets, starts its retention clock and writes its `intent.finished`
+   * event to the outbox, all in one script. Returns false when it was already finished
+   * (for example cancelled meanwhile) or is missing. With `fence`, throws
+   * {@link JobFenceLostError} when the caller's job lock has moved on.
    */
   async finish(
     id: string,
     status: TerminalStatus,
     outcome: { result?: Record<string, unknown>; error?: IntentError; steps?: IntentStep[] } = {},
+    options: { owner?: IntentOwner; fence?: JobFence } = {},
   ): Promise<boolean> {
-    const record = await this.get(id);
-    if (!record) return false;
+    const owner = options.owner ?? (await this.get(id));
+    if (!owner) return false;
     const now = this.now().toISOString();
     const fields = encode({ status, ...outcome, updatedAt: now, finishedAt: now });
-    const done = await this.redis.eval(
-      FINISH,
-      3,
-      this.intentKey(id),
-      this.teamActiveKey(record.teamId),
-      this.secretsKey(id),
-      String(this.retentionSeconds),
-      id,
-      ...fields,
+    const done = await FINISH.run(
+      this.redis,
+      [
+        this.intentKey(id),
+        this.teamActiveKey(owner.teamId),
+        this.secretsKey(id),
+        this.activeIndexKey,
+        this.outboxKey,
+        options.fence?.lockKey ?? this.intentKey(id),
+      ],
+      [String(this.retentionSeconds), id, options.fence?.token ?? '', owner.teamId, owner.kind, status, now, ...fields],
     );
+    if (done === -2) throw new JobFenceLostError(id);
     return done === 1;
   }
 
@@ -218,13 +300,15 @@ export class IntentStore {
     return this.update(id, { cancelRequested: true });
   }
 
-  /** Stores the sealed secret part of a result (see SecretBox); the record says `hasSecrets`. */
-  async putSecrets(id: string, sealed: string): Promise<void> {
-    await this.redis
-      .multi()
-      .set(this.secretsKey(id), sealed)
-      .hset(this.intentKey(id), 'hasSecrets', 'true')
-      .exec();
+  /**
+   * Stores the sealed secret part of a result (see SecretBox) and marks the record
+   * `hasSecrets`; refused (false) once the intent is finished or gone. The secrets expire
+   * with their record.
+   */
+  async putSecrets(id: string, sealed: string, fence?: JobFence): Promise<boolean> {
+    const outcome = await PUT_SECRETS.run(this.redis, [this.intentKey(id), this.secretsKey(id), fence?.lockKey ?? this.intentKey(id)], [fence?.token ?? '', sealed]);
+    if (outcome === -2) throw new JobFenceLostError(id);
+    return outcome === 1;
   }
 
   async getSecrets(id: string): Promise<string | undefined> {

@@ -1,0 +1,18 @@
+--[[
+  Changes an unfinished intent. With a fence, only while the BullMQ job lock still holds
+  the caller's token: a worker whose job moved on (its lock expired and another worker took
+  the job) can no longer write.
+
+  KEYS[1] intent record
+  KEYS[2] the job's lock key (any key when ARGV[1] is '')
+  ARGV[1] the job lock token ('' : no fence)
+  ARGV[2..] field, value, ...
+
+  Returns 1 changed, 0 missing, -1 already finished, -2 fence lost.
+]]
+if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return -2 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local s = redis.call('HGET', KEYS[1], 'status')
+if s == '"succeeded"' or s == '"failed"' or s == '"cancelled"' then return -1 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+return 1

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { intentKindSchema } from '../catalog.js';
+import { terminalStatuses } from '../record.js';
+
+/**
+ * The outbox: one Redis stream per deployment to which every state change that others must
+ * hear about is written *in the same script* as the change itself (today: an intent
+ * reaching a terminal status, written by the store's `finish`). Consumers read it through
+ * their own consumer group (webhooks, and later the durable history), at least once, and
+ * are idempotent by event; readers that only follow along (long-poll, SSE) read it without
+ * a group. The stream is trimmed to what every group has acknowledged (`trimOutbox`).
+ */
+export function outboxKey(prefix: string): string {
+  return `${prefix}outbox`;
+}
+
+/** `intent.finished`: an intent reached `succeeded`, `failed` or `cancelled`. */
+export const intentFinishedEventSchema = z.object({
+  type: z.literal('intent.finished'),
+  intentId: z.string(),
+  teamId: z.string(),
+  kind: intentKindSchema,
+  status: z.enum(terminalStatuses),
+  /** When the intent finished (ISO 8601). */
+  at: z.string(),
+});
+export type IntentFinishedEvent = z.infer<typeof intentFinishedEventSchema>;
+
+/** Every event the outbox carries (one type today; the union grows with new events). */
+export const outboxEventSchema = z.discriminatedUnion('type', [intentFinishedEventSchema]);
+export type OutboxEvent = z.infer<typeof outboxEventSchema>;
+
+/** One stream entry: its id (the event's id for idempotent consumers) and the event, or why it could not be read. */
+export type OutboxEntry = { id: string; event: OutboxEvent } | { id: string; event?: undefined; invalid: string };
+
+/** Turns a raw stream entry (`[id, [field, value, ...]]`) into an {@link OutboxEntry}. */
+export function parseOutboxEntry(id: string, flat: readonly string[]): OutboxEntry {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i] as string] = flat[i + 1] as string;
+  const parsed = outboxEventSchema.safeParse(fields);
+  return parsed.success ? { id, event: parsed.data } : { id, invalid: parsed.error.message };
+}
+
+/** Compares two stream ids (`<ms>-<seq>`). */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am === bm ? as - bs : am - bm;
+}

@@ -1,0 +1,52 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+type ScriptArg = string | number | Buffer;
+type ScriptCommand = (...args: ScriptArg[]) => Promise<unknown>;
+
+let counter = 0;
+
+/**
+ * One Lua script kept in its own file, named `<name>-<numberOfKeys>.lua` as BullMQ names
+ * its `src/commands/*.lua`. The file is read once; the script is defined on a connection
+ * (ioredis `defineCommand`: EVALSHA, falling back to EVAL after a `NOSCRIPT`) the first
+ * time it runs there, so every connection loads it at most once.
+ *
+ * ```ts
+ * const finish = RedisScript.load(new URL('./commands/finish-4.lua', import.meta.url));
+ * await finish.run(redis, [k1, k2, k3, k4], [arg1, arg2]);
+ * ```
+ */
+export class RedisScript {
+  /** The name under which the command is defined on each connection (unique per script). */
+  readonly command: string;
+  private readonly defined = new WeakSet<Redis>();
+
+  private constructor(
+    readonly name: string,
+    readonly numberOfKeys: number,
+    readonly lua: string,
+  ) {
+    this.command = `neonops_${name.replace(/[^A-Za-z0-9]/g, '_')}_${++counter}`;
+  }
+
+  /** Reads `<name>-<N>.lua`; N, the number of keys, comes from the file name. */
+  static load(file: URL): RedisScript {
+    const base = file.pathname.split('/').pop() ?? '';
+    const match = /^(.+)-(\d+)\.lua$/.exec(base);
+    if (!match?.[1] || match[2] === undefined) throw new Error(`A script file is named <name>-<numberOfKeys>.lua, not ${base}`);
+    return new RedisScript(match[1], Number(match[2]), readFileSync(file, 'utf8'));
+  }
+
+  /** Runs the script on `redis` (a connection or a pipeline's parent) with its keys and arguments. */
+  run(redis: Redis, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<unknown> {
+    if (keys.length !== this.numberOfKeys) throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
+    if (!this.defined.has(redis)) {
+      redis.defineCommand(this.command, { numberOfKeys: this.numberOfKeys, lua: this.lua });
+      this.defined.add(redis);
+    }
+    const command = (redis as unknown as Record<string, ScriptCommand>)[this.command];
+    if (!command) throw new Error(`script ${this.name} is not defined on this connection`);
+    return command.call(redis, ...keys, ...args);
+  }
+}
