@@ -115,10 +115,23 @@ describe('retries', () => {
     expect(requests).toHaveLength(1);
   });
 
-  it('does not retry a 500', async () => {
-    const { neon, requests } = setup([{ status: 500, body: neonError('boom') }]);
-    expect(await failure(neon.getProject('p-1'))).toBeInstanceOf(NeonServerError);
+  it('retries a GET on 500 as on 503', async () => {
+    const { neon, requests, clock } = setup([{ status: 500, body: neonError('boom') }, { status: 200, body: projectBody }]);
+    await expect(neon.getProject('p-1')).resolves.toEqual(projectBody);
+    expect(requests).toHaveLength(2);
+    expect(clock.sleeps).toEqual([250]);
+  });
+
+  it('does not repeat a POST answered 500 (it may have been applied), unless marked safe to repeat', async () => {
+    const { neon, requests } = setup([{ status: 500, body: neonError('boom') }, { status: 201, body: branchBody }]);
+    const err = await failure(neon.createBranch('p-1'));
+    expect(err).toBeInstanceOf(NeonServerError);
+    expect((err as NeonServerError).outcomeUnknown).toBe(true);
     expect(requests).toHaveLength(1);
+
+    const safe = setup([{ status: 500, body: neonError('boom') }, { status: 200, body: branchBody }]);
+    await expect(safe.neon.startEndpoint('p-1', 'ep-1', { safeToRepeat: true })).resolves.toEqual(branchBody);
+    expect(safe.requests).toHaveLength(2);
   });
 
   it('stops after maxAttempts and throws the last error with the attempt count', async () => {

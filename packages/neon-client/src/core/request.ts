@@ -7,7 +7,7 @@ import { NeonAbortedError, NeonConnectionError, NeonServerError, NeonTimeoutErro
 import { createScrubber, sanitizeError } from '../redact.js';
 import { errorFromResponse } from './map-error.js';
 import { DEFAULTS, defaultSleep, type CallOptions, type NeonClientHooks, type NeonClientOptions } from './options.js';
-import { backoffDelay, isIdempotentMethod, parseRetryAfter, provablyNotSent } from './retry.js';
+import { backoffDelay, isIdempotentMethod, isRetryableStatus, parseRetryAfter, provablyNotSent } from './retry.js';
 import { buildUrl, fillPath, type QueryValue } from './url.js';
 
 /** One HTTP call described by route template, parameters and body. */
@@ -160,7 +160,8 @@ export function createRequestCore(options: NeonClientOptions): RequestCore {
       if (response.status === 429 && rateBudget?.onRateLimited) {
         await rateBudget.onRateLimited({ method, route: budgetRoute, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
       }
-      const retryable = RETRYABLE_STATUSES.has(response.status) && (!error.outcomeUnknown || call.safeToRepeat === true);
+      const repeatable = !mutation || call.safeToRepeat === true;
+      const retryable = isRetryableStatus(response.status, RETRYABLE_STATUSES, repeatable) && (!error.outcomeUnknown || call.safeToRepeat === true);
       return { ok: false, error, retryable, status: response.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
 

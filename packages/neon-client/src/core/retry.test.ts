@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, isIdempotentMethod, parseRetryAfter, provablyNotSent } from './retry.js';
+import { RETRYABLE_STATUSES } from '../errors.js';
+import { backoffDelay, isIdempotentMethod, isRetryableStatus, parseRetryAfter, provablyNotSent } from './retry.js';
 import { buildUrl, fillPath } from './url.js';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -34,6 +35,12 @@ describe('method and failure classification', () => {
   it('treats POST, PATCH and DELETE as not idempotent', () => {
     expect(['GET', 'PUT'].map(isIdempotentMethod)).toEqual([true, true]);
     expect(['POST', 'PATCH', 'DELETE'].map(isIdempotentMethod)).toEqual([false, false, false]);
+  });
+  it('retries a 500 only for idempotent calls; 423/429/502/503/504/524 always; other 4xx/5xx never', () => {
+    expect(isRetryableStatus(500, RETRYABLE_STATUSES, true)).toBe(true);
+    expect(isRetryableStatus(500, RETRYABLE_STATUSES, false)).toBe(false);
+    for (const status of [423, 429, 502, 503, 504, 524]) expect(isRetryableStatus(status, RETRYABLE_STATUSES, false)).toBe(true);
+    for (const status of [400, 404, 409, 422, 501, 505]) expect(isRetryableStatus(status, RETRYABLE_STATUSES, true)).toBe(false);
   });
   it('knows failures that prove nothing was sent', () => {
     const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) });

@@ -30,6 +30,18 @@ export function isIdempotentMethod(method: string): boolean {
   return method === 'GET' || method === 'HEAD' || method === 'OPTIONS' || method === 'PUT';
 }
 
+/**
+ * Whether an answer with `status` may be repeated. 423, 429, 502, 503, 504 and 524
+ * (`RETRYABLE_STATUSES`) always qualify; a mutation among them that Neon may have applied
+ * (524) is held back by the caller's `outcomeUnknown` check. A 500 is retried only when the
+ * call is idempotent (a GET, or a call marked `safeToRepeat`): Neon answers 500 for passing
+ * internal errors as it does 503, but a mutation answered 500 may have been applied, so it
+ * is never repeated blindly.
+ */
+export function isRetryableStatus(status: number, retryable: ReadonlySet<number>, idempotent: boolean): boolean {
+  return retryable.has(status) || (status === 500 && idempotent);
+}
+
 /** Network error codes that prove the request never reached the server. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
