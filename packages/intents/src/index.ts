@@ -13,3 +13,4 @@ export * from './redis-script.js';
 export * from './outbox/outbox.js';
 export * from './outbox/consumer.js';
 export * from './outbox/trim.js';
+export * from './redis-health.js';

@@ -1,0 +1,53 @@
+import { spawnRedisServer } from '@neonops/testing';
+import { Redis } from 'ioredis';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { checkMaxmemoryPolicy, type RedisHealthLogger } from './redis-health.js';
+
+function capture(): RedisHealthLogger & { lines: { level: string; obj: Record<string, unknown>; msg: string }[] } {
+  const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+  return {
+    lines,
+    warn: (obj, msg) => void lines.push({ level: 'warn', obj, msg }),
+    debug: (obj, msg) => void lines.push({ level: 'debug', obj, msg }),
+  };
+}
+
+/** A redis-server of the test's own: its config is changed, never the shared one's. */
+async function ownRedis(): Promise<string> {
+  const server = await spawnRedisServer();
+  onTestFinished(() => server.stop());
+  return server.url;
+}
+
+function connect(url: string, options: { username?: string; password?: string } = {}): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: 1, ...options });
+  onTestFinished(() => void client.disconnect());
+  return client;
+}
+
+describe('checkMaxmemoryPolicy', () => {
+  it('warns once when the policy evicts (allkeys-lru), naming the policy; says nothing for noeviction', async () => {
+    const url = await ownRedis();
+    const admin = connect(url);
+    const log = capture();
+    expect(await checkMaxmemoryPolicy(admin, log)).toBe('noeviction');
+    expect(log.lines).toEqual([]);
+
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    // A fresh connection that is not ready yet: the check waits for it.
+    expect(await checkMaxmemoryPolicy(connect(url), log)).toBe('allkeys-lru');
+    expect(log.lines).toHaveLength(1);
+    expect(log.lines[0]).toMatchObject({ level: 'warn', obj: { maxmemoryPolicy: 'allkeys-lru' } });
+    expect(log.lines[0]?.msg).toMatch(/allkeys-lru.*noeviction/);
+  });
+
+  it('says nothing above debug when CONFIG is refused (managed Redis)', async () => {
+    const url = await ownRedis();
+    const admin = connect(url);
+    await admin.config('SET', 'maxmemory-policy', 'volatile-lru');
+    await admin.call('ACL', 'SETUSER', 'app', 'on', '>pw', '~*', '&*', '+@all', '-config');
+    const log = capture();
+    expect(await checkMaxmemoryPolicy(connect(url, { username: 'app', password: 'pw' }), log)).toBeUndefined();
+    expect(log.lines.map((l) => l.level)).toEqual(['debug']);
+  });
+});
