@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisScript } from '@neonops/intents';
 import type { RateBudget } from '@neonops/neon-client';
 
 export interface RedisRateBudgetOptions {
@@ -37,48 +38,9 @@ export interface RedisRateBudgetOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-// Sliding-window logs (sorted sets of admission times) for the account minute and the
-// route second, checked and written in one script so that concurrent workers cannot both
-// take the last slot. Time comes from Redis, so every process shares one clock.
-// KEYS: minute log, route log, pause key, shrink key.
-// ARGV: perMinute, perRouteSecond, minuteWindowMs, secondWindowMs, member.
-// Returns 0 when admitted, else the milliseconds to wait before trying again.
-const ACQUIRE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local paused = redis.call('PTTL', KEYS[3])
-if paused > 0 then return paused end
-local factor = tonumber(redis.call('GET', KEYS[4]) or '1')
-local perMinute = math.max(1, math.floor(tonumber(ARGV[1]) * factor))
-local perSecond = math.max(1, math.floor(tonumber(ARGV[2]) * factor))
-local minuteWindow = tonumber(ARGV[3])
-local secondWindow = tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - minuteWindow)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - secondWindow)
-local wait = 0
-local inMinute = redis.call('ZCARD', KEYS[1])
-if inMinute >= perMinute then
-  local oldest = redis.call('ZRANGE', KEYS[1], inMinute - perMinute, inMinute - perMinute, 'WITHSCORES')
-  wait = math.max(wait, tonumber(oldest[2]) + minuteWindow - now + 1)
-end
-local inSecond = redis.call('ZCARD', KEYS[2])
-if inSecond >= perSecond then
-  local oldest = redis.call('ZRANGE', KEYS[2], inSecond - perSecond, inSecond - perSecond, 'WITHSCORES')
-  wait = math.max(wait, tonumber(oldest[2]) + secondWindow - now + 1)
-end
-if wait > 0 then return wait end
-redis.call('ZADD', KEYS[1], now, ARGV[5])
-redis.call('ZADD', KEYS[2], now, ARGV[5])
-redis.call('PEXPIRE', KEYS[1], minuteWindow + 1000)
-redis.call('PEXPIRE', KEYS[2], secondWindow + 1000)
-return 0`;
-
-// KEYS: pause key, shrink key. ARGV: pauseMs, shrinkFactor, shrinkForMs.
-const RATE_LIMITED = `
-local current = redis.call('PTTL', KEYS[1])
-if current < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
-redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3])
-return 1`;
+// Both scripts keep their Lua in ./commands (the sliding-window logs, the 429 pause and shrink).
+const ACQUIRE = RedisScript.load(new URL('./commands/rate-budget-acquire-4.lua', import.meta.url));
+const RATE_LIMITED = RedisScript.load(new URL('./commands/rate-budget-limited-2.lua', import.meta.url));
 
 /** The budget stayed exhausted for longer than `maxWaitMs`. */
 export class RateBudgetTimeoutError extends Error {
@@ -156,18 +118,10 @@ export class RedisRateBudget implements RateBudget {
 
   /** Milliseconds to wait before a request on `route` may go (0: admitted now, and counted). */
   async tryAcquire(route: string): Promise<number> {
-    const wait = await this.redis.eval(
-      ACQUIRE,
-      4,
-      `${this.prefix}minute`,
-      `${this.prefix}route:${route}`,
-      `${this.prefix}pause`,
-      `${this.prefix}shrink`,
-      String(this.perMinute),
-      String(this.perRoutePerSecond),
-      String(60_000 + this.margin.minute),
-      String(1000 + this.margin.second),
-      randomUUID(),
+    const wait = await ACQUIRE.run(
+      this.redis,
+      [`${this.prefix}minute`, `${this.prefix}route:${route}`, `${this.prefix}pause`, `${this.prefix}shrink`],
+      [String(this.perMinute), String(this.perRoutePerSecond), String(60_000 + this.margin.minute), String(1000 + this.margin.second), randomUUID()],
     );
     return Number(wait);
   }
@@ -193,14 +147,6 @@ export class RedisRateBudget implements RateBudget {
   async onRateLimited(request: { method: string; route: string; retryAfterMs?: number }): Promise<void> {
     this.stats.rateLimited++;
     const pauseMs = Math.max(1, Math.round(request.retryAfterMs ?? this.defaultPauseMs));
-    await this.redis.eval(
-      RATE_LIMITED,
-      2,
-      `${this.prefix}pause`,
-      `${this.prefix}shrink`,
-      String(pauseMs),
-      String(this.shrinkFactor),
-      String(this.shrinkForMs),
-    );
+    await RATE_LIMITED.run(this.redis, [`${this.prefix}pause`, `${this.prefix}shrink`], [String(pauseMs), String(this.shrinkFactor), String(this.shrinkForMs)]);
   }
 }
