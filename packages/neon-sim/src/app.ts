@@ -2,6 +2,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Simulation } from './core.js';
 import { registerControlRoutes } from './control/routes.js';
+import { registerBodyParsers } from './http/body-parsers.js';
 import './http/context.js';
 import { SimHttpError } from './http/errors.js';
 import { tickSimulation } from './state/mutations.js';
@@ -50,21 +51,7 @@ export function buildSimulatorApp(sim: Simulation, options: BuildAppOptions = {}
     bodyLimit: 1024 * 1024,
     forceCloseConnections: true,
   });
-  // An empty body with a JSON content type is accepted as "no body" (Neon does not mind
-  // `Content-Type: application/json` on a bodiless POST such as /suspend).
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
-    if (text.trim() === '') {
-      done(null, undefined);
-      return;
-    }
-    try {
-      done(null, JSON.parse(text));
-    } catch {
-      done(new SimHttpError(400, 'request body is not valid JSON'), undefined);
-    }
-  });
+  registerBodyParsers(app);
   app.decorateRequest('simRoute', '');
   app.decorateRequest('simLoseResponse', false);
   app.decorateRequest('simDropped', false);

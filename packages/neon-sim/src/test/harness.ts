@@ -17,6 +17,7 @@ export interface RequestOptions {
   rawBody?: string;
   /** `null` sends no Authorization header; default the simulator's key. */
   apiKey?: string | null;
+  /** Extra headers; a `Content-Type` here replaces the default `application/json` (and is sent even without a body). */
   headers?: Record<string, string>;
 }
 
@@ -34,7 +35,8 @@ export class Api {
     let payload: string | undefined;
     if (options.rawBody !== undefined) payload = options.rawBody;
     else if (options.body !== undefined) payload = JSON.stringify(options.body);
-    if (payload !== undefined) headers['content-type'] = 'application/json';
+    const typed = Object.keys(headers).some((name) => name.toLowerCase() === 'content-type');
+    if (payload !== undefined && !typed) headers['content-type'] = 'application/json';
     const response = await fetch(`${this.sim.url}${path}`, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
     const text = await response.text();
     const body: unknown = text === '' ? undefined : JSON.parse(text);
