@@ -17,7 +17,7 @@ import { mapNeonError } from './neon-errors.js';
 import authPlugin from './plugins/app/auth.js';
 import errorHandlerPlugin from './plugins/app/error-handler.js';
 import idempotencyPlugin from './plugins/app/idempotency/index.js';
-import intentsServicePlugin from './plugins/app/intents-service.js';
+import intentsServicePlugin, { type IntentsPluginOptions } from './plugins/app/intents-service.js';
 import projectScopePlugin from './plugins/app/project-scope.js';
 import webhooksPlugin from './plugins/app/webhooks.js';
 import neonPlugin, { type NeonPluginOptions } from './plugins/external/neon.js';
@@ -58,6 +58,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Webhook settings (secret overlap, URL allowlist, first delay). Default `DEFAULT_WEBHOOK_SETTINGS`. */
   webhooks?: Partial<WebhookSettings>;
+  /** Test hook at named points of the submit path (crash tests kill the process there). Default none. */
+  crashPoints?: IntentsPluginOptions['crashPoints'];
 }
 
 /**
@@ -88,6 +90,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     capRetryAfterSeconds: options.capRetryAfterSeconds ?? 5,
     secretBox: options.secretBox,
     now,
+    ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
   });
   await fastify.register(webhooksPlugin, { keyPrefix, secretBox: options.secretBox, now, ...(options.webhooks ? { settings: options.webhooks } : {}) });
 

@@ -1,7 +1,7 @@
 import { SecretBox } from '@neonops/intents';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from './app.js';
+import { buildApp, type AppOptions } from './app.js';
 import type { ApiConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { TeamDirectory } from './teams/team-directory.js';
@@ -12,6 +12,8 @@ export interface CreateServerOverrides {
   teams?: TeamDirectory;
   /** Logger; default: pino at `config.logLevel` on stdout. */
   logger?: Logger;
+  /** Test hook at named points of the submit path. Default none. */
+  crashPoints?: AppOptions['crashPoints'];
 }
 
 /**
@@ -46,5 +48,6 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     webhooks: config.webhooks,
     logger,
     bodyLimit: config.bodyLimit,
+    ...(overrides.crashPoints ? { crashPoints: overrides.crashPoints } : {}),
   });
 }

@@ -44,6 +44,12 @@ export const workerConfigSchema = z.object({
   JOB_LOCK_DURATION_MS: positiveInt.default(30_000),
   /** How often BullMQ looks for stalled jobs, in ms. Default `30000`. */
   STALLED_INTERVAL_MS: positiveInt.default(30_000),
+  /**
+   * How often the intent sweeper runs (a BullMQ job scheduler: once per deployment), in ms:
+   * it queues intents whose submit was cut short, fails with `worker_lost` intents whose job
+   * is gone and trims the outbox. Default `15000`.
+   */
+  SWEEP_INTERVAL_MS: positiveInt.default(15_000),
   /** Keep completed jobs this many seconds. Default `3600`. */
   JOB_REMOVE_ON_COMPLETE_AGE_SECONDS: nonNegativeInt.default(3600),
   /** Keep at most this many completed jobs. Default `1000`. */
@@ -76,6 +82,7 @@ export interface WorkerConfig {
   shutdownTimeoutMs: number;
   jobLockDurationMs: number;
   stalledIntervalMs: number;
+  sweepIntervalMs: number;
   removeOnComplete: { age: number; count: number };
   removeOnFail: { age: number; count: number };
   intentRetentionSeconds: number;
@@ -117,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobLockDurationMs: e.JOB_LOCK_DURATION_MS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
+    sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     removeOnComplete: { age: e.JOB_REMOVE_ON_COMPLETE_AGE_SECONDS, count: e.JOB_REMOVE_ON_COMPLETE_COUNT },
     removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,

@@ -9,6 +9,7 @@ import { SharedOperationTimings } from './engine/shared-operation-timings.js';
 import { createLogger } from './logger.js';
 import { ProjectLock } from './project-lock.js';
 import { RedisRateBudget } from './rate-budget.js';
+import { startMaintenance, type Maintenance } from './maintenance/index.js';
 import { startWorkerWebhooks, type WorkerWebhooks } from './webhooks/index.js';
 import { createIntentWorker, type IntentWorker } from './worker.js';
 
@@ -23,8 +24,10 @@ export interface RunningWorker {
   readonly intentWorker: IntentWorker;
   readonly neon: NeonClient;
   readonly rateBudget: RedisRateBudget;
-  /** The webhook publisher (behind `onFinished`) and dispatcher. */
+  /** The outbox relay to webhooks, the publisher and the dispatcher. */
   readonly webhooks: WorkerWebhooks;
+  /** The deployment's recurring jobs (the intent sweeper). */
+  readonly maintenance: Maintenance;
   /** Graceful stop within `config.shutdownTimeoutMs`, then closes every connection. */
   close(): Promise<void>;
 }
@@ -67,7 +70,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   });
   const store = new IntentStore(redis, { prefix: config.keyPrefix, retentionSeconds: config.intentRetentionSeconds });
   const secretBox = new SecretBox(config.secretsKey);
-  const webhooks = startWorkerWebhooks({
+  const webhooks = await startWorkerWebhooks({
     connection: connect,
     redis,
     keyPrefix: config.keyPrefix,
@@ -76,13 +79,14 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     logger,
     settings: config.webhooks,
   });
-  const hooks = {
-    ...options.hooks,
-    onFinished: (info: Parameters<WorkerWebhooks['onFinished']>[0]) => {
-      webhooks.onFinished(info);
-      options.hooks?.onFinished?.(info);
-    },
-  };
+  const maintenance = await startMaintenance({
+    connection: connect,
+    redis,
+    keyPrefix: config.keyPrefix,
+    store,
+    logger,
+    sweepIntervalMs: config.sweepIntervalMs,
+  });
   const intentWorker = createIntentWorker({
     connection: connect,
     keyPrefix: config.keyPrefix,
@@ -108,9 +112,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       removeOnComplete: config.removeOnComplete,
       removeOnFail: config.removeOnFail,
     },
-    hooks,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   });
-  webhooks.watch(intentWorker.worker);
   logger.info({ concurrency: config.concurrency, keyPrefix: config.keyPrefix }, 'worker started');
 
   let closing: Promise<void> | undefined;
@@ -119,10 +122,11 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     neon,
     rateBudget,
     webhooks,
+    maintenance,
     close() {
       closing ??= (async () => {
         await intentWorker.close(config.shutdownTimeoutMs);
-        await webhooks.close();
+        await Promise.all([webhooks.close(), maintenance.close()]);
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
         logger.info('worker stopped');
       })();

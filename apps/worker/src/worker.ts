@@ -106,6 +106,8 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     timings: deps.timings ?? new SharedOperationTimings(deps.connection(), { prefix: deps.keyPrefix, logger: log }),
+    // Writes of a job are refused once its lock has moved to another worker.
+    fencing: { keyPrefix: deps.keyPrefix, redis: deps.connection() },
     // A job waiting for a project lock sits in delayed; promoting it wakes it now.
     wake: async (intentId) => {
       const job = await Job.fromId<WorkerJobData, JobOutcome>(queue, intentId);

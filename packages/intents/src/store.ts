@@ -188,6 +188,15 @@ export class IntentStore {
     return decode(await this.redis.hgetall(this.intentKey(id)));
   }
 
+  /** Several intents in one round trip, in order; `undefined` for one that is gone. */
+  async getMany(ids: readonly string[]): Promise<(IntentRecord | undefined)[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hgetall(this.intentKey(id));
+    const hashes = (await pipeline.exec()) ?? [];
+    return ids.map((_, i) => decode((hashes[i]?.[1] ?? {}) as Record<string, string>));
+  }
+
   /** The intent if it belongs to `teamId`; another team's intent is as good as missing. */
   async getForTeam(teamId: string, id: string): Promise<IntentRecord | undefined> {
     const record = await this.get(id);
@@ -200,12 +209,7 @@ export class IntentStore {
       index: this.teamIndexKey(teamId),
       ...(query.cursor === undefined ? {} : { cursor: query.cursor }),
       ...(query.limit === undefined ? {} : { limit: query.limit }),
-      load: async (ids) => {
-        const pipeline = this.redis.pipeline();
-        for (const id of ids) pipeline.hgetall(this.intentKey(id));
-        const hashes = (await pipeline.exec()) ?? [];
-        return ids.map((_, i) => decode((hashes[i]?.[1] ?? {}) as Record<string, string>));
-      },
+      load: (ids) => this.getMany(ids),
       match: (record) => (!query.status || record.status === query.status) && (!query.kind || record.kind === query.kind),
     });
   }

@@ -46,7 +46,11 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      const intent = await fastify.intents.submit(request.team, request.body, request.idempotencyKey ?? undefined);
+      const lease = request.idempotencyLease;
+      const key = request.idempotencyKey;
+      const intent = await fastify.intents.submit(request.team, request.body, lease && key !== null ? { key, lease } : undefined);
+      // The answer was stored with the intent, in the same step: the generic hook has nothing left to store.
+      request.idempotencyLease = null;
       return reply.code(202).header('location', `/v1/intents/${intent.id}`).serializer(plainJson).send(intent);
     },
   );

@@ -1,5 +1,9 @@
 import {
   intentCatalog,
+  intentJobLockKey,
+  JobFenceLostError,
+  RedisScript,
+  type JobFence,
   isTerminalStatus,
   type IntentError,
   type IntentKind,
@@ -12,6 +16,7 @@ import {
 } from '@neonops/intents';
 import { NeonNotFoundError, type NeonClient, type Operation } from '@neonops/neon-client';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import type { ProjectLock } from '../project-lock.js';
@@ -29,6 +34,8 @@ export type HandlerMap = { [K in IntentKind]: KindHandler<K> };
 export interface WorkerHooks {
   /** After a mutating step's Neon call returned, before its checkpoint is saved. */
   afterMutation?(info: { intentId: string; kind: IntentKind; step: string }): void | Promise<void>;
+  /** Right before the intent's end is written (crash tests). */
+  beforeFinish?(info: { intentId: string; kind: IntentKind }): void | Promise<void>;
   /** After an intent reached a terminal status. */
   onFinished?(info: { intentId: string; kind: IntentKind; status: 'succeeded' | 'failed' | 'cancelled'; error?: IntentError }): void;
 }
@@ -74,6 +81,13 @@ export interface EngineDeps {
    */
   wake?: (intentId: string) => Promise<void>;
   /**
+   * With it, every write of a job (record, checkpoint, secrets, the intent's end) is fenced
+   * by the job's BullMQ lock token and refused once another worker has the job, and a
+   * mutation is not sent by a worker that lost its job. `keyPrefix` is the service key
+   * prefix; `redis` a command connection. Default: no fence (tests of the engine alone).
+   */
+  fencing?: { keyPrefix: string; redis: Redis };
+  /**
    * Learned durations of operation batches, for the poll schedule. Default: a new in-memory
    * `OperationTimings` per processor; the worker passes a `SharedOperationTimings` (Redis).
    */
@@ -82,8 +96,12 @@ export interface EngineDeps {
 
 /** What the processor returns (stored by BullMQ as the job's return value: no result, no secrets). */
 export interface JobOutcome {
-  status: 'succeeded' | 'failed' | 'cancelled' | 'gone';
+  /** `superseded`: this worker lost the job's lock (another worker has the job) and stopped without writing. */
+  status: 'succeeded' | 'failed' | 'cancelled' | 'gone' | 'superseded';
 }
+
+/** Saves the checkpoint only while the job's lock holds this worker's token. */
+const UPDATE_JOB_DATA = RedisScript.load(new URL('../commands/update-job-data-2.lua', import.meta.url));
 
 /** The job's intent is finished or gone; the job ends without doing anything. */
 class Stop extends Error {
@@ -138,16 +156,31 @@ export function createIntentProcessor(deps: EngineDeps) {
     let projectId: string | undefined;
     let params: unknown;
 
+    const fence: JobFence | undefined =
+      deps.fencing && token !== undefined ? { lockKey: intentJobLockKey(deps.fencing.keyPrefix, intentId), token } : undefined;
+    const owner = { teamId: record.teamId, kind };
     const saveCheckpoint = async (): Promise<void> => {
-      await job.updateData({ intentId: data.intentId, teamId: data.teamId, kind: data.kind, checkpoint });
+      const next: WorkerJobData = { intentId: data.intentId, teamId: data.teamId, kind: data.kind, checkpoint };
+      if (!fence || !deps.fencing) return job.updateData(next);
+      const saved = await UPDATE_JOB_DATA.run(deps.fencing.redis, [job.queueQualifiedName + ':' + String(job.id), fence.lockKey], [fence.token, JSON.stringify(next)]);
+      if (saved === -2) throw new JobFenceLostError(intentId);
+      job.data = next;
+    };
+    /** Before a mutation: this worker still holds the job (a stale worker must not call Neon). */
+    const assertJobHeld = async (): Promise<void> => {
+      if (fence && deps.fencing && (await deps.fencing.redis.get(fence.lockKey)) !== fence.token) throw new JobFenceLostError(intentId);
     };
     const patchRecord = async (status: 'running' | 'waiting'): Promise<void> => {
-      const ok = await deps.store.update(intentId, {
-        status,
-        steps,
-        operationIds: checkpoint.operationIds,
-        ...(record.startedAt ? {} : { startedAt: new Date(now()).toISOString() }),
-      });
+      const ok = await deps.store.update(
+        intentId,
+        {
+          status,
+          steps,
+          operationIds: checkpoint.operationIds,
+          ...(record.startedAt ? {} : { startedAt: new Date(now()).toISOString() }),
+        },
+        fence,
+      );
       record.startedAt ??= new Date(now()).toISOString();
       if (!ok) throw new Stop('gone');
     };
@@ -164,7 +197,8 @@ export function createIntentProcessor(deps: EngineDeps) {
     };
     const finish = async (status: 'succeeded' | 'failed' | 'cancelled', outcome: { result?: Record<string, unknown>; error?: IntentError }) => {
       await releaseLock();
-      const done = await deps.store.finish(intentId, status, { ...outcome, steps });
+      await deps.hooks?.beforeFinish?.({ intentId, kind });
+      const done = await deps.store.finish(intentId, status, { ...outcome, steps }, { owner, ...(fence ? { fence } : {}) });
       if (done) {
         deps.hooks?.onFinished?.({ intentId, kind, status, ...(outcome.error ? { error: outcome.error } : {}) });
         if (status === 'succeeded') log.info({ status }, 'intent finished');
@@ -192,7 +226,7 @@ export function createIntentProcessor(deps: EngineDeps) {
           await saveCheckpoint();
         },
         storeSecrets: async (secrets) => {
-          await deps.store.putSecrets(intentId, deps.secretBox.seal(secrets));
+          await deps.store.putSecrets(intentId, deps.secretBox.seal(secrets), fence);
         },
         ownership: deps.ownership,
         log,
@@ -253,7 +287,7 @@ export function createIntentProcessor(deps: EngineDeps) {
           const { result, secrets } = await handler.finish(ctx);
           const publicResult = definition.result.parse(result) as Record<string, unknown>;
           if (secrets && Object.keys(secrets as object).length > 0) {
-            await deps.store.putSecrets(intentId, deps.secretBox.seal(definition.secrets.parse(secrets)));
+            await deps.store.putSecrets(intentId, deps.secretBox.seal(definition.secrets.parse(secrets)), fence);
           }
           await handler.afterSuccess?.({ ...ctx, result: publicResult as never });
           await finish('succeeded', { result: publicResult });
@@ -277,7 +311,8 @@ export function createIntentProcessor(deps: EngineDeps) {
           }
         }
 
-        // 5. Run the step.
+        // 5. Run the step (a mutation only while this worker still holds the job).
+        if (step.mutates) await assertJobHeld();
         ctx.resumed = checkpoint.mutationStarted?.step === checkpoint.step;
         ctx.mutationStartedAt = ctx.resumed ? checkpoint.mutationStarted?.at : undefined;
         Object.assign(stepRecord, {
@@ -329,6 +364,11 @@ export function createIntentProcessor(deps: EngineDeps) {
       }
     } catch (err) {
       if (err instanceof DelayedError) throw err;
+      if (err instanceof JobFenceLostError) {
+        // Another worker has the job now: it resumes from the last checkpoint this one saved.
+        log.warn('job lock lost (another worker has the job); stopping without writing');
+        return { status: 'superseded' };
+      }
       if (err instanceof Stop) {
         await releaseLock();
         return { status: err.status };
@@ -356,6 +396,7 @@ export function createIntentProcessor(deps: EngineDeps) {
         await delay(wait, 'running');
       } catch (delayed) {
         if (delayed instanceof Stop) return { status: delayed.status };
+        if (delayed instanceof JobFenceLostError) return { status: 'superseded' };
         throw delayed;
       }
       throw new DelayedError();

@@ -1,4 +1,4 @@
-import type { IntentStore, SecretBox } from '@neonops/intents';
+import { OutboxConsumer, type IntentStore, type OutboxConsumerOptions, type SecretBox } from '@neonops/intents';
 import {
   createWebhookDispatcher,
   createWebhooksQueue,
@@ -11,10 +11,6 @@ import {
 } from '@neonops/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { isTerminalStatus } from '@neonops/intents';
-import type { Worker } from 'bullmq';
-import type { WorkerJobData } from '../engine/checkpoint.js';
-import type { JobOutcome, WorkerHooks } from '../engine/run-intent.js';
 
 export interface WorkerWebhooksDeps {
   /** Makes a BullMQ connection (`maxRetriesPerRequest: null`). */
@@ -28,28 +24,29 @@ export interface WorkerWebhooksDeps {
   settings: WebhookSettings;
   /** Lock and stalled-check timing of the dispatcher. Defaults: see {@link DispatcherOptions}. */
   dispatcher?: DispatcherOptions;
+  /** Timing of the outbox relay (block, batch, reclaim). Defaults: see {@link OutboxConsumerOptions}. */
+  relay?: Partial<Pick<OutboxConsumerOptions, 'blockMs' | 'batch' | 'reclaimIdleMs' | 'errorPauseMs'>>;
 }
 
 export interface WorkerWebhooks {
   readonly dispatcher: WebhookDispatcher;
   readonly publisher: WebhookPublisher;
-  /** The `onFinished` hook: publishes `intent.<status>` to the team's matching subscriptions. */
-  onFinished: NonNullable<WorkerHooks['onFinished']>;
-  /**
-   * Safety net for the window between `store.finish` and the publication: a worker that died
-   * there leaves its job to stall; the rerun finds the intent finished (`gone`), and this
-   * listener publishes its event then. Publishing is idempotent, so a second time changes nothing.
-   */
-  watch(worker: Worker<WorkerJobData, JobOutcome>): void;
-  /** Waits for publications in flight, stops the dispatcher (active deliveries end first), closes the queue. */
+  /** The `webhooks` consumer group of the outbox: every `intent.finished` becomes deliveries. */
+  readonly relay: OutboxConsumer;
+  /** Stops the relay (events being published finish first), then the dispatcher (active deliveries end first), closes the queue. */
   close(): Promise<void>;
 }
 
+/** The outbox consumer group that turns intent events into webhook deliveries. */
+export const WEBHOOKS_OUTBOX_GROUP = 'webhooks';
+
 /**
- * The worker's half of webhooks: the publisher behind `onFinished` (intent end → one
- * delivery per matching subscription on the `webhooks` queue) and the dispatcher sending them.
+ * The worker's half of webhooks: a relay that reads intent events from the outbox (written
+ * in the same step as the intent's end) and publishes each to the team's matching
+ * subscriptions, at least once — publishing is idempotent by event and subscription — and
+ * the dispatcher that sends the deliveries.
  */
-export function startWorkerWebhooks(deps: WorkerWebhooksDeps): WorkerWebhooks {
+export async function startWorkerWebhooks(deps: WorkerWebhooksDeps): Promise<WorkerWebhooks> {
   const subscriptions = new SubscriptionStore(deps.redis, { prefix: deps.keyPrefix, secretBox: deps.secretBox });
   const deliveries = new DeliveryLog(deps.redis, { prefix: deps.keyPrefix });
   const queue = createWebhooksQueue(deps.connection(), deps.keyPrefix);
@@ -65,38 +62,26 @@ export function startWorkerWebhooks(deps: WorkerWebhooksDeps): WorkerWebhooks {
     settings: deps.settings,
     ...(deps.dispatcher ? { options: deps.dispatcher } : {}),
   });
-  const inFlight = new Set<Promise<void>>();
-
-  const publish = async (intentId: string, status?: 'succeeded' | 'failed' | 'cancelled'): Promise<void> => {
-    const record = await deps.store.get(intentId);
-    if (!record || !isTerminalStatus(record.status)) return;
-    status ??= record.status;
-    const made = await publisher.publishIntentEnd({ teamId: record.teamId, intentId, status, at: new Date(record.finishedAt ?? record.updatedAt) });
-    if (made.length > 0) deps.logger.debug({ intentId, deliveries: made.length }, 'intent event published');
-  };
-
-  const track = (intentId: string, status?: 'succeeded' | 'failed' | 'cancelled'): void => {
-    const p = publish(intentId, status)
-      .catch((err: unknown) =>
-        deps.logger.error({ intentId, err: { message: err instanceof Error ? err.message : String(err) } }, 'could not publish the intent event'),
-      )
-      .finally(() => inFlight.delete(p));
-    inFlight.add(p);
-  };
+  const relay = new OutboxConsumer({
+    blocking: deps.connection(),
+    redis: deps.redis,
+    key: deps.store.outboxKey,
+    group: WEBHOOKS_OUTBOX_GROUP,
+    logger: deps.logger,
+    ...deps.relay,
+    handle: async (event) => {
+      const made = await publisher.publishIntentEnd({ teamId: event.teamId, intentId: event.intentId, status: event.status, at: new Date(event.at) });
+      if (made.length > 0) deps.logger.debug({ intentId: event.intentId, deliveries: made.length }, 'intent event published');
+    },
+  });
+  await relay.start();
 
   return {
     dispatcher,
     publisher,
-    watch(worker) {
-      worker.on('completed', (job, outcome) => {
-        if (outcome?.status === 'gone') track(job.data.intentId);
-      });
-    },
-    onFinished(info) {
-      track(info.intentId, info.status);
-    },
+    relay,
     async close() {
-      await Promise.all([...inFlight]);
+      await relay.close();
       await dispatcher.close();
       await queue.close();
     },

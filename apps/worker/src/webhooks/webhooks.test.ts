@@ -25,7 +25,7 @@ describe('worker webhooks', () => {
     onTestFinished(() => r.close());
     const logs: string[] = [];
     const logger = createLogger({ level: 'debug', destination: { write: (s: string) => void logs.push(s) } as unknown as NodeJS.WritableStream });
-    const webhooks = startWorkerWebhooks({
+    const webhooks = await startWorkerWebhooks({
       connection: () => h.redis.connect(),
       redis: h.redis.connect(),
       keyPrefix: h.redis.prefix,
@@ -39,7 +39,7 @@ describe('worker webhooks', () => {
     const plain = await subs.create('team-a', { url: `${r.url}/plain`, events: ['intent.*'] });
     const secret = await subs.create('team-a', { url: `${r.url}/secrets`, events: ['intent.succeeded'], includeSecrets: true });
     await subs.create('team-b', { url: `${r.url}/other`, events: ['intent.*'] });
-    h.startWorker({ hooks: { onFinished: webhooks.onFinished } });
+    h.startWorker();
 
     const { projectId } = await h.createProject();
     const id = await h.enqueue('branch.create', { projectId, name: 'hooked', endpoints: [{ type: 'read_write' }] });
@@ -68,7 +68,7 @@ describe('worker webhooks', () => {
     // A failed intent: intent.failed reaches only the intent.* subscription.
     const failedId = await h.enqueue('branch.create', { projectId: 'no-such-project-1', name: 'nope' });
     expect((await h.waitForTerminal(failedId)).status).toBe('failed');
-    const [, , third] = await r.waitFor(3);
+    const third = (await r.waitFor(3)).find((g) => g.body.includes(failedId));
     const failed = new Webhook(plain.secret).verify(third!.body, third!.headers) as Payload;
     expect(failed).toMatchObject({ type: 'intent.failed', data: { id: failedId, status: 'failed' } });
     expect(failed.data.error?.code).toBeDefined();
@@ -81,29 +81,58 @@ describe('worker webhooks', () => {
     expect(allLogs).not.toContain(secret.secret.slice(6));
   });
 
-  it('an intent finished without its event (its worker died in between): the rerun job publishes it', async () => {
+  it('every way an intent ends reaches subscribers through the outbox, once each, even with the relay down meanwhile', async () => {
     const h = await startHarness();
     const r = await startReceiver();
     onTestFinished(() => r.close());
-    const webhooks = startWorkerWebhooks({
-      connection: () => h.redis.connect(),
-      redis: h.redis.connect(),
-      keyPrefix: h.redis.prefix,
-      store: h.store,
-      secretBox: h.box,
-      logger: createLogger({ level: 'silent' }),
-      settings: { ...DEFAULT_WEBHOOK_SETTINGS, allowCidrs: ['127.0.0.1/32'] },
-    });
-    onTestFinished(() => webhooks.close());
+    const settings = { ...DEFAULT_WEBHOOK_SETTINGS, allowCidrs: ['127.0.0.1/32'], retryScheduleMs: [0, 10] };
+    const start = () =>
+      startWorkerWebhooks({
+        connection: () => h.redis.connect(),
+        redis: h.redis.connect(),
+        keyPrefix: h.redis.prefix,
+        store: h.store,
+        secretBox: h.box,
+        logger: createLogger({ level: 'silent' }),
+        settings,
+        relay: { blockMs: 200, reclaimIdleMs: 500 },
+      });
     const subs = new SubscriptionStore(h.redis.connect(), { prefix: h.redis.prefix, secretBox: h.box });
-    const { secret } = await subs.create('team-a', { url: r.url, events: ['intent.*'] });
-    // The state a crash leaves: the intent is finished, no event was published, its job is still there.
-    const id = await h.enqueue('branch.delete', { projectId: 'p-1', branchId: 'br-1' });
-    await h.store.finish(id, 'succeeded', { result: { branchId: 'br-1', deleted: true } });
-    const { worker } = h.startWorker();
-    webhooks.watch(worker.worker);
-    const [got] = await r.waitFor(1);
-    const payload = new Webhook(secret).verify(got!.body, got!.headers) as Payload;
-    expect(payload).toMatchObject({ type: 'intent.succeeded', data: { id, status: 'succeeded' } });
+    const secrets = await Promise.all(Array.from({ length: 3 }, (_, i) => subs.create('team-a', { url: `${r.url}/s${i}`, events: ['intent.*'] })));
+
+    // Intents end while no relay runs (every worker down): the events wait in the outbox.
+    const succeeded = await h.enqueue('branch.delete', { projectId: 'p-1', branchId: 'br-1' });
+    await h.store.finish(succeeded, 'succeeded', { result: { branchId: 'br-1', deleted: true } });
+    const cancelled = await h.enqueue('branch.delete', { projectId: 'p-1', branchId: 'br-2' });
+    await h.store.finish(cancelled, 'cancelled', { error: { code: 'cancelled', message: 'Cancelled before it started' } });
+    const lost = await h.enqueue('branch.delete', { projectId: 'p-1', branchId: 'br-3' });
+    await h.store.finish(lost, 'failed', { error: { code: 'worker_lost', message: 'gone' } });
+
+    const webhooks = await start();
+    onTestFinished(() => webhooks.close());
+    const got = await r.waitFor(9);
+    // Which subscription got each request: the one whose secret verifies its signature.
+    const seen = got.map((g) => {
+      const i = secrets.findIndex((sub) => {
+        try {
+          new Webhook(sub.secret).verify(g.body, g.headers);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      const p = JSON.parse(g.body) as Payload;
+      return `s${i} ${p.data.id} ${p.type}`;
+    });
+    for (const [id, type] of [
+      [succeeded, 'intent.succeeded'],
+      [cancelled, 'intent.cancelled'],
+      [lost, 'intent.failed'],
+    ] as const) {
+      for (const sub of ['s0', 's1', 's2']) expect(seen).toContain(`${sub} ${id} ${type}`);
+    }
+    expect(new Set(seen).size).toBe(9);
+    const pending = await h.redis.connect().xpending(h.store.outboxKey, 'webhooks');
+    expect(pending[0]).toBe(0);
   });
 });

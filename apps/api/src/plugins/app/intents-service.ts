@@ -17,6 +17,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import {
+  IdempotencyRequestInFlightError,
   IntentAlreadyFinishedError,
   IntentNotFoundError,
   KindForbiddenError,
@@ -26,6 +27,7 @@ import {
 import { withDeadline, withRedis } from '../../redis-errors.js';
 import type { Team } from '../../teams/teams-file.js';
 import type { ProjectScope } from './project-scope.js';
+import type { IdempotencyLease, IdempotencyStore, StoredResponse } from './idempotency/store.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -47,9 +49,22 @@ export interface IntentsServiceDeps {
   now: () => Date;
   /** `Retry-After` seconds for a team at its cap. */
   capRetryAfterSeconds: number;
-  /** How long an enqueue may take before the API answers 503. Default 3000 ms. */
+  /** Makes the idempotent answer stored with a new intent. */
+  idempotency: Pick<IdempotencyStore, 'answerFor'>;
+  /** How long the API waits for the job to be added before leaving it to the sweeper. Default 3000 ms. */
   enqueueTimeoutMs?: number;
+  /** Test hook: called at named points of the submit path (a crash test kills the process there). */
+  crashPoints?: (point: 'api.after_record' | 'api.after_job_add') => void;
   log: FastifyBaseLogger;
+}
+
+/** The `202` of `POST /v1/intents` for a new intent, as stored for idempotent replays. */
+export function acceptedResponse(record: IntentRecord): StoredResponse {
+  return {
+    status: 202,
+    headers: { 'content-type': 'application/json; charset=utf-8', location: `/v1/intents/${record.id}` },
+    body: JSON.stringify(record),
+  };
 }
 
 /** What `cancel` did: `cancelled` at once (it was queued), or `requested` (the worker stops at the next step). */
@@ -69,8 +84,17 @@ export class IntentsService {
     else if ('account' in scope && !team.admin) throw new KindForbiddenError(`${request.kind} needs an admin token`);
   }
 
-  /** Stores a new intent (refused at the team's cap) and enqueues its job (job id = intent id). */
-  async submit(team: Team, request: IntentRequest, idempotencyKey?: string): Promise<IntentRecord> {
+  /**
+   * Stores a new intent (refused at the team's cap) and enqueues its job (job id = intent id).
+   *
+   * The record, the team's cap and (with an `Idempotency-Key`) the key's stored answer are
+   * written in one script, so at every crash point a retry with the same key finds either
+   * nothing (and starts afresh) or the intent and its answer. The job is added afterwards;
+   * when that fails or the process dies first, the intent is still accepted: the sweeper
+   * (a job scheduler in the workers) adds the missing job of any queued intent, and BullMQ's
+   * job id makes adding it twice harmless.
+   */
+  async submit(team: Team, request: IntentRequest, idempotency?: { key: string; lease: IdempotencyLease }): Promise<IntentRecord> {
     await this.authorize(team, request);
     const now = this.deps.now();
     const record: IntentRecord = {
@@ -83,26 +107,27 @@ export class IntentsService {
       operationIds: [],
       hasSecrets: false,
       cancelRequested: false,
-      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+      ...(idempotency === undefined ? {} : { idempotencyKey: idempotency.key }),
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    const outcome = await withRedis(this.deps.redis, () => this.deps.store.create(record, { maxActive: team.limits.maxActiveIntents }));
+    const answer = idempotency && this.deps.idempotency.answerFor(idempotency.lease, acceptedResponse(record));
+    const outcome = await withRedis(this.deps.redis, () =>
+      this.deps.store.create(record, { maxActive: team.limits.maxActiveIntents, ...(answer ? { idempotency: answer } : {}) }),
+    );
     if (outcome === 'cap_reached') throw new TooManyActiveIntentsError(team.limits.maxActiveIntents, this.deps.capRetryAfterSeconds);
+    if (outcome === 'lease_lost') throw new IdempotencyRequestInFlightError();
+    this.deps.crashPoints?.('api.after_record');
     try {
-      await withRedis(this.deps.queueRedis, () =>
-        withDeadline(
-          this.deps.queue.add(record.kind, { intentId: record.id, teamId: team.id, kind: record.kind }, { jobId: intentJobId(record.id) }),
-          this.deps.enqueueTimeoutMs ?? 3000,
-        ),
+      await withDeadline(
+        this.deps.queue.add(record.kind, { intentId: record.id, teamId: team.id, kind: record.kind }, { jobId: intentJobId(record.id) }),
+        this.deps.enqueueTimeoutMs ?? 3000,
       );
     } catch (error) {
-      // Without a job nobody would ever run it: finish it as failed so it leaves the team's cap.
-      await this.deps.store
-        .finish(record.id, 'failed', { error: { code: 'enqueue_failed', message: 'The intent could not be queued; submit it again' } })
-        .catch((finishError: unknown) => this.deps.log.error({ err: finishError, intentId: record.id }, 'could not fail an unqueued intent'));
-      throw error;
+      // Stored is accepted: the sweeper queues it within its interval.
+      this.deps.log.warn({ err: error, intentId: record.id }, 'could not queue the intent now; the sweeper will');
     }
+    this.deps.crashPoints?.('api.after_job_add');
     return record;
   }
 
@@ -136,19 +161,26 @@ export class IntentsService {
     const record = await withRedis(redis, () => store.getForTeam(team.id, id));
     if (!record) throw new IntentNotFoundError(`No intent ${id}`);
     if (isTerminalStatus(record.status)) throw new IntentAlreadyFinishedError(`The intent is ${record.status}`);
-    if (record.status === 'queued') {
+    // The request is recorded first: whatever happens next (a crash, a job re-added by the
+    // sweeper), a worker that picks the intent up stops before its first step.
+    const requested = await withRedis(redis, () => store.requestCancel(id));
+    if (requested && record.status === 'queued') {
       // remove() refuses (0) a job a worker holds the lock of; then it is running after all.
-      const removed = await withRedis(this.deps.queueRedis, () => queue.remove(intentJobId(id)));
-      if (removed === 1) {
+      const removed = await withRedis(this.deps.queueRedis, async () => {
+        if ((await queue.remove(intentJobId(id))) === 1) return true;
+        // Not queued yet (the sweeper adds jobs of intents whose submit was cut short): nothing to remove.
+        return (await queue.getJob(intentJobId(id))) === undefined;
+      });
+      if (removed) {
         const finished = await withRedis(redis, () =>
-          store.finish(id, 'cancelled', { error: { code: 'cancelled', message: 'Cancelled before it started' } }),
+          store.finish(id, 'cancelled', { error: { code: 'cancelled', message: 'Cancelled before it started' } }, { owner: record }),
         );
         if (finished) return { outcome: 'cancelled', intent: await this.reread(team, id) };
       }
     }
-    const requested = await withRedis(redis, () => store.requestCancel(id));
     const current = await this.reread(team, id);
     if (!requested && isTerminalStatus(current.status)) throw new IntentAlreadyFinishedError(`The intent is ${current.status}`);
+    if (isTerminalStatus(current.status)) return { outcome: current.status === 'cancelled' ? 'cancelled' : 'requested', intent: current };
     return { outcome: 'requested', intent: current };
   }
 
@@ -165,6 +197,7 @@ export interface IntentsPluginOptions {
   capRetryAfterSeconds: number;
   secretBox: SecretBox;
   now: () => Date;
+  crashPoints?: IntentsServiceDeps['crashPoints'];
 }
 
 export default fp<IntentsPluginOptions>(
@@ -176,14 +209,16 @@ export default fp<IntentsPluginOptions>(
         redis: fastify.redis,
         queueRedis: fastify.queueRedis,
         store,
+        idempotency: fastify.idempotencyStore,
         queue: fastify.intentsQueue,
         projectScope: fastify.projectScope,
         secretBox: options.secretBox,
         now: options.now,
         capRetryAfterSeconds: options.capRetryAfterSeconds,
         log: fastify.log,
+        ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
       }),
     );
   },
-  { name: 'intents-service', dependencies: ['redis', 'intents-queue', 'project-scope'] },
+  { name: 'intents-service', dependencies: ['redis', 'intents-queue', 'project-scope', 'idempotency'] },
 );

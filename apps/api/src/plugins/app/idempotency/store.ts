@@ -115,6 +115,16 @@ export class IdempotencyStore {
     return { kind: 'completed', response: existing.response };
   }
 
+  /**
+   * What a write of the guarded resource needs to store `response` as the key's answer in
+   * its own atomic step (see `IntentStore.create`): then no crash can separate the
+   * resource from the answer that names it.
+   */
+  answerFor(lease: IdempotencyLease, response: StoredResponse): { key: string; inFlightValue: string; completedValue: string; ttlMs: number } {
+    const record: IdempotencyRecord = { state: 'completed', fingerprint: lease.fingerprint, response };
+    return { key: lease.redisKey, inFlightValue: lease.value, completedValue: JSON.stringify(record), ttlMs: Number(this.ttlMs) };
+  }
+
   /** Stores the response for replays (full TTL); false when the lease was lost (expired meanwhile). */
   async complete(lease: IdempotencyLease, response: StoredResponse): Promise<boolean> {
     const record: IdempotencyRecord = { state: 'completed', fingerprint: lease.fingerprint, response };

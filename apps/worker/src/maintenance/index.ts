@@ -1,0 +1,78 @@
+import { bullPrefix, INTENTS_QUEUE, type IntentJobData, type IntentStore } from '@neonops/intents';
+import { Queue, Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { sweepIntents, type SweepReport } from './sweep-intents.js';
+
+/** The queue of the deployment's own recurring jobs (BullMQ job schedulers). */
+export const MAINTENANCE_QUEUE = 'maintenance';
+/** The job scheduler id of the intent sweeper. */
+export const SWEEPER_SCHEDULER_ID = 'intent-sweeper';
+
+export interface MaintenanceDeps {
+  /** Makes a BullMQ connection (`maxRetriesPerRequest: null`). */
+  connection: () => Redis;
+  /** A command connection. */
+  redis: Redis;
+  keyPrefix: string;
+  store: IntentStore;
+  logger: Logger;
+  /** How often the intent sweeper runs, in ms. Default 15000. */
+  sweepIntervalMs?: number;
+  /** Age (ms) below which the sweeper leaves a queued intent alone. Default 10000. */
+  sweepGraceMs?: number;
+  /** Called after each sweep (tests, metrics). */
+  onSweep?: (report: SweepReport) => void;
+}
+
+export interface Maintenance {
+  /** Runs a sweep now, outside the schedule (tests, an operator). */
+  sweepNow(): Promise<SweepReport>;
+  close(): Promise<void>;
+}
+
+/**
+ * The deployment's recurring jobs, as BullMQ job schedulers on the `maintenance` queue.
+ * Every worker process upserts the same scheduler (idempotent) and runs a worker for the
+ * queue, so each tick runs once per deployment whatever the number of processes, and the
+ * schedule survives restarts (it lives in Redis).
+ */
+export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenance> {
+  const prefix = bullPrefix(deps.keyPrefix);
+  const queue = new Queue(MAINTENANCE_QUEUE, { connection: deps.connection(), prefix });
+  const intents = new Queue<IntentJobData>(INTENTS_QUEUE, { connection: deps.connection(), prefix });
+  const sweep = async (): Promise<SweepReport> => {
+    const report = await sweepIntents({
+      store: deps.store,
+      queue: intents,
+      redis: deps.redis,
+      logger: deps.logger,
+      ...(deps.sweepGraceMs === undefined ? {} : { graceMs: deps.sweepGraceMs }),
+    });
+    deps.onSweep?.(report);
+    return report;
+  };
+  await queue.upsertJobScheduler(
+    SWEEPER_SCHEDULER_ID,
+    { every: deps.sweepIntervalMs ?? 15_000 },
+    { name: 'sweep-intents', opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
+  );
+  const worker = new Worker(
+    MAINTENANCE_QUEUE,
+    async (job) => {
+      if (job.name === 'sweep-intents') return sweep();
+      deps.logger.warn({ job: job.name }, 'unknown maintenance job; ignored');
+      return undefined;
+    },
+    { connection: deps.connection(), prefix, concurrency: 1 },
+  );
+  worker.on('failed', (job, err) => deps.logger.error({ job: job?.name, err: { message: err.message } }, 'maintenance job failed'));
+  worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'maintenance worker error'));
+  return {
+    sweepNow: sweep,
+    async close() {
+      await worker.close();
+      await Promise.all([queue.close(), intents.close()]);
+    },
+  };
+}
