@@ -17,6 +17,8 @@ const CONTENT_TYPES = [
   'application/json; charset=utf-8',
   'application/octet-stream',
   'multipart/form-data; boundary=x',
+  '', // an empty header
+  'not-a-media-type',
   undefined,
 ];
 

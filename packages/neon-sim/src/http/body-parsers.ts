@@ -12,12 +12,13 @@ function mediaTypeOf(request: FastifyRequest): string {
 /**
  * Parses request bodies for the whole app (Neon's API and the control API) with one rule:
  *
- * - **An empty body is no body**, whatever `Content-Type` came with it. Neon's own clients
+ * - **An empty body is no body**, whatever `Content-Type` came with it (or none). Clients
  *   send body-less POSTs (`/start`, `/suspend`, `/restart`, `/reset_password`,
- *   `/set_as_default`) with whatever their HTTP library adds: axios in
- *   `@neondatabase/api-client` sends `application/x-www-form-urlencoded`, fetch-based
- *   clients `application/json` or `text/plain`, curl `-X POST` nothing. Neon accepts all of
- *   them, so the simulator must too. Such requests reach the route with `body === undefined`.
+ *   `/set_as_default`) and DELETEs with whatever their HTTP library adds: axios in
+ *   `@neondatabase/api-client` sends `application/x-www-form-urlencoded` on POST, axios with
+ *   `undefined` data `application/json`, `@neon/sdk` nothing, curl whatever `-H` says. Neon
+ *   accepts all of them, so the simulator must too. Such requests reach the route with
+ *   `body === undefined`.
  * - A non-empty JSON body (`application/json`, `application/…+json`, or no `Content-Type` at
  *   all) is parsed; malformed JSON gets `400`.
  * - A non-empty body of any other type gets `415`. The document declares only
@@ -27,10 +28,19 @@ function mediaTypeOf(request: FastifyRequest): string {
  * Errors are {@link SimHttpError}s, so they leave through the app's error handler in Neon's
  * `{ code, message, request_id }` shape.
  *
- * It is done with content-type parsers (Fastify runs them before any route or hook sees the
- * body), not per route, so a route added later gets the same behaviour without thinking of it.
+ * It is done once for the app — a catch-all content-type parser and one `onRequest` hook —
+ * not per route, so a route added later gets the same behaviour without thinking of it.
  */
 export function registerBodyParsers(app: FastifyInstance): void {
+  // Fastify answers a Content-Type that is no media type at all (an empty header, `foo`) with
+  // 415 before any parser runs. A request that announces no body (no Transfer-Encoding and no
+  // or a zero Content-Length) has nothing to type, so its Content-Type is dropped first; the
+  // route then runs without parsing, exactly as for a request that sent none.
+  app.addHook('onRequest', async (request) => {
+    const headers = request.raw.headers;
+    const announcesNoBody = headers['transfer-encoding'] === undefined && (headers['content-length'] ?? '0') === '0';
+    if (announcesNoBody) delete headers['content-type'];
+  });
   app.removeAllContentTypeParsers();
   // '*' is Fastify's catch-all: every request whose body Fastify reads (POST, PUT, PATCH;
   // DELETE and OPTIONS when they announce a body) comes here, with or without Content-Type.
