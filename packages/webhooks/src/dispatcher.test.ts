@@ -282,18 +282,18 @@ describe('dispatcher', () => {
     up = true;
 
     const replayed = await h.publisher.replay((await h.deliveries.get(a.id))!);
-    expect(replayed.status).toBe('pending');
-    expect(replayed.replays).toBe(1);
+    expect(replayed.outcome).toBe('restarted');
+    expect(replayed.delivery.status).toBe('pending');
+    expect(replayed.delivery.replays).toBe(1);
     expect((await h.waitForDelivery(a.id, (d) => d.status === 'succeeded')).messageId).toBe(a.messageId);
     const last = r.received.at(-1)!;
     expect(last.headers['webhook-id']).toBe(a.messageId);
     expect(new Webhook(secret).verify(last.body, last.headers)).toBeTruthy();
     expect(await h.deliveries.attempts(a.id)).toHaveLength(3);
 
-    const failed = await h.deliveries.failedSince(subscription.id, since);
-    expect(failed.map((d) => d.id)).toEqual([b.id]);
-    expect(await h.deliveries.failedSince(subscription.id, new Date(Date.now() + 60_000))).toEqual([]);
-    for (const d of failed) await h.publisher.replay(d);
+    expect((await h.publisher.recover(subscription.id, new Date(Date.now() + 60_000)))).toEqual([]);
+    const recovered = await h.publisher.recover(subscription.id, since);
+    expect(recovered.map((d) => d.id)).toEqual([b.id]);
     expect((await h.waitForDelivery(b.id, (d) => d.status === 'succeeded')).replays).toBe(1);
   });
 

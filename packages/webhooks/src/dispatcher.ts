@@ -3,7 +3,7 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config.js';
-import type { DeliveryLog } from './delivery-log.js';
+import { currentJobId, type DeliveryFence, type DeliveryLog, type FencedOutcome } from './delivery-log.js';
 import { buildPayload } from './payload.js';
 import { DELIVERY_BACKOFF_TYPE } from './publisher.js';
 import { WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData, type DeliveryRecord } from './schemas.js';
@@ -152,6 +152,9 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   const processor = async (job: Job<DeliveryJobData>, token?: string): Promise<string> => {
     const delivery = await deps.deliveries.get(job.data.deliveryId);
     if (!delivery || delivery.status !== 'pending') return 'skipped';
+    // One chain per delivery: a job that is not the delivery's current chain (a replay or a
+    // recovery replaced it, or a late duplicate add) sends nothing.
+    if (job.id !== currentJobId(delivery)) return 'superseded';
     const started = await acquire(delivery.subscriptionId);
     if (started === undefined && token) {
       // This subscription already holds its share of slots: step aside without using an attempt.
@@ -159,26 +162,36 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
       await job.moveToDelayed(Date.now() + wait + Math.floor(Math.random() * wait), token);
       throw new DelayedError();
     }
+    // Writes are fenced by this job's lock: a dispatcher whose lock expired (the job went to
+    // another one) cannot move the delivery's status anymore.
+    const fence: DeliveryFence = { jobId: currentJobId(delivery), ...(token ? { token, lockKey: `${job.queueQualifiedName}:${job.id}:lock` } : {}) };
     try {
-      return await deliverOnce(job, delivery);
+      return await deliverOnce(job, delivery, fence);
     } finally {
       if (started !== undefined) release(delivery.subscriptionId, started);
     }
   };
 
-  const deliverOnce = async (job: Job<DeliveryJobData>, delivery: DeliveryRecord): Promise<string> => {
+  /** A fenced write that changed nothing because this job no longer owns the delivery: stop without retrying. */
+  const lostOwnership = (outcome: FencedOutcome, ctx: Record<string, unknown>): boolean => {
+    if (outcome !== 'fence_lost' && outcome !== 'superseded') return false;
+    log.info({ ...ctx, outcome }, 'delivery moved on without this attempt (lock lost or replaced by a newer chain)');
+    return true;
+  };
+
+  const deliverOnce = async (job: Job<DeliveryJobData>, delivery: DeliveryRecord, fence: DeliveryFence): Promise<string> => {
     const { deliveries, subscriptions } = deps;
     const subscription = await subscriptions.get(delivery.subscriptionId);
     const ctx = { deliveryId: delivery.id, subscriptionId: delivery.subscriptionId, eventType: delivery.eventType, attempt: job.attemptsMade + 1 };
     if (!subscription || !subscription.enabled) {
-      await deliveries.fail(delivery.id);
+      await deliveries.fail(delivery, fence);
       log.info(ctx, subscription ? 'delivery dropped: subscription disabled' : 'delivery dropped: subscription deleted');
       return 'dropped';
     }
     const payload = await buildPayload(delivery, subscription, deps.intents, deps.secretBox);
     const secrets = await subscriptions.signingSecrets(subscription.id);
     if (!payload || !secrets) {
-      await deliveries.fail(delivery.id);
+      await deliveries.fail(delivery, fence);
       log.warn(ctx, 'delivery dropped: its intent has expired');
       return 'dropped';
     }
@@ -197,33 +210,34 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     const logged = { ...ctx, responseStatus: result.status, latencyMs: result.latencyMs, error: failure?.code };
 
     if (!failure) {
-      await deliveries.recordAttempt(delivery.id, attempt, { status: 'succeeded' });
+      if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'succeeded' }, fence), logged)) return 'superseded';
       if (subscription.failingSince) await subscriptions.recordSuccess(subscription.id);
       log.info(logged, 'webhook delivered');
       return 'delivered';
     }
     if (result.status === 410) {
-      await deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
+      if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'failed' }, fence), logged)) return 'superseded';
       await subscriptions.disable(subscription.id, `The receiver answered 410 Gone at ${at.toISOString()}; re-enable it with PATCH { "enabled": true }`);
       log.warn(logged, 'subscription disabled: the receiver answered 410');
       throw new UnrecoverableError('410 Gone');
     }
     if (failure.code === 'address_refused' || failure.code === 'invalid_url') {
       // The URL itself is the problem: retrying changes nothing; a replay can follow a fix.
-      await deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
+      if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'failed' }, fence), logged)) return 'superseded';
       log.warn(logged, 'webhook refused by the SSRF guard');
       throw new UnrecoverableError(failure.code);
     }
     const disabled = await subscriptions.recordFailure(subscription.id, settings.disableAfterSeconds);
     const attemptsMade = job.attemptsMade + 1;
     if (disabled || attemptsMade >= schedule.length) {
-      await deliveries.recordAttempt(delivery.id, attempt, { status: 'failed' });
+      if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'failed' }, fence), logged)) return 'superseded';
       log.warn({ ...logged, subscriptionDisabled: disabled }, 'webhook failed for good (kept for replay)');
       throw new UnrecoverableError(failure.code);
     }
     let delayMs = scheduledDelay(schedule, attemptsMade);
     if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined) delayMs = Math.max(delayMs, result.retryAfterMs);
-    await deliveries.recordAttempt(delivery.id, attempt, { status: 'pending', nextAttemptAt: new Date(at.getTime() + delayMs) });
+    const next = { status: 'pending' as const, nextAttemptAt: new Date(at.getTime() + delayMs) };
+    if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, next, fence), logged)) return 'superseded';
     log.info({ ...logged, retryInMs: delayMs }, 'webhook attempt failed; retrying');
     throw new RetryDeliveryError(delayMs, failure.message);
   };
@@ -253,8 +267,8 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     void (async () => {
       if (!(await job.isFailed())) return;
       const delivery = await deps.deliveries.get(job.data.deliveryId);
-      if (delivery?.status === 'pending') {
-        await deps.deliveries.fail(delivery.id);
+      // Only the delivery's current chain: a failed job of a replaced chain says nothing about it.
+      if (delivery?.status === 'pending' && job.id !== undefined && (await deps.deliveries.fail(delivery, { jobId: job.id })) === 'done') {
         log.warn({ deliveryId: delivery.id }, 'webhook delivery failed outside its attempts (kept for replay)');
       }
     })().catch((err: unknown) => log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not fail a lost delivery'));

@@ -9,3 +9,4 @@ export * from './delivery-log.js';
 export * from './publisher.js';
 export * from './payload.js';
 export * from './dispatcher.js';
+export { webhookKeys, type WebhookKeys } from './keys.js';

@@ -1,5 +1,5 @@
-import type { Queue } from 'bullmq';
-import type { DeliveryLog } from './delivery-log.js';
+import type { JobState, Queue } from 'bullmq';
+import { currentJobId, type DeliveryLog } from './delivery-log.js';
 import { deliveryIdFor, messageIdFor, newId } from './ids.js';
 import { eventTypeForStatus, matchesFilters, type DeliveryJobData, type DeliveryRecord, type EventType, type SubscriptionRecord } from './schemas.js';
 import type { SubscriptionStore } from './subscription-store.js';
@@ -10,6 +10,9 @@ export const DELIVERY_BACKOFF_TYPE = 'webhook-schedule';
 /** More than any schedule needs: the dispatcher ends a delivery itself after its last scheduled attempt. */
 const MAX_JOB_ATTEMPTS = 1000;
 
+/** Job states in which a job will still run (or is running): its delivery's chain is alive. */
+const LIVE_STATES: ReadonlySet<JobState | 'unknown'> = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+
 export interface PublisherDeps {
   subscriptions: SubscriptionStore;
   deliveries: DeliveryLog;
@@ -18,6 +21,8 @@ export interface PublisherDeps {
   firstDelayMs?: number;
   /** Clock. Default `() => new Date()`. */
   now?: () => Date;
+  /** Called after each delivery of an event was recorded and queued (crash tests, metrics). Default none. */
+  afterDelivery?: (delivery: DeliveryRecord) => void | Promise<void>;
 }
 
 /** What an intent's end tells subscribers. */
@@ -30,9 +35,34 @@ export interface IntentEndEvent {
 }
 
 /**
+ * Some subscriptions of an event could not be given their delivery (Redis refused a write, the
+ * queue was unreachable); every other matching subscription was. Publishing the event again
+ * completes it without sending anything twice.
+ */
+export class WebhookPublishError extends AggregateError {
+  readonly code = 'webhook_publish_failed';
+  constructor(
+    readonly intentId: string,
+    /** The subscriptions that did not get their delivery, with why. */
+    readonly failures: { subscriptionId: string; error: unknown }[],
+  ) {
+    super(
+      failures.map((f) => f.error),
+      `${failures.length} subscription(s) of intent ${intentId} did not get their delivery: ${failures.map((f) => f.subscriptionId).join(', ')}`,
+    );
+    this.name = 'WebhookPublishError';
+  }
+}
+
+/** What a replay did: a new retry chain, or (for a delivery still being retried) its next attempt brought forward. */
+export type ReplayOutcome = 'restarted' | 'brought_forward' | 'in_flight';
+
+/**
  * Turns events into deliveries: one delivery record and one `webhooks` job per event ×
  * matching subscription. Publishing the same event again makes nothing new (the delivery id
- * derives from the event and the subscription), so a repeated hook cannot double-send.
+ * derives from the event and the subscription), so a repeated hook cannot double-send; it
+ * only gives a pending delivery whose job is missing (a crash between record and job) a job.
+ * A delivery has one retry chain at a time (its record names the chain's job).
  */
 export class WebhookPublisher {
   private readonly now: () => Date;
@@ -41,17 +71,33 @@ export class WebhookPublisher {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** Publishes `intent.<status>` to every enabled subscription of the team whose filters match; returns the deliveries made. */
+  /**
+   * Publishes `intent.<status>` to every enabled subscription of the team whose filters
+   * match; returns the deliveries made. Every subscription is tried; if any failed, throws
+   * one {@link WebhookPublishError} after the others were served, so that the caller
+   * publishes the event again (idempotent; the outbox relay does).
+   */
   async publishIntentEnd(event: IntentEndEvent): Promise<DeliveryRecord[]> {
     const type = eventTypeForStatus(event.status);
     const subscriptions = (await this.deps.subscriptions.list(event.teamId)).filter((s) => s.enabled && matchesFilters(s.events, type));
-    const out: DeliveryRecord[] = [];
-    for (const subscription of subscriptions) {
-      const id = deliveryIdFor(`${event.intentId}:${type}`, subscription.id, event.at);
-      const delivery = await this.deliver(subscription, id, type, event.at, event.intentId);
-      if (delivery) out.push(delivery);
-    }
-    return out;
+    const made: DeliveryRecord[] = [];
+    const failures: { subscriptionId: string; error: unknown }[] = [];
+    await Promise.all(
+      subscriptions.map(async (subscription) => {
+        const id = deliveryIdFor(`${event.intentId}:${type}`, subscription.id, event.at);
+        try {
+          const delivery = await this.deliver(subscription, id, type, event.at, event.intentId);
+          if (delivery) {
+            made.push(delivery);
+            await this.deps.afterDelivery?.(delivery);
+          }
+        } catch (error) {
+          failures.push({ subscriptionId: subscription.id, error });
+        }
+      }),
+    );
+    if (failures.length > 0) throw new WebhookPublishError(event.intentId, failures);
+    return made;
   }
 
   /** Sends a `ping` to one subscription (whatever its filters). */
@@ -63,12 +109,62 @@ export class WebhookPublisher {
     return delivery;
   }
 
-  /** Sends a delivery again (same `webhook-id`, a fresh schedule); its attempts so far stay in the log. */
-  async replay(delivery: DeliveryRecord): Promise<DeliveryRecord> {
+  /**
+   * Sends a delivery again, same `webhook-id`; its attempts so far stay in the log. A
+   * finished delivery (or a pending one whose job is gone) starts a new chain with a fresh
+   * schedule, counted in `replays`. A delivery still being retried keeps its one chain: its
+   * next attempt is brought forward to now (`brought_forward`), or, when an attempt is
+   * running right now, nothing changes (`in_flight`).
+   */
+  async replay(delivery: DeliveryRecord): Promise<{ delivery: DeliveryRecord; outcome: ReplayOutcome }> {
+    let outcome: ReplayOutcome = 'restarted';
+    const jobId = currentJobId(delivery);
+    const state = delivery.status === 'pending' ? await this.deps.queue.getJobState(jobId) : 'unknown';
+    if (LIVE_STATES.has(state)) outcome = await this.bringForward(delivery, jobId, state);
+    else await this.restart(delivery, true);
+    return { delivery: (await this.deps.deliveries.get(delivery.id)) ?? delivery, outcome };
+  }
+
+  /**
+   * Re-sends every delivery of a subscription since `since` that did not succeed: `failed`
+   * ones are replayed (a new chain), `pending` ones whose job is gone get a job. Pending
+   * deliveries whose chain is alive are left to it. Returns the deliveries re-sent.
+   */
+  async recover(subscriptionId: string, since: Date): Promise<DeliveryRecord[]> {
+    const out: DeliveryRecord[] = [];
+    for (const delivery of await this.deps.deliveries.unfinishedSince(subscriptionId, since)) {
+      if (delivery.status === 'failed') out.push((await this.replay(delivery)).delivery);
+      else if (await this.resume(delivery)) out.push((await this.deps.deliveries.get(delivery.id)) ?? delivery);
+    }
+    return out;
+  }
+
+  /** Gives a pending delivery whose chain has no live job a new chain; true when it did. */
+  private async resume(delivery: DeliveryRecord): Promise<boolean> {
+    if (delivery.status !== 'pending') return false;
+    if (LIVE_STATES.has(await this.deps.queue.getJobState(currentJobId(delivery)))) return false;
+    await this.restart(delivery, false);
+    return true;
+  }
+
+  /** A new chain, unless another caller made one first (then its job is enqueued again, which BullMQ deduplicates). */
+  private async restart(delivery: DeliveryRecord, replay: boolean): Promise<void> {
     const due = new Date(this.now().getTime() + (this.deps.firstDelayMs ?? 0));
-    const replays = await this.deps.deliveries.markReplayed(delivery.id, due);
-    await this.enqueue(delivery.id, `${delivery.id}-r${replays}`);
-    return (await this.deps.deliveries.get(delivery.id)) ?? delivery;
+    const restarted = await this.deps.deliveries.restart(delivery, { nextAttemptAt: due, replay });
+    if (restarted.outcome !== 'missing') await this.enqueue(delivery.id, restarted.jobId);
+  }
+
+  private async bringForward(delivery: DeliveryRecord, jobId: string, state: JobState | 'unknown'): Promise<ReplayOutcome> {
+    if (state !== 'delayed') return 'in_flight';
+    const job = await this.deps.queue.getJob(jobId);
+    try {
+      await job?.promote();
+    } catch {
+      // It left the delayed set meanwhile (its attempt started): nothing to bring forward.
+      return 'in_flight';
+    }
+    await this.deps.deliveries.reschedule(delivery.id, jobId, this.now());
+    return 'brought_forward';
   }
 
   private async deliver(
@@ -90,18 +186,18 @@ export class WebhookPublisher {
       status: 'pending',
       nextAttemptAt: new Date(now.getTime() + (this.deps.firstDelayMs ?? 0)).toISOString(),
       replays: 0,
+      jobId: id,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    if (!(await this.deps.deliveries.create(record))) {
-      // Published before: enqueue again only if it never finished (the job id dedupes a live job).
-      const existing = await this.deps.deliveries.get(id);
-      if (existing?.status !== 'pending') return undefined;
+    if (await this.deps.deliveries.create(record)) {
       await this.enqueue(id, id);
-      return undefined;
+      return record;
     }
-    await this.enqueue(id, id);
-    return record;
+    // Published before: a pending delivery whose job never made it (or is gone) gets one.
+    const existing = await this.deps.deliveries.get(id);
+    if (existing) await this.resume(existing);
+    return undefined;
   }
 
   private async enqueue(deliveryId: string, jobId: string): Promise<void> {

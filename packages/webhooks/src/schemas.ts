@@ -92,13 +92,19 @@ export const deliveryRecordSchema = z.object({
   nextAttemptAt: z.string().optional(),
   /** How often it was replayed by hand. */
   replays: z.number().int().min(0),
+  /**
+   * The BullMQ job of the delivery's current retry chain (the delivery id, then `<id>-<n>`
+   * after each restart). A delivery has one chain at a time: a job with another id sends
+   * nothing, and only this job's dispatcher may change the status. Internal; not in the view.
+   */
+  jobId: z.string().optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
 export type DeliveryRecord = z.infer<typeof deliveryRecordSchema>;
 
 export const deliveryViewSchema = deliveryRecordSchema
-  .omit({ teamId: true })
+  .omit({ teamId: true, jobId: true })
   .extend({ attempts: z.array(deliveryAttemptSchema) })
   .meta({ id: 'WebhookDelivery' });
 export type DeliveryView = z.infer<typeof deliveryViewSchema>;

@@ -1,6 +1,7 @@
 import type { SecretBox } from '@neonops/intents';
 import type { Redis } from 'ioredis';
 import { newId } from './ids.js';
+import { encodeFields as encode, webhookKeys, webhookScript, type WebhookKeys } from './keys.js';
 import { subscriptionRecordSchema, type EventFilter, type SubscriptionRecord } from './schemas.js';
 import { generateSigningSecret } from './signing.js';
 
@@ -30,12 +31,6 @@ interface SecretSet {
 
 const SECRETS_FIELD = 'sealedSecrets';
 
-function encode(fields: Record<string, unknown>): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out.push(k, JSON.stringify(v));
-  return out;
-}
-
 function decode(hash: Record<string, string>): SubscriptionRecord | undefined {
   if (hash.id === undefined) return undefined;
   const raw: Record<string, unknown> = {};
@@ -43,16 +38,12 @@ function decode(hash: Record<string, string>): SubscriptionRecord | undefined {
   return subscriptionRecordSchema.parse(raw);
 }
 
-// KEYS: subscription. ARGV: field, value, ... Changes only an existing subscription.
-const PATCH = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1`;
+const PATCH = webhookScript('patch-subscription-1.lua');
+const START_FAILING = webhookScript('start-failing-1.lua');
+const DELETE = webhookScript('delete-subscription-3.lua');
 
-// KEYS: subscription. ARGV: failingSince. Starts a failure run only on an existing subscription.
-const START_FAILING = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('HSETNX', KEYS[1], 'failingSince', ARGV[1])`;
+/** Deliveries one call of the delete script removes, so that a long log never blocks Redis for long. */
+const DELETE_BATCH = 500;
 
 /**
  * Webhook subscriptions in Redis: one hash each (a JSON value per field, so the API and the
@@ -60,7 +51,7 @@ return redis.call('HSETNX', KEYS[1], 'failingSince', ARGV[1])`;
  * The signing secret is sealed with SecretBox and read only to sign.
  */
 export class SubscriptionStore {
-  private readonly prefix: string;
+  private readonly keys: WebhookKeys;
   private readonly box: SecretBox;
   private readonly now: () => Date;
 
@@ -68,16 +59,21 @@ export class SubscriptionStore {
     private readonly redis: Redis,
     options: SubscriptionStoreOptions,
   ) {
-    this.prefix = options.prefix;
+    this.keys = webhookKeys(options.prefix);
     this.box = options.secretBox;
     this.now = options.now ?? (() => new Date());
   }
 
   private key(id: string) {
-    return `${this.prefix}webhook:sub:${id}`;
+    return this.keys.subscription(id);
   }
   private teamKey(teamId: string) {
-    return `${this.prefix}webhook:team:${teamId}`;
+    return this.keys.teamSubscriptions(teamId);
+  }
+
+  /** Runs the patch script: `fields` set, `deletes` removed, on an existing subscription only. */
+  private async patch(id: string, fields: string[], deletes: string[] = []): Promise<boolean> {
+    return (await PATCH.run(this.redis, [this.key(id)], [deletes.length, ...deletes, ...fields])) === 1;
   }
 
   /** Stores a new enabled subscription; returns it and its secret (the only time the secret is returned in clear). */
@@ -132,16 +128,20 @@ export class SubscriptionStore {
   /** Changes url, events, enabled or description. Re-enabling clears the disable reason and the failure run. */
   async update(id: string, patch: SubscriptionPatch): Promise<SubscriptionRecord | undefined> {
     const fields = encode({ ...patch, ...(patch.events ? { events: [...new Set(patch.events)] } : {}), updatedAt: this.now().toISOString() });
-    const ok = await this.redis.eval(PATCH, 1, this.key(id), ...fields);
-    if (ok !== 1) return undefined;
-    if (patch.enabled === true) await this.redis.hdel(this.key(id), 'disabledReason', 'disabledAt', 'failingSince');
+    const cleared = patch.enabled === true ? ['disabledReason', 'disabledAt', 'failingSince'] : [];
+    if (!(await this.patch(id, fields, cleared))) return undefined;
     return this.get(id);
   }
 
+  /**
+   * Deletes the subscription and its delivery log (records and attempts). Jobs of its
+   * pending deliveries find nothing and send nothing.
+   */
   async delete(teamId: string, id: string): Promise<boolean> {
     const record = await this.getForTeam(teamId, id);
     if (!record) return false;
-    await this.redis.multi().unlink(this.key(id)).zrem(this.teamKey(teamId), id).exec();
+    const keys = [this.key(id), this.teamKey(teamId), this.keys.deliveryIndex(id)];
+    while (Number(await DELETE.run(this.redis, keys, [id, this.keys.deliveryPrefix, DELETE_BATCH])) > 0);
     return true;
   }
 
@@ -155,17 +155,16 @@ export class SubscriptionStore {
     const secret = generateSigningSecret();
     const expiresAt = new Date(this.now().getTime() + overlapSeconds * 1000).toISOString();
     const next: SecretSet = overlapSeconds > 0 ? { current: secret, previous: { secret: secrets.current, expiresAt } } : { current: secret };
-    const ok = await this.redis.eval(
-      PATCH,
-      1,
-      this.key(id),
-      SECRETS_FIELD,
-      this.box.seal(next),
-      ...encode({ updatedAt: this.now().toISOString(), previousSecretExpiresAt: overlapSeconds > 0 ? expiresAt : undefined }),
+    const ok = await this.patch(
+      id,
+      [
+        SECRETS_FIELD,
+        this.box.seal(next),
+        ...encode({ updatedAt: this.now().toISOString(), previousSecretExpiresAt: overlapSeconds > 0 ? expiresAt : undefined }),
+      ],
+      overlapSeconds > 0 ? [] : ['previousSecretExpiresAt'],
     );
-    if (ok !== 1) return undefined;
-    if (overlapSeconds === 0) await this.redis.hdel(this.key(id), 'previousSecretExpiresAt');
-    return secret;
+    return ok ? secret : undefined;
   }
 
   /** The secrets that sign a delivery now: the current one, plus the previous one during its overlap. */
@@ -180,7 +179,7 @@ export class SubscriptionStore {
   /** Disables a subscription with a reason the team sees on it. */
   async disable(id: string, reason: string): Promise<void> {
     const now = this.now().toISOString();
-    await this.redis.eval(PATCH, 1, this.key(id), ...encode({ enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now }));
+    await this.patch(id, encode({ enabled: false, disabledReason: reason, disabledAt: now, updatedAt: now }));
   }
 
   /** A successful delivery ends the subscription's run of failures. */
@@ -194,7 +193,7 @@ export class SubscriptionStore {
    */
   async recordFailure(id: string, disableAfterSeconds: number): Promise<boolean> {
     const now = this.now();
-    await this.redis.eval(START_FAILING, 1, this.key(id), JSON.stringify(now.toISOString()));
+    await START_FAILING.run(this.redis, [this.key(id)], [JSON.stringify(now.toISOString())]);
     const record = await this.get(id);
     if (!record?.enabled || !record.failingSince) return false;
     const failingMs = now.getTime() - Date.parse(record.failingSince);

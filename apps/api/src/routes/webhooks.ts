@@ -150,7 +150,10 @@ const webhookRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         ...base,
-        summary: 'Re-send failed deliveries since a time',
+        summary: 'Re-send deliveries that did not succeed since a time',
+        description:
+          'Replays every `failed` delivery whose event happened at or after `since`, and gives a job to every `pending` one that lost it ' +
+          '(a crash between recording the delivery and queueing it). Pending deliveries still being retried are left to their retries.',
         params: webhookIdParamsSchema,
         body: recoverBodySchema,
         response: { 202: recoverResultSchema, ...commonProblems, 404: notFound, 409: disabled },
@@ -181,7 +184,9 @@ const webhookRoutes: FastifyPluginAsyncZod = async (fastify) => {
       schema: {
         ...base,
         summary: 'Send a delivery again',
-        description: 'Same `webhook-id`, a fresh retry schedule; earlier attempts stay in the log.',
+        description:
+          'Same `webhook-id`; earlier attempts stay in the log. A finished delivery starts a fresh retry schedule (`replays` + 1). ' +
+          'A delivery still being retried keeps its one schedule: its next attempt is brought forward to now.',
         params: webhookIdParamsSchema,
         response: { 202: deliveryViewSchema, ...commonProblems, 404: problem('`webhook_delivery_not_found`'), 409: disabled },
       },

@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { IntentStore, newIntentId, SecretBox, type IntentRecord } from '@neonops/intents';
-import { useTestRedis } from '@neonops/testing';
+import { useTestRedis, waitUntil } from '@neonops/testing';
 import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { onTestFinished } from 'vitest';
 import type { WebhookSettings } from '../config.js';
@@ -22,6 +23,8 @@ export const TEST_SETTINGS: Partial<WebhookSettings> = {
 export interface Harness {
   prefix: string;
   redisUrl: string;
+  /** A command connection on the test's Redis (closed with the test). */
+  redis: Redis;
   secretsKey: string;
   secretBox: SecretBox;
   intents: IntentStore;
@@ -35,7 +38,7 @@ export interface Harness {
   startDispatcher(settings?: Partial<WebhookSettings>, options?: DispatcherOptions): WebhookDispatcher;
   /** Stores a finished intent of `teamId` (with sealed secrets when given). */
   finishedIntent(teamId: string, status: 'succeeded' | 'failed' | 'cancelled', secrets?: Record<string, unknown>): Promise<IntentRecord>;
-  /** Resolves when the delivery satisfies `predicate` (polled, with a deadline). */
+  /** Resolves when the delivery satisfies `predicate` (a record in Redis has no event: `waitUntil` probes it). */
   waitForDelivery(id: string, predicate: (d: DeliveryRecord) => boolean, timeoutMs?: number): Promise<DeliveryRecord>;
 }
 
@@ -67,6 +70,7 @@ export function useHarness(): Harness {
   return {
     prefix: redis.prefix,
     redisUrl: redis.url,
+    redis: client,
     secretsKey,
     secretBox,
     intents,
@@ -114,13 +118,14 @@ export function useHarness(): Harness {
       return finished;
     },
     async waitForDelivery(id, predicate, timeoutMs = 15_000) {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const d = await deliveries.get(id);
-        if (d && predicate(d)) return d;
-        if (Date.now() > deadline) throw new Error(`delivery ${id} did not reach the expected state: ${JSON.stringify(d)}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      let last: DeliveryRecord | undefined;
+      return waitUntil(
+        async () => {
+          last = await deliveries.get(id);
+          return last && predicate(last) ? last : undefined;
+        },
+        { timeoutMs, what: () => `delivery ${id} in the expected state (last: ${JSON.stringify(last)})` },
+      );
     },
   };
 }

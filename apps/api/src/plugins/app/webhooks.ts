@@ -139,19 +139,21 @@ export class WebhooksService {
     return this.view(await this.ownDelivery(team, deliveryId));
   }
 
+  /**
+   * Sends a delivery again. A finished one starts a new retry chain; one still being retried
+   * keeps its chain and has its next attempt brought forward (one chain per delivery).
+   */
   async replay(team: Team, deliveryId: string): Promise<DeliveryView> {
     const delivery = await this.ownDelivery(team, deliveryId);
     await this.enabled(team, delivery.subscriptionId);
-    return this.view(await this.redis(() => this.deps.publisher.replay(delivery)));
+    const replayed = await this.redis(() => this.deps.publisher.replay(delivery));
+    return this.view(replayed.delivery);
   }
 
-  /** Replays every failed delivery of the subscription whose event happened at or after `since`. */
+  /** Re-sends the subscription's deliveries since `since` that failed, or are pending without a job. */
   async recover(team: Team, id: string, since: Date): Promise<DeliveryRecord[]> {
     await this.enabled(team, id);
-    const failed = await this.redis(() => this.deps.deliveries.failedSince(id, since));
-    const out: DeliveryRecord[] = [];
-    for (const d of failed) out.push(await this.redis(() => this.deps.publisher.replay(d)));
-    return out;
+    return this.redis(() => this.deps.publisher.recover(id, since));
   }
 
   /**
