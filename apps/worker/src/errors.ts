@@ -28,6 +28,8 @@ export const FailureCodes = {
   unreachable: 'neon_unreachable',
   apiError: 'neon_api_error',
   operationFailed: 'neon_operation_failed',
+  /** Neon operations did not end within the wait deadline (`OPERATION_DEADLINE_MS`, or 4 × their learned duration). */
+  operationStuck: 'neon_operation_stuck',
   retriesExhausted: 'retries_exhausted',
   invalidParams: 'invalid_params',
   internal: 'internal_error',

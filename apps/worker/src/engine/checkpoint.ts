@@ -31,6 +31,12 @@ export const checkpointSchema = z.object({
   retries: z.number().int().min(0),
   /** Times the intent found its project locked by another intent. */
   lockWaits: z.number().int().min(0),
+  /**
+   * The project-lock token of the run that saved this checkpoint, while it held the lock
+   * (e.g. across a wait on operations). The next run takes the lock over from exactly this
+   * token and then saves its own (see `engine/run-lock.ts`). Not a secret: it only fences.
+   */
+  lockToken: z.string().optional(),
 });
 export type Checkpoint = z.infer<typeof checkpointSchema>;
 

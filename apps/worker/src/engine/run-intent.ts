@@ -19,12 +19,15 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
-import type { ProjectLock } from '../project-lock.js';
+import { ProjectLockLostError, type ProjectLock } from '../project-lock.js';
 import { initialCheckpoint, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './checkpoint.js';
 import type { JsonState, KindHandler, StepContext } from './types.js';
+import { guardNeon, type NeonGuard } from './neon-guard.js';
+import { operationDeadline, stuckMessage, type OperationDeadlineSettings } from './operation-deadline.js';
 import { OperationTimings, type OperationTimingsSource } from './operation-timings.js';
 import { pollOperations } from './poll.js';
 import { nextPollDelay, type PollScheduleSettings } from './poll-schedule.js';
+import { RunLock } from './run-lock.js';
 import { lockRetryDelay, retryDelay } from './wait.js';
 
 /** Every kind has a handler: a kind added to the catalog without one does not compile. */
@@ -40,8 +43,11 @@ export interface WorkerHooks {
   onFinished?(info: { intentId: string; kind: IntentKind; status: 'succeeded' | 'failed' | 'cancelled'; error?: IntentError }): void;
 }
 
-/** Timing and limits of the step engine (poll schedule: see {@link PollScheduleSettings}). */
-export interface EngineSettings extends PollScheduleSettings {
+/**
+ * Timing and limits of the step engine (poll schedule: see {@link PollScheduleSettings};
+ * how long operations may run: {@link OperationDeadlineSettings}).
+ */
+export interface EngineSettings extends PollScheduleSettings, OperationDeadlineSettings {
   /** Retryable failures before the intent fails with `retries_exhausted`. Default 8. */
   maxAttempts: number;
   /** First retry delay in ms (doubling, jittered). Default 1000. */
@@ -59,6 +65,7 @@ export const DEFAULT_ENGINE_SETTINGS: EngineSettings = {
   pollNearMs: 250,
   pollMarginMs: 50,
   pollExpectMaxMs: 300_000,
+  operationDeadlineMs: 900_000,
 };
 
 export interface EngineDeps {
@@ -128,12 +135,16 @@ export function createIntentProcessor(deps: EngineDeps) {
   const timings: OperationTimingsSource = deps.timings ?? new OperationTimings();
   /**
    * When to poll next: at the batch's expected end once its kind was learned, else the
-   * doubling schedule. The estimate is usually in memory; a shared one may read Redis once.
+   * doubling schedule; at the batch's deadline at the latest, so that a stuck batch is
+   * reported on time. The estimate is usually in memory; a shared one may read Redis once.
    */
-  const pollDelayOf = async (wait: NonNullable<Checkpoint['wait']>): Promise<number> => {
+  const waitPlan = async (wait: NonNullable<Checkpoint['wait']>): Promise<{ delayMs: number; elapsedMs: number; deadlineMs: number }> => {
     const expectedMs = wait.key === undefined ? undefined : await timings.expectedMs(wait.key);
     const elapsedMs = wait.startedAt === undefined ? undefined : Math.max(0, now() - wait.startedAt);
-    return nextPollDelay({ polls: wait.polls, elapsedMs, expectedMs }, settings);
+    const deadlineMs = operationDeadline(expectedMs, settings);
+    const delayMs = nextPollDelay({ polls: wait.polls, elapsedMs, expectedMs }, settings);
+    if (elapsedMs === undefined) return { delayMs, elapsedMs: 0, deadlineMs };
+    return { delayMs: Math.min(delayMs, Math.max(settings.pollInitialMs, deadlineMs - elapsedMs)), elapsedMs, deadlineMs };
   };
 
   return async function processIntent(job: Job<WorkerJobData>, token?: string): Promise<JobOutcome> {
@@ -155,11 +166,14 @@ export function createIntentProcessor(deps: EngineDeps) {
     );
     let projectId: string | undefined;
     let params: unknown;
+    /** This run's hold on the project lock (intents without a project take none). */
+    let runLock: RunLock | undefined;
 
     const fence: JobFence | undefined =
       deps.fencing && token !== undefined ? { lockKey: intentJobLockKey(deps.fencing.keyPrefix, intentId), token } : undefined;
     const owner = { teamId: record.teamId, kind };
     const saveCheckpoint = async (): Promise<void> => {
+      if (runLock) checkpoint.lockToken = runLock.checkpointToken;
       const next: WorkerJobData = { intentId: data.intentId, teamId: data.teamId, kind: data.kind, checkpoint };
       if (!fence || !deps.fencing) return job.updateData(next);
       const saved = await UPDATE_JOB_DATA.run(deps.fencing.redis, [job.queueQualifiedName + ':' + String(job.id), fence.lockKey], [fence.token, JSON.stringify(next)]);
@@ -191,9 +205,13 @@ export function createIntentProcessor(deps: EngineDeps) {
       throw new DelayedError();
     };
     const releaseLock = async (): Promise<void> => {
-      if (!projectId) return;
-      const { next } = await deps.projectLock.release(projectId, intentId).catch(() => ({ next: undefined }));
+      if (!runLock) return;
+      const next = await runLock.release().catch(() => undefined);
       if (next && next !== intentId) await deps.wake?.(next).catch(() => undefined);
+    };
+    /** Keeps a held lock through a wait of `ms` on operations, plus a TTL for the next run to take it over. */
+    const keepLockFor = async (ms: number): Promise<void> => {
+      if (runLock?.holds) await runLock.renew(ms + deps.projectLock.ttlMs);
     };
     const finish = async (status: 'succeeded' | 'failed' | 'cancelled', outcome: { result?: Record<string, unknown>; error?: IntentError }) => {
       await releaseLock();
@@ -210,6 +228,7 @@ export function createIntentProcessor(deps: EngineDeps) {
       params = definition.params.parse(record.params);
       const scope = definition.scope(params);
       projectId = 'projectId' in scope ? scope.projectId : undefined;
+      if (projectId) runLock = new RunLock({ lock: deps.projectLock, projectId, intentId, previous: checkpoint.lockToken, now, log });
 
       const ctx: StepContext<IntentKind, JsonState> = {
         intentId,
@@ -240,7 +259,8 @@ export function createIntentProcessor(deps: EngineDeps) {
         // 1. Waiting on operations of the current step: poll once, never sleep.
         if (checkpoint.wait) {
           const stepRecord = steps[checkpoint.step];
-          if (projectId) await deps.projectLock.extend(projectId, intentId);
+          // The project stays ours while our operations run: this run takes the lock over from the last one.
+          await runLock?.renew();
           const waitProject = (ctx.state.projectId as string | undefined) ?? projectId;
           if (!waitProject) throw new Error('operations to wait for but no project id');
           const operations = await pollOperations(deps.neon, waitProject, checkpoint.wait.operationIds).catch((err: unknown) => {
@@ -255,11 +275,22 @@ export function createIntentProcessor(deps: EngineDeps) {
               message: `Neon operation ${failed.id} (${String(failed.action)}) ended ${String(failed.status)}${failed.error ? `: ${failed.error}` : ''}`,
             });
           }
-          const pending = operations.filter((op) => !isDone(op)).map((op) => op.id);
+          const pending = operations.filter((op) => !isDone(op));
           if (pending.length > 0) {
-            checkpoint.wait = { ...checkpoint.wait, operationIds: pending, polls: checkpoint.wait.polls + 1 };
+            checkpoint.wait = {
+              ...checkpoint.wait,
+              operationIds: pending.map((op) => op.id),
+              polls: checkpoint.wait.polls + 1,
+              // Checkpoints of older workers lack the start: the deadline counts from now.
+              startedAt: checkpoint.wait.startedAt ?? now(),
+            };
+            const plan = await waitPlan(checkpoint.wait);
+            if (plan.elapsedMs >= plan.deadlineMs) {
+              throw new IntentFailedError({ code: FailureCodes.operationStuck, message: stuckMessage(pending, plan.elapsedMs, plan.deadlineMs) });
+            }
             if (stepRecord) stepRecord.status = 'waiting';
-            await delay(await pollDelayOf(checkpoint.wait), 'waiting');
+            await keepLockFor(plan.delayMs);
+            await delay(plan.delayMs, 'waiting');
           }
           // The batch is done: its last operations say how long it took (from its creation).
           if (checkpoint.wait.key !== undefined) timings.observe(checkpoint.wait.key, Math.max(...operations.map(durationOf)));
@@ -302,13 +333,15 @@ export function createIntentProcessor(deps: EngineDeps) {
         }
 
         // 4. Mutations on a project run under its lock; a locked project means "come back soon".
-        if (step.mutates && projectId) {
-          const lock = await deps.projectLock.acquire(projectId, intentId);
+        if (step.mutates && runLock) {
+          const { attempt: lock, changed } = await runLock.acquire();
           if (!lock.acquired) {
             checkpoint.lockWaits++;
             log.debug({ holder: lock.holder, step: step.name }, 'project locked by another intent; delaying');
             await delay(lockRetryDelay(checkpoint.lockWaits, random), 'running');
           }
+          // A later run takes the lock over only from the token the checkpoint names: save it before mutating.
+          if (changed) await saveCheckpoint();
         }
 
         // 5. Run the step (a mutation only while this worker still holds the job).
@@ -321,7 +354,8 @@ export function createIntentProcessor(deps: EngineDeps) {
           startedAt: stepRecord.startedAt ?? new Date(now()).toISOString(),
         });
         steps[checkpoint.step] = stepRecord;
-        const outcome = await step.run(ctx);
+        // Under the lock the step's Neon calls stop when a renewal finds the lock lost (see RunLock.hold).
+        const outcome = step.mutates && runLock ? await runLock.hold(runGuarded) : await step.run(ctx);
         if (step.mutates) await deps.hooks?.afterMutation?.({ intentId, kind, step: step.name });
         const operations = outcome?.operations ?? [];
         for (const op of operations) if (!checkpoint.operationIds.includes(op.id)) checkpoint.operationIds.push(op.id);
@@ -344,7 +378,9 @@ export function createIntentProcessor(deps: EngineDeps) {
             startedAt: now() - Math.max(...pending.map(durationOf)),
           };
           stepRecord.status = 'waiting';
-          await delay(await pollDelayOf(checkpoint.wait), 'waiting');
+          const { delayMs } = await waitPlan(checkpoint.wait);
+          await keepLockFor(delayMs);
+          await delay(delayMs, 'waiting');
         } else if (operations.length > 0) {
           timings.observe(OperationTimings.keyOf(operations.map((op) => String(op.action))), Math.max(...operations.map(durationOf)));
         }
@@ -356,11 +392,27 @@ export function createIntentProcessor(deps: EngineDeps) {
         await afterStepDone();
       }
 
-      /** Releases the project lock once no mutating step remains (the others need no exclusivity). */
+      /**
+       * Releases the project lock once no mutating step remains (the others need no
+       * exclusivity). Steps that will be skipped do not count; should one run after all, it
+       * takes the lock again.
+       */
       async function afterStepDone(): Promise<void> {
-        if (!projectId) return;
+        if (!runLock) return;
         const rest = handler.steps.slice(checkpoint.step);
-        if (!rest.some((s) => s.mutates)) await releaseLock();
+        if (!rest.some((s) => s.mutates && !s.skip?.(ctx))) await releaseLock();
+      }
+
+      /** Runs the current step with a client whose calls carry the lock's signal and check the token before each write. */
+      async function runGuarded(guard: NeonGuard): ReturnType<(typeof handler.steps)[number]['run']> {
+        const step = handler.steps[checkpoint.step];
+        if (!step) throw new Error(`no step ${checkpoint.step} to run`);
+        ctx.neon = guardNeon(deps.neon, guard);
+        try {
+          return await step.run(ctx);
+        } finally {
+          ctx.neon = deps.neon;
+        }
       }
     } catch (err) {
       if (err instanceof DelayedError) throw err;
@@ -372,6 +424,20 @@ export function createIntentProcessor(deps: EngineDeps) {
       if (err instanceof Stop) {
         await releaseLock();
         return { status: err.status };
+      }
+      if (err instanceof ProjectLockLostError) {
+        // A later run of this intent took the project lock over (this process is stale), or it
+        // expired and another intent has it. Nothing of this run is recorded: the job comes
+        // back and the step is reconciled from the last checkpoint.
+        log.warn({ projectId, step: handler.steps[checkpoint.step]?.name }, 'project lock lost during a step; stopping without writing');
+        try {
+          await assertJobHeld();
+        } catch (lost) {
+          if (lost instanceof JobFenceLostError) return { status: 'superseded' };
+          throw lost;
+        }
+        await job.moveToDelayed(now() + lockRetryDelay(checkpoint.lockWaits + 1, random), token);
+        throw new DelayedError();
       }
       const { retryable, error } = classify(err);
       const stepRecord = steps[checkpoint.step];
@@ -391,6 +457,8 @@ export function createIntentProcessor(deps: EngineDeps) {
         throw new UnrecoverableError(`${exhausted.code}: ${exhausted.message}`);
       }
       const wait = retryDelay(checkpoint.retries, settings.backoffMs, settings.backoffMaxMs, random);
+      // Never hold the project while backing off: others may use it meanwhile.
+      await releaseLock();
       log.warn({ error, retry: checkpoint.retries, delayMs: wait }, 'step failed; retrying');
       try {
         await delay(wait, 'running');
