@@ -14,6 +14,8 @@ describe('loadConfig', () => {
       rate: { perMinute: 700, perRoutePerSecond: 40 },
       retry: { maxAttempts: 8 },
       intentRetentionSeconds: 30 * 86_400,
+      operationDeadlineMs: 900_000,
+      projectLockTtlMs: 30_000,
       logLevel: 'info',
     });
     expect(config.removeOnComplete.age).toBeGreaterThan(0);
@@ -25,6 +27,11 @@ describe('loadConfig', () => {
     expect(config.concurrency).toBe(4);
     expect(config.rate.perMinute).toBe(700);
     expect(config.intentRetentionSeconds).toBe(2 * 86_400);
+  });
+
+  it('reads the operation deadline and refuses a non-positive one', () => {
+    expect(loadConfig({ ...required, OPERATION_DEADLINE_MS: '60000' }).operationDeadlineMs).toBe(60_000);
+    expect(() => loadConfig({ ...required, OPERATION_DEADLINE_MS: '0' })).toThrow(/OPERATION_DEADLINE_MS/);
   });
 
   it('names every bad variable without echoing values', () => {

@@ -36,6 +36,12 @@ export const workerConfigSchema = z.object({
   OPERATION_POLL_MS: positiveInt.default(200),
   /** Largest delay in ms between polls of pending Neon operations. Default `5000`. */
   OPERATION_POLL_MAX_MS: positiveInt.default(5000),
+  /**
+   * Shortest time in ms an intent waits for its Neon operations to end (from their creation);
+   * a batch whose kind is known to take longer gets 4 × its learned duration. Past it the
+   * intent fails with `neon_operation_stuck` and frees its project. Default `900000` (15 min).
+   */
+  OPERATION_DEADLINE_MS: positiveInt.default(900_000),
   /** TTL in ms of a per-project lock; extended while its intent works, so a dead worker's lock frees itself. Default `30000`. */
   PROJECT_LOCK_TTL_MS: positiveInt.default(30_000),
   /** How long SIGTERM/SIGINT waits for active jobs to finish or checkpoint before closing anyway, in ms. Default `25000`. */
@@ -78,6 +84,8 @@ export interface WorkerConfig {
   rate: { perMinute: number; perRoutePerSecond: number };
   retry: { maxAttempts: number; backoffMs: number; backoffMaxMs: number };
   polling: { initialMs: number; maxMs: number };
+  /** Shortest wait on Neon operations before `neon_operation_stuck` (see `OPERATION_DEADLINE_MS`). */
+  operationDeadlineMs: number;
   projectLockTtlMs: number;
   shutdownTimeoutMs: number;
   jobLockDurationMs: number;
@@ -120,6 +128,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     rate: { perMinute: e.NEON_RATE_PER_MINUTE, perRoutePerSecond: e.NEON_RATE_PER_ROUTE_PER_SECOND },
     retry: { maxAttempts: e.INTENT_MAX_ATTEMPTS, backoffMs: e.INTENT_BACKOFF_MS, backoffMaxMs: e.INTENT_BACKOFF_MAX_MS },
     polling: { initialMs: e.OPERATION_POLL_MS, maxMs: e.OPERATION_POLL_MAX_MS },
+    operationDeadlineMs: e.OPERATION_DEADLINE_MS,
     projectLockTtlMs: e.PROJECT_LOCK_TTL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobLockDurationMs: e.JOB_LOCK_DURATION_MS,

@@ -104,6 +104,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       backoffMaxMs: config.retry.backoffMaxMs,
       pollInitialMs: config.polling.initialMs,
       pollMaxMs: config.polling.maxMs,
+      operationDeadlineMs: config.operationDeadlineMs,
     },
     options: {
       concurrency: config.concurrency,
