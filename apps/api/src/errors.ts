@@ -169,14 +169,27 @@ export class TooManyActiveIntentsError extends ApiError {
   }
 }
 
-/** Redis did not answer; the request changed nothing that a retry would repeat. */
+/**
+ * Redis did not answer, or answered that it cannot take writes now (full, a read-only
+ * replica during a failover, loading); the request changed nothing that a retry would repeat.
+ */
 export class StoreUnavailableError extends ApiError {
   readonly code = 'store_unavailable';
   readonly status = 503;
   readonly title = 'The intent store is unavailable';
-  constructor(options?: { cause?: unknown }) {
-    super('Redis is not reachable; retry later', options);
-    this.headers['retry-after'] = '1';
+  /** The Redis reply prefix that made it unavailable (`OOM`, `READONLY`, …), for the log; absent when Redis did not answer. */
+  readonly reason: string | undefined;
+  /**
+   * @param options.reason the Redis reply prefix, when Redis answered.
+   * @param options.retryAfterSeconds the `Retry-After` header. Default 1.
+   */
+  constructor(options?: { cause?: unknown; reason?: string; retryAfterSeconds?: number }) {
+    super(
+      options?.reason === undefined ? 'Redis is not reachable; retry later' : 'Redis cannot take the request right now (full or failing over); retry later',
+      options,
+    );
+    this.reason = options?.reason;
+    this.headers['retry-after'] = String(options?.retryAfterSeconds ?? 1);
   }
 }
 
