@@ -20,6 +20,29 @@ describe('operations', () => {
     expect((await t.api.get(`${base}/operations/00000000-0000-4000-8000-000000000000`)).status).toBe(404);
   });
 
+  it('counts total_duration_ms from the batch’s creation, so a later operation includes its wait behind the earlier one', async () => {
+    const t = await startTestSim({ operations: { schedulingMs: 20, runningMs: 50 } });
+    const p = await createReadyProject(t);
+    const base = `/projects/${p.project.id}`;
+    const restart = await t.api.post<ResponseBody<'restartProjectEndpoint', 200>>(`${base}/endpoints/${p.endpoints[0]?.id}/restart`);
+    const [suspend, start] = restart.body.operations;
+    const read = async (id = '') => (await t.api.get<ResponseBody<'getProjectOperation', 200>>(`${base}/operations/${id}`)).body.operation;
+    t.clock.advance(30);
+    // Both were created with the request; the second is still `scheduling`, waiting for the first.
+    expect([await read(suspend?.id), await read(start?.id)].map((o) => [o.status, o.total_duration_ms])).toEqual([
+      ['running', 30],
+      ['scheduling', 30],
+    ]);
+    t.clock.advance(1_000);
+    const done = [await read(suspend?.id), await read(start?.id)];
+    // 20 + 50 ms each; the second ends 140 ms after the batch was created.
+    expect(done.map((o) => [o.status, o.total_duration_ms])).toEqual([
+      ['finished', 70],
+      ['finished', 140],
+    ]);
+    expect(new Set(done.map((o) => o.created_at)).size).toBe(1);
+  });
+
   it('runs operations in real time with the system clock, and instantly with 0 ms timings', async () => {
     const t = await startTestSim({ clock: undefined, operations: { schedulingMs: 0, runningMs: 0 } });
     const created = await t.api.post<ResponseBody<'createProject', 201>>('/projects', { project: {} });
