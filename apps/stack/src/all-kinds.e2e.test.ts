@@ -1,4 +1,4 @@
-import { useTestRedis } from '@neonops/testing';
+import { keysWithoutTtl, useTestRedis } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadStackConfig } from './config.js';
 import { startStack } from './stack.js';
@@ -110,6 +110,19 @@ describe('every intent kind through the API and a real worker', () => {
       expect(text).not.toContain(secret);
     }
     for (const uri of uris) expect(text).not.toContain(new URL(uri.uri).password);
+
+    // Keys on a diet: after a full run every key expires, except the few with a documented bound.
+    // The bounds are listed in apps/worker/README.md ("Redis keys and their bounds").
+    const unbounded = (await keysWithoutTtl(redis.connect(), redis.prefix)).map((k) => k.slice(redis.prefix.length));
+    const documented = [
+      /^bull:(intents|webhooks|maintenance):(completed|failed|events|id|meta|delayed|wait|paused|active|prioritized|pc|marker|stalled-check|repeat)$/,
+      /^bull:intents:int_[0-9a-z]{26}$/, // finished jobs kept by removeOnComplete/removeOnFail (age and count)
+      /^bull:maintenance:repeat:intent-sweeper(:\d+)?$/, // the job scheduler and its last runs (count 10)
+      /^outbox$/, // trimmed to what every consumer group has handled
+      /^team:demo:intents$/, // a team's index, pruned to the retention period on every create
+    ];
+    expect(unbounded.filter((key) => !documented.some((re) => re.test(key)))).toEqual([]);
+    expect(unbounded).toContain('outbox');
   });
 
   it('makes exactly one intent and one Neon create from 100 parallel identical requests', { timeout: 60_000 }, async () => {

@@ -25,7 +25,7 @@ describe('a worker killed between the Neon POST and its checkpoint', () => {
     });
     const { signal } = await child.exited;
     expect(signal).toBe('SIGKILL');
-    expect(child.output()).toContain('crashing after create_branch');
+    expect(child.output()).toContain('crashing at worker.after_neon_post:create_branch');
 
     // The POST reached Neon; the checkpoint only knows that the create had started.
     const branches = () => live(h.sim.control.state().branches).filter((b) => b.name === 'crash-me');

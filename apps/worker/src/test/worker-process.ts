@@ -1,21 +1,37 @@
 /**
  * A worker in its own process, for tests that kill or signal it (run with tsx). Config comes
- * from the environment like main.ts; `CRASH_AFTER_MUTATION=<step>` makes the process SIGKILL
- * itself right after that step's Neon call returned and before its checkpoint is saved.
+ * from the environment like main.ts. Crash points (the process SIGKILLs itself there):
+ * - `CRASH_AFTER_MUTATION=<step>` or `CRASH_AT=worker.after_neon_post:<step>`: right after
+ *   that step's Neon call returned, before its checkpoint is saved;
+ * - `CRASH_AT=worker.before_finish`: right before the intent's end is written;
+ * - `CRASH_AT=worker.after_finish`: right after it was written (its event is in the outbox);
+ * - `CRASH_AT=worker.mid_publish`: after the first webhook delivery of an event was made,
+ *   before the others.
+ * `PAUSE_AT=<point>` stops the process there instead (SIGSTOP: a long GC pause, a frozen VM);
+ * the test resumes it with SIGCONT.
  */
 import { loadConfig } from '../config.js';
 import { startWorker } from '../main.js';
 
-const crashAfter = process.env.CRASH_AFTER_MUTATION;
+const crashAt = process.env.CRASH_AT ?? (process.env.CRASH_AFTER_MUTATION ? `worker.after_neon_post:${process.env.CRASH_AFTER_MUTATION}` : '');
+const pauseAt = process.env.PAUSE_AT;
+const crash = (point: string): void => {
+  if (point === pauseAt) {
+    process.stdout.write(`pausing at ${point}\n`);
+    process.kill(process.pid, 'SIGSTOP');
+    process.stdout.write(`resumed at ${point}\n`);
+  }
+  if (point !== crashAt) return;
+  process.stdout.write(`crashing at ${point}\n`);
+  process.kill(process.pid, 'SIGKILL');
+};
 const running = await startWorker(loadConfig(process.env), {
   hooks: {
-    afterMutation: ({ step }) => {
-      if (step === crashAfter) {
-        process.stdout.write(`crashing after ${step}\n`);
-        process.kill(process.pid, 'SIGKILL');
-      }
-    },
+    afterMutation: ({ step }) => crash(`worker.after_neon_post:${step}`),
+    beforeFinish: () => crash('worker.before_finish'),
+    onFinished: () => crash('worker.after_finish'),
   },
+  onDelivery: () => crash('worker.mid_publish'),
 });
 process.stdout.write('worker-process ready\n');
 const stop = (): void => {

@@ -1,0 +1,97 @@
+import { useTestRedis, waitUntil } from '@neonops/testing';
+import { describe, expect, it } from 'vitest';
+import { deliveriesOf, startCrashHarness, type CrashHarness } from './test/crash-harness.js';
+import { apiClient } from './test-client.js';
+
+/**
+ * Exactly once at every edge: the API and the worker are killed (SIGKILL) at each named
+ * crash point; then a retry (same Idempotency-Key) or a fresh process must leave 0 duplicate
+ * Neon resources, 0 intents unfinished and 0 events lost (or sent twice as different
+ * messages) — counted in the simulator, in Redis and at a webhook receiver.
+ */
+describe('crash points', () => {
+  const branchCreate = (h: CrashHarness, name: string) => ({ kind: 'branch.create', params: { projectId: h.projectId, name, endpoints: [{ type: 'read_write' }] } });
+
+  async function expectExactlyOnce(h: CrashHarness, apiUrl: string, intentId: string, branchName: string): Promise<void> {
+    const view = await h.waitForOutcome(apiUrl, intentId);
+    expect(view.status).toBe('succeeded');
+    expect(h.branchesNamed(branchName)).toBe(1);
+    await waitUntil(async () => (await h.activeIntents()) === 0, { what: 'no intent left unfinished' });
+    const { distinctPerPath } = deliveriesOf(h.arrivals, intentId);
+    expect([...distinctPerPath.entries()].sort()).toEqual(h.subscriptionPaths.map((p) => [p, 1]));
+    expect(h.arrivals.filter((a) => a.intentId === intentId).every((a) => a.type === 'intent.succeeded')).toBe(true);
+  }
+
+  it.each(['api.after_record', 'api.after_job_add'])(
+    'API killed at %s: the retry with the same key answers the same intent, run once',
+    { timeout: 90_000 },
+    async (point) => {
+      const redis = useTestRedis('crash');
+      const h = await startCrashHarness({ redisUrl: redis.url, keyPrefix: redis.prefix });
+      await h.startWorker();
+      const doomed = await h.startApi(point);
+      await h.subscribe(doomed.url);
+      const body = branchCreate(h, `api-${point.replace(/\W/g, '-')}`);
+      const headers = { 'idempotency-key': `retry-${point}` };
+      await expect(apiClient(doomed.url, h.token).request('POST', '/v1/intents', body, headers)).rejects.toThrow();
+      expect((await doomed.process.exited).signal).toBe('SIGKILL');
+
+      const fresh = await h.startApi();
+      const api = apiClient(fresh.url, h.token);
+      const retried = await api.request('POST', '/v1/intents', body, headers);
+      expect(retried.status).toBe(202);
+      expect(retried.headers.get('idempotent-replayed')).toBe('true');
+      const again = await api.request('POST', '/v1/intents', body, headers);
+      expect(again.body.id).toBe(retried.body.id);
+      const listed = await api.request('GET', '/v1/intents?limit=100');
+      expect((listed.body.items as unknown[]).length).toBe(1);
+      await expectExactlyOnce(h, fresh.url, retried.body.id as string, body.params.name);
+    },
+  );
+
+  it.each(['worker.after_neon_post:create_branch', 'worker.before_finish', 'worker.after_finish', 'worker.mid_publish'])(
+    'worker killed at %s: a fresh worker finishes the intent once and every event arrives once',
+    { timeout: 90_000 },
+    async (point) => {
+      const redis = useTestRedis('crash');
+      const h = await startCrashHarness({ redisUrl: redis.url, keyPrefix: redis.prefix });
+      const { url } = await h.startApi();
+      await h.subscribe(url);
+      const doomed = await h.startWorker({ CRASH_AT: point });
+      const body = branchCreate(h, `worker-${point.replace(/\W/g, '-')}`);
+      const accepted = await apiClient(url, h.token).request('POST', '/v1/intents', body);
+      expect(accepted.status).toBe(202);
+      expect((await doomed.exited).signal).toBe('SIGKILL');
+      expect(doomed.output()).toContain(`crashing at ${point}`);
+
+      await h.startWorker();
+      await expectExactlyOnce(h, url, accepted.body.id as string, body.params.name);
+    },
+  );
+
+  it('a stale worker (stopped past its job lock) wakes up and can write nothing; the new owner finishes once', { timeout: 90_000 }, async () => {
+    const redis = useTestRedis('crash');
+    const h = await startCrashHarness({ redisUrl: redis.url, keyPrefix: redis.prefix });
+    const { url } = await h.startApi();
+    await h.subscribe(url);
+    const stale = await h.startWorker({ PAUSE_AT: 'worker.after_neon_post:create_branch' });
+    const body = branchCreate(h, 'stale-worker');
+    const accepted = await apiClient(url, h.token).request('POST', '/v1/intents', body);
+    const intentId = accepted.body.id as string;
+    await stale.waitForOutput('pausing at worker.after_neon_post:create_branch');
+
+    // Its job lock expires; another worker takes the job over, reconciles and finishes it.
+    await h.startWorker();
+    await expectExactlyOnce(h, url, intentId, 'stale-worker');
+    const finished = await apiClient(url, h.token).request('GET', `/v1/intents/${intentId}`);
+
+    // The stale worker wakes up mid-step: its checkpoint, record and finish are all refused.
+    stale.child.kill('SIGCONT');
+    await stale.waitForOutput('resumed at worker.after_neon_post:create_branch');
+    await stale.waitForOutput('job lock lost');
+    const after = await apiClient(url, h.token).request('GET', `/v1/intents/${intentId}`);
+    expect(after.body).toEqual(finished.body);
+    expect(h.branchesNamed('stale-worker')).toBe(1);
+    expect(deliveriesOf(h.arrivals, intentId).distinctPerPath.size).toBe(h.subscriptionPaths.length);
+  });
+});
