@@ -1,5 +1,8 @@
-import { useTestRedis, waitUntil } from '@neonops/testing';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnRedisServer, useTestRedis, waitUntil } from '@neonops/testing';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { deliveriesOf, startCrashHarness, type CrashHarness } from './test/crash-harness.js';
 import { apiClient } from './test-client.js';
 
@@ -93,5 +96,45 @@ describe('crash points', () => {
     expect(after.body).toEqual(finished.body);
     expect(h.branchesNamed('stale-worker')).toBe(1);
     expect(deliveriesOf(h.arrivals, intentId).distinctPerPath.size).toBe(h.subscriptionPaths.length);
+  });
+
+  it('Redis killed and restarted mid-run (AOF, fsync always): every intent runs once, every event arrives once', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'neonops-aof-'));
+    const aof = ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
+    let redis = await spawnRedisServer({ args: aof });
+    const port = Number(new URL(redis.url).port);
+    onTestFinished(() => redis.stop());
+    const h = await startCrashHarness({ redisUrl: redis.url, keyPrefix: 'aof:' });
+    const { url } = await h.startApi();
+    await h.subscribe(url);
+    await h.startWorker();
+    const api = apiClient(url, h.token);
+    /** Submits with a key, retrying while Redis is away (503 or a refused connection). */
+    const submit = (i: number) =>
+      waitUntil(
+        async () => {
+          const body = branchCreate(h, `aof-${i}`);
+          const answer = await api.request('POST', '/v1/intents', body, { 'idempotency-key': `aof-${i}` }).catch(() => undefined);
+          return answer?.status === 202 ? (answer.body.id as string) : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100, what: `intent aof-${i} accepted` },
+      );
+    const first = await Promise.all([0, 1, 2, 3].map(submit));
+    await waitUntil(() => h.arrivals.some((a) => a.intentId === first[0]), { what: 'a first event delivered' });
+
+    await redis.kill!();
+    redis = await spawnRedisServer({ port, args: aof });
+    const second = await Promise.all([4, 5, 6, 7].map(submit));
+    const ids = [...first, ...second];
+    expect(new Set(ids).size).toBe(8);
+    for (const [i, id] of ids.entries()) {
+      const view = await h.waitForOutcome(url, id);
+      expect(view.status, `aof-${i}`).toBe('succeeded');
+      expect(h.branchesNamed(`aof-${i}`), `aof-${i}`).toBe(1);
+      expect([...deliveriesOf(h.arrivals, id).distinctPerPath.values()]).toEqual([1, 1, 1]);
+    }
+    await waitUntil(async () => (await h.activeIntents()) === 0, { what: 'no intent left unfinished' });
+    const listed = await api.request('GET', '/v1/intents?limit=100');
+    expect((listed.body.items as unknown[]).length).toBe(8);
   });
 });

@@ -10,6 +10,8 @@ export interface TestRedisServer {
   source: 'REDIS_URL' | 'localhost' | 'redis-server' | 'testcontainers';
   /** Stops what this helper started; a Redis it merely found is left alone. */
   stop(): Promise<void>;
+  /** SIGKILLs a `redis-server` this helper started (a crash: only what reached the AOF survives). */
+  kill?(): Promise<void>;
 }
 
 /** Answers whether a Redis at `url` replies to PING within `timeoutMs`. */
@@ -59,11 +61,16 @@ async function waitUntilAnswers(url: string, child: ChildProcess, deadlineMs: nu
   throw new Error(`redis-server did not answer at ${url} within ${deadlineMs} ms`);
 }
 
-export async function spawnRedisServer(): Promise<TestRedisServer> {
-  const port = await freePort();
+/**
+ * Starts `redis-server` on loopback. Default: a free port, nothing on disk. `port` restarts
+ * one on a known port; `args` add or override settings (e.g. `['--appendonly', 'yes',
+ * '--dir', dir]` for a Redis that keeps its data across a restart).
+ */
+export async function spawnRedisServer(options: { port?: number; args?: string[] } = {}): Promise<TestRedisServer> {
+  const port = options.port ?? (await freePort());
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...(options.args ?? [])],
     { stdio: 'ignore' },
   );
   const url = `redis://127.0.0.1:${port}`;
@@ -75,6 +82,12 @@ export async function spawnRedisServer(): Promise<TestRedisServer> {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
       await exited;
     },
   };
