@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { checkMaxmemoryPolicy } from '@neonops/intents';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, processEnv, type ApiConfig } from './config.js';
 import { createServer, type CreateServerOverrides } from './server.js';
@@ -29,6 +30,8 @@ export async function startApi(config: ApiConfig, overrides: CreateServerOverrid
         'Start one with `redis-server` (or `docker run -p 6379:6379 redis:7`), or set REDIS_URL.',
     );
   }
+  // BullMQ's production guidance: a Redis that may evict can drop jobs and records silently.
+  void checkMaxmemoryPolicy(app.redis, app.log);
   let closing: Promise<void> | undefined;
   return {
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
