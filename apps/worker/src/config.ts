@@ -51,6 +51,13 @@ export const workerConfigSchema = z.object({
   /** How often BullMQ looks for stalled jobs, in ms. Default `30000`. */
   STALLED_INTERVAL_MS: positiveInt.default(30_000),
   /**
+   * BullMQ lock of a webhook delivery job in ms: a delivery whose dispatcher died is sent
+   * again by another after about this long. Default: `JOB_LOCK_DURATION_MS`.
+   */
+  WEBHOOK_JOB_LOCK_DURATION_MS: positiveInt.optional(),
+  /** How often the webhook dispatcher looks for stalled deliveries, in ms. Default: `STALLED_INTERVAL_MS`. */
+  WEBHOOK_STALLED_INTERVAL_MS: positiveInt.optional(),
+  /**
    * How often the intent sweeper runs (a BullMQ job scheduler: once per deployment), in ms:
    * it queues intents whose submit was cut short, fails with `worker_lost` intents whose job
    * is gone and trims the outbox. Default `15000`.
@@ -97,6 +104,8 @@ export interface WorkerConfig {
   logLevel: WorkerEnv['LOG_LEVEL'];
   /** Webhook dispatcher settings: timeout, retry schedule, allowlist, disable-after, concurrency. */
   webhooks: WebhookSettings;
+  /** Lock and stalled-check timing of the webhook dispatcher (`WEBHOOK_JOB_LOCK_DURATION_MS`, `WEBHOOK_STALLED_INTERVAL_MS`). */
+  webhookDispatcher: { lockDurationMs: number; stalledIntervalMs: number };
 }
 
 /** The environment does not describe a valid configuration; names every bad variable, never a value. */
@@ -139,6 +148,10 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
     logLevel: e.LOG_LEVEL,
     webhooks: webhookSettingsFromEnv(e),
+    webhookDispatcher: {
+      lockDurationMs: e.WEBHOOK_JOB_LOCK_DURATION_MS ?? e.JOB_LOCK_DURATION_MS,
+      stalledIntervalMs: e.WEBHOOK_STALLED_INTERVAL_MS ?? e.STALLED_INTERVAL_MS,
+    },
   };
 }
 

@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
+import { checkMaxmemoryPolicy, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -47,6 +47,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     return client;
   };
   const redis = connect();
+  // BullMQ's production guidance: a Redis that may evict can drop jobs and records silently.
+  void checkMaxmemoryPolicy(redis, logger);
   const rateBudget = new RedisRateBudget(redis, {
     prefix: config.keyPrefix,
     perMinute: config.rate.perMinute,
@@ -78,6 +80,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     secretBox,
     logger,
     settings: config.webhooks,
+    dispatcher: config.webhookDispatcher,
   });
   const maintenance = await startMaintenance({
     connection: connect,

@@ -22,3 +22,26 @@ describe('worker config: webhooks', () => {
     }
   });
 });
+
+describe('worker config: webhook dispatcher lock and stalled check', () => {
+  it('follow JOB_LOCK_DURATION_MS and STALLED_INTERVAL_MS unless set on their own', () => {
+    expect(loadConfig(required).webhookDispatcher).toEqual({ lockDurationMs: 30_000, stalledIntervalMs: 30_000 });
+    expect(loadConfig({ ...required, JOB_LOCK_DURATION_MS: '5000', STALLED_INTERVAL_MS: '2000' }).webhookDispatcher).toEqual({
+      lockDurationMs: 5000,
+      stalledIntervalMs: 2000,
+    });
+    const own = loadConfig({ ...required, JOB_LOCK_DURATION_MS: '5000', WEBHOOK_JOB_LOCK_DURATION_MS: '60000', WEBHOOK_STALLED_INTERVAL_MS: '15000' });
+    expect(own.webhookDispatcher).toEqual({ lockDurationMs: 60_000, stalledIntervalMs: 15_000 });
+    expect(own.jobLockDurationMs).toBe(5000);
+  });
+
+  it('names a bad one', () => {
+    try {
+      loadConfig({ ...required, WEBHOOK_JOB_LOCK_DURATION_MS: '0', WEBHOOK_STALLED_INTERVAL_MS: 'often' });
+      expect.fail('should throw');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues.map((i) => i.variable).sort()).toEqual(['WEBHOOK_JOB_LOCK_DURATION_MS', 'WEBHOOK_STALLED_INTERVAL_MS']);
+    }
+  });
+});
