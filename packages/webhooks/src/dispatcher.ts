@@ -153,8 +153,9 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     const delivery = await deps.deliveries.get(job.data.deliveryId);
     if (!delivery || delivery.status !== 'pending') return 'skipped';
     // One chain per delivery: a job that is not the delivery's current chain (a replay or a
-    // recovery replaced it, or a late duplicate add) sends nothing.
-    if (job.id !== currentJobId(delivery)) return 'superseded';
+    // recovery replaced it, or a late duplicate add) sends nothing. A record written before
+    // chains were recorded names none, and any of its jobs may send.
+    if (delivery.jobId !== undefined && job.id !== delivery.jobId) return 'superseded';
     const started = await acquire(delivery.subscriptionId);
     if (started === undefined && token) {
       // This subscription already holds its share of slots: step aside without using an attempt.
@@ -164,7 +165,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     }
     // Writes are fenced by this job's lock: a dispatcher whose lock expired (the job went to
     // another one) cannot move the delivery's status anymore.
-    const fence: DeliveryFence = { jobId: currentJobId(delivery), ...(token ? { token, lockKey: `${job.queueQualifiedName}:${job.id}:lock` } : {}) };
+    const fence: DeliveryFence = { jobId: job.id ?? currentJobId(delivery), ...(token ? { token, lockKey: `${job.queueQualifiedName}:${job.id}:lock` } : {}) };
     try {
       return await deliverOnce(job, delivery, fence);
     } finally {
