@@ -65,6 +65,14 @@ describe('intent catalog', () => {
     expect(intentRequestSchema.safeParse({ kind: 'branch.create', params: { projectId: 'p', expiresAt: 'tomorrow' } }).success).toBe(false);
   });
 
+  it('gives the kinds that create resources onFailure, default delete', () => {
+    const creating = intentKinds.filter((k) => intentRequestSchema.safeParse({ kind: k, params: { ...minimal[k], onFailure: 'keep' } }).success);
+    expect(creating).toEqual(['project.create', 'branch.create', 'endpoint.create', 'database.create', 'role.create', 'api_key.create']);
+    expect(intentRequestSchema.parse({ kind: 'branch.create', params: { projectId: 'p' } }).params).toMatchObject({ onFailure: 'delete' });
+    const wrong = intentRequestSchema.safeParse({ kind: 'branch.create', params: { projectId: 'p', onFailure: 'ignore' } });
+    expect(wrong.error?.issues[0]?.path).toEqual(['params', 'onFailure']);
+  });
+
   it('tells each request its scope and marks API keys admin-only', () => {
     expect(scopeOf({ kind: 'branch.delete', params: { projectId: 'p-9', branchId: 'b' } })).toEqual({ projectId: 'p-9' });
     expect(scopeOf(intentRequestSchema.parse({ kind: 'project.create', params: {} }))).toEqual({ newProject: true });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   branchNameSchema,
+  createsResourcesParams,
   endpointSettingsSchema,
   endpointTypeSchema,
   neonIdSchema,
@@ -71,7 +72,9 @@ const projectSettings = {
 /**
  * The intent catalog: every Neon mutation the service performs, by kind. The API
  * validates requests against it and the worker keeps a handler per kind, so a kind
- * without a handler does not compile.
+ * without a handler does not compile. Kinds that create resources take `onFailure`
+ * (`createsResourcesParams`, default `delete`): what becomes of them if the intent fails
+ * or is cancelled.
  */
 export const intentCatalog = {
   'project.create': kind({
@@ -80,6 +83,7 @@ export const intentCatalog = {
       ...projectSettings,
       regionId: z.string().min(1).max(64).optional(),
       pgVersion: z.number().int().min(14).max(18).optional(),
+      ...createsResourcesParams,
     }),
     result: z.object({ project: projectSummarySchema, ...branchBundle }),
     secrets: connectionSecrets,
@@ -116,6 +120,7 @@ export const intentCatalog = {
       database: z.strictObject({ name: pgNameSchema, ownerName: pgNameSchema.optional() }).optional(),
       /** A role to create on the branch. */
       role: z.strictObject({ name: pgNameSchema }).optional(),
+      ...createsResourcesParams,
     }).refine((p) => !(p.parentTimestamp && p.parentLsn), { message: 'give parentTimestamp or parentLsn, not both', path: ['parentLsn'] })
       .refine((p) => p.endpoints.filter((e) => e.type === 'read_write').length <= 1, { message: 'a branch has at most one read_write endpoint', path: ['endpoints'] }),
     result: z.object(branchBundle),
@@ -155,7 +160,9 @@ export const intentCatalog = {
   }),
   'endpoint.create': kind({
     summary: 'Create a compute endpoint on a branch.',
-    params: projectRefSchema.extend({ branchId: neonIdSchema, type: endpointTypeSchema.default('read_write') }).extend(endpointSettingsSchema.shape),
+    params: projectRefSchema
+      .extend({ branchId: neonIdSchema, type: endpointTypeSchema.default('read_write'), ...createsResourcesParams })
+      .extend(endpointSettingsSchema.shape),
     result: endpointResult,
     scope: onProject,
   }),
@@ -171,7 +178,7 @@ export const intentCatalog = {
   'endpoint.restart': kind({ summary: 'Restart a compute endpoint.', params: endpointRef, result: endpointResult, scope: onProject }),
   'database.create': kind({
     summary: 'Create a database on a branch.',
-    params: projectRefSchema.extend({ branchId: neonIdSchema, name: pgNameSchema, ownerName: pgNameSchema }),
+    params: projectRefSchema.extend({ branchId: neonIdSchema, name: pgNameSchema, ownerName: pgNameSchema, ...createsResourcesParams }),
     result: z.object({ database: databaseSummarySchema }),
     scope: onProject,
   }),
@@ -194,7 +201,7 @@ export const intentCatalog = {
   }),
   'role.create': kind({
     summary: 'Create a Postgres role on a branch; its password is returned as a secret.',
-    params: roleRef.extend({ noLogin: z.boolean().optional() }),
+    params: roleRef.extend({ noLogin: z.boolean().optional(), ...createsResourcesParams }),
     result: z.object({ role: roleSummarySchema }),
     secrets: z.object({ password: z.string().optional() }),
     scope: onProject,
@@ -209,7 +216,7 @@ export const intentCatalog = {
   }),
   'api_key.create': kind({
     summary: 'Create a Neon API key (admin only); the key is returned once, as a secret.',
-    params: z.strictObject({ keyName: z.string().min(1).max(64) }),
+    params: z.strictObject({ keyName: z.string().min(1).max(64), ...createsResourcesParams }),
     result: z.object({ id: z.number().int(), name: z.string(), createdAt: z.string() }),
     secrets: z.object({ key: z.string() }),
     adminOnly: true,

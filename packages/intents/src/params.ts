@@ -36,3 +36,18 @@ export const endpointTypeSchema = z.enum(['read_write', 'read_only']);
 export const newEndpointSchema = endpointSettingsSchema.extend({
   type: endpointTypeSchema.default('read_write'),
 });
+
+/**
+ * What an intent that creates Neon resources does with them when it ends `failed` or
+ * `cancelled`: `delete` (default) undoes them (in reverse order of creation, as steps shown
+ * in the record) so nothing is left running or billed; `keep` leaves them in place, listed
+ * in the record's `resources`.
+ */
+export const onFailureSchema = z.enum(['delete', 'keep']).default('delete');
+export type OnFailure = z.output<typeof onFailureSchema>;
+
+/** The params every kind that creates resources takes (spread into its params' shape). */
+export const createsResourcesParams = {
+  /** What to do with the resources created so far if the intent fails or is cancelled. Default `delete`. */
+  onFailure: onFailureSchema,
+};

@@ -33,6 +33,42 @@ export const intentStepSchema = z.object({
 });
 export type IntentStep = z.infer<typeof intentStepSchema>;
 
+/**
+ * A Neon resource an intent created, by ids and names only (never a secret), listed as soon
+ * as the intent learns it. `deletedAt` is set when the intent's undo deleted it (or it went
+ * with the project or branch it was in). A project's own default branch, compute, database
+ * and role, and what `branch.create` makes on its new branch, go with their container.
+ */
+export const createdResourceSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('project'), projectId: z.string(), deletedAt: z.string().optional() }),
+  z.object({ type: z.literal('branch'), projectId: z.string(), branchId: z.string(), deletedAt: z.string().optional() }),
+  z.object({ type: z.literal('endpoint'), projectId: z.string(), branchId: z.string(), endpointId: z.string(), deletedAt: z.string().optional() }),
+  z.object({ type: z.literal('database'), projectId: z.string(), branchId: z.string(), name: z.string(), deletedAt: z.string().optional() }),
+  z.object({ type: z.literal('role'), projectId: z.string(), branchId: z.string(), name: z.string(), deletedAt: z.string().optional() }),
+  z.object({ type: z.literal('api_key'), keyId: z.number().int(), name: z.string(), deletedAt: z.string().optional() }),
+]);
+export type CreatedResource = z.infer<typeof createdResourceSchema>;
+
+/**
+ * What happened to an intent's resources after it failed or was cancelled (see the kinds'
+ * `onFailure` param). Absent when the intent succeeded or created nothing.
+ */
+export const intentUndoSchema = z.object({
+  /**
+   * `running`: undo steps are deleting the resources; `done`: every one was deleted;
+   * `incomplete`: the undo stopped (see `error`), the resources without `deletedAt` are left
+   * behind; `kept`: `onFailure: "keep"`, nothing was deleted.
+   */
+  status: z.enum(['running', 'done', 'incomplete', 'kept']),
+  /** How the intent ended before the undo: its final status is this one, or `failed` when the undo is incomplete. */
+  after: z.enum(['failed', 'cancelled']),
+  /** One sentence saying what was deleted, kept or left behind. */
+  note: z.string(),
+  /** Why the undo stopped, when `incomplete` (the intent's `error` stays the original one). */
+  error: intentErrorSchema.optional(),
+});
+export type IntentUndo = z.infer<typeof intentUndoSchema>;
+
 /** One intent as stored and as `GET /v1/intents/:id` shows it (secrets are kept apart). */
 export const intentRecordSchema = z.object({
   id: z.string(),
@@ -43,6 +79,10 @@ export const intentRecordSchema = z.object({
   steps: z.array(intentStepSchema),
   /** Every Neon operation id the intent started, in order. */
   operationIds: z.array(z.string()),
+  /** Every Neon resource the intent created, in order of creation; absent until it created one. */
+  resources: z.array(createdResourceSchema).optional(),
+  /** What was done with `resources` after a failure or cancel; absent otherwise. */
+  undo: intentUndoSchema.optional(),
   /** The public result, once succeeded. */
   result: z.record(z.string(), z.unknown()).optional(),
   /** True when a sealed secret part of the result exists (see IntentStore.getSecrets). */

@@ -201,6 +201,30 @@ describe('IntentStore', () => {
     expect(await store.getSecrets(record.id)).toBe('sealed-1');
   });
 
+  it('keeps the created resources and the undo with the record, and leaves them out when nothing was created', async () => {
+    const { store } = setup();
+    const record = newRecord('team-a');
+    await store.create(record);
+    const branch = { type: 'branch' as const, projectId: 'p-1', branchId: 'br-1' };
+    const endpoint = { type: 'endpoint' as const, projectId: 'p-1', branchId: 'br-1', endpointId: 'ep-1' };
+    await store.update(record.id, { resources: [branch, endpoint] });
+    expect((await store.get(record.id))?.resources).toEqual([branch, endpoint]);
+    const at = new Date().toISOString();
+    const undo = { status: 'done' as const, after: 'failed' as const, note: 'Deleted branch br-1 (project p-1) with endpoint ep-1.' };
+    await store.finish(record.id, 'failed', {
+      error: { code: 'neon_not_found', message: 'gone' },
+      resources: [{ ...branch, deletedAt: at }, { ...endpoint, deletedAt: at }],
+      undo,
+    });
+    const done = await store.get(record.id);
+    expect(done).toMatchObject({ status: 'failed', error: { code: 'neon_not_found' }, undo });
+    expect(done?.resources?.every((r) => r.deletedAt === at)).toBe(true);
+    // Records of intents that created nothing (or of older versions) have no such fields.
+    const plain = newRecord('team-a');
+    await store.create(plain);
+    expect(await store.get(plain.id)).not.toHaveProperty('resources');
+  });
+
   it('keeps an index of active intents for the sweeper, and forgets orphans', async () => {
     const { store, client, prefix } = setup();
     const base = Date.parse('2026-11-01T00:00:00Z');

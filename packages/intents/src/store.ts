@@ -49,7 +49,9 @@ export interface ActiveIntentRef {
 }
 
 /** Fields the worker and the API may change after creation. */
-export type IntentPatch = Partial<Pick<IntentRecord, 'status' | 'steps' | 'operationIds' | 'startedAt' | 'error' | 'cancelRequested'>>;
+export type IntentPatch = Partial<
+  Pick<IntentRecord, 'status' | 'steps' | 'operationIds' | 'resources' | 'undo' | 'startedAt' | 'error' | 'cancelRequested'>
+>;
 
 const script = (file: string) => RedisScript.load(new URL(`./commands/${file}`, import.meta.url));
 const CREATE = script('create-5.lua');
@@ -276,7 +278,7 @@ export class IntentStore {
   async finish(
     id: string,
     status: TerminalStatus,
-    outcome: { result?: Record<string, unknown>; error?: IntentError; steps?: IntentStep[] } = {},
+    outcome: Pick<IntentPatch, 'steps' | 'resources' | 'undo'> & { result?: Record<string, unknown>; error?: IntentError } = {},
     options: { owner?: IntentOwner; fence?: JobFence } = {},
   ): Promise<boolean> {
     const owner = options.owner ?? (await this.get(id));
