@@ -9,6 +9,7 @@ import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { baselineBuildApp } from '../baseline.js';
 import type { BenchContext } from '../context.js';
 import { httpLoad, type HttpLoadResult } from '../load/http-load.js';
 import { drive, fmt } from '../stats.js';
@@ -20,6 +21,17 @@ export interface EnqueueOptions {
   requests: number;
   /** Connections (in-flight requests). Default 64. */
   connections: number;
+  /**
+   * A git ref whose API is measured too, in alternating rounds with this one (see
+   * `baseline.ts`): the POST rate next to before. Default: none.
+   */
+  baselineRef?: string;
+}
+
+interface ApiRun {
+  result: HttpLoadResult;
+  /** API process CPU per POST, ms. */
+  cpuMs: number;
 }
 
 function urlOf(app: FastifyInstance, path: string): string {
@@ -35,28 +47,39 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   const load = (url: string, amount: number) =>
     httpLoad({ url, amount, connections: options.connections, headers, body, uniqueKeys: true });
 
-  let api: HttpLoadResult;
-  let apiCpuMs = 0;
-  const app = await buildApp({
-    redis: { url: ctx.redisUrl },
-    keyPrefix: `${prefix}api:`,
-    teams: benchTeams(),
-    secretBox: new SecretBox(SecretBox.generateKey()),
-    probeNeon: async () => ({ ok: true }),
-  });
-  try {
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    const url = urlOf(app, '/v1/intents');
-    await load(url, 1000); // warm-up: JIT, connections, Lua scripts
-    const cpu0 = process.cpuUsage();
-    api = await load(url, options.requests);
-    const cpu = process.cpuUsage(cpu0);
-    // Only the API runs in this process meanwhile (the client is another process).
-    apiCpuMs = (cpu.user + cpu.system) / 1000 / options.requests;
-  } finally {
-    await app.close();
+  /** One measured run of `POST /v1/intents` against an API built by `build` (this tree's or the baseline's). */
+  const measureApi = async (build: typeof buildApp): Promise<ApiRun> => {
+    const app = await build({
+      redis: { url: ctx.redisUrl },
+      keyPrefix: `${prefix}api:`,
+      teams: benchTeams(),
+      secretBox: new SecretBox(SecretBox.generateKey()),
+      probeNeon: async () => ({ ok: true }),
+    });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const url = urlOf(app, '/v1/intents');
+      await load(url, 1000); // warm-up: JIT, connections, Lua scripts
+      const cpu0 = process.cpuUsage();
+      const result = await load(url, options.requests);
+      const cpu = process.cpuUsage(cpu0);
+      // Only the API runs in this process meanwhile (the client is another process).
+      return { result, cpuMs: (cpu.user + cpu.system) / 1000 / options.requests };
+    } finally {
+      await app.close();
+      await ctx.cleanup(prefix);
+    }
+  };
+  const baselineBuild = options.baselineRef ? await baselineBuildApp(options.baselineRef) : undefined;
+  // Alternating rounds, so that drift of a noisy machine hits both alike; each side's better round counts.
+  const runs: ApiRun[] = [];
+  const before: ApiRun[] = [];
+  for (let round = 0; round < (baselineBuild ? 2 : 1); round++) {
+    runs.push(await measureApi(buildApp));
+    if (baselineBuild) before.push(await measureApi(baselineBuild));
   }
-  await ctx.cleanup(prefix);
+  const best = (xs: ApiRun[]) => xs.reduce((a, b) => (b.result.perSecond > a.result.perSecond ? b : a));
+  const { result: api, cpuMs: apiCpuMs } = best(runs);
 
   // Raw BullMQ on the same Redis, same concurrency: the floor of "record + queue" cost.
   const connection = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null });
@@ -101,6 +124,22 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
       value: fmt.ms(apiCpuMs),
       note: `empty route ${fmt.ms(bareCpuMs)}; less noisy than the rates on a shared machine`,
     },
+    ...(before.length > 0
+      ? [
+          {
+            part: '1 enqueue',
+            metric: `POST /v1/intents before (${options.baselineRef ?? ''}), same run`,
+            value: `${fmt.int(best(before).result.perSecond)}/s`,
+            note: `p50 ${fmt.ms(best(before).result.p50)}, p99 ${fmt.ms(best(before).result.p99)}; CPU ${fmt.ms(best(before).cpuMs)}/POST`,
+          },
+          {
+            part: '1 enqueue',
+            metric: 'ratio POST rate now / before',
+            value: fmt.ratio(api.perSecond / best(before).result.perSecond),
+            note: 'aim ≥ 0.9 (the atomic intake and outbox may cost at most 10 %)',
+          },
+        ]
+      : []),
     { part: '1 enqueue', metric: 'ratio API / raw queue.add', value: fmt.ratio(api.perSecond / raw.perSecond), note: 'aim ≥ 0.5' },
     { part: '1 enqueue', metric: 'ratio API / HTTP ceiling', value: fmt.ratio(api.perSecond / ceiling.perSecond), note: 'what the intent path costs beyond HTTP' },
   ];
