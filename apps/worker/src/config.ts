@@ -63,6 +63,13 @@ export const workerConfigSchema = z.object({
    * is gone and trims the outbox. Default `15000`.
    */
   SWEEP_INTERVAL_MS: positiveInt.default(15_000),
+  /** Age in ms below which the sweeper leaves a queued intent alone (its submit may still be queueing it). Default `10000`. */
+  SWEEP_GRACE_MS: nonNegativeInt.default(10_000),
+  /**
+   * An outbox event taken by a worker that died (or whose handling failed) is taken over by
+   * another after it was idle this long, in ms. Default `10000`.
+   */
+  OUTBOX_RECLAIM_IDLE_MS: positiveInt.default(10_000),
   /** Keep completed jobs this many seconds. Default `3600`. */
   JOB_REMOVE_ON_COMPLETE_AGE_SECONDS: nonNegativeInt.default(3600),
   /** Keep at most this many completed jobs. Default `1000`. */
@@ -98,6 +105,8 @@ export interface WorkerConfig {
   jobLockDurationMs: number;
   stalledIntervalMs: number;
   sweepIntervalMs: number;
+  sweepGraceMs: number;
+  outboxReclaimIdleMs: number;
   removeOnComplete: { age: number; count: number };
   removeOnFail: { age: number; count: number };
   intentRetentionSeconds: number;
@@ -143,6 +152,8 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     jobLockDurationMs: e.JOB_LOCK_DURATION_MS,
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
+    sweepGraceMs: e.SWEEP_GRACE_MS,
+    outboxReclaimIdleMs: e.OUTBOX_RECLAIM_IDLE_MS,
     removeOnComplete: { age: e.JOB_REMOVE_ON_COMPLETE_AGE_SECONDS, count: e.JOB_REMOVE_ON_COMPLETE_COUNT },
     removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,

@@ -18,6 +18,8 @@ export interface StartWorkerOptions {
   logger?: Logger;
   /** Engine hooks (metrics, tests). */
   hooks?: WorkerHooks;
+  /** Called after each webhook delivery an event makes (crash tests). */
+  onDelivery?: () => void | Promise<void>;
 }
 
 export interface RunningWorker {
@@ -81,6 +83,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     logger,
     settings: config.webhooks,
     dispatcher: config.webhookDispatcher,
+    relay: { reclaimIdleMs: config.outboxReclaimIdleMs },
+    ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}),
   });
   const maintenance = await startMaintenance({
     connection: connect,
@@ -89,6 +93,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     store,
     logger,
     sweepIntervalMs: config.sweepIntervalMs,
+    sweepGraceMs: config.sweepGraceMs,
   });
   const intentWorker = createIntentWorker({
     connection: connect,

@@ -26,6 +26,8 @@ export interface WorkerWebhooksDeps {
   dispatcher?: DispatcherOptions;
   /** Timing of the outbox relay (block, batch, reclaim). Defaults: see {@link OutboxConsumerOptions}. */
   relay?: Partial<Pick<OutboxConsumerOptions, 'blockMs' | 'batch' | 'reclaimIdleMs' | 'errorPauseMs'>>;
+  /** Called after each delivery an event makes (crash tests). */
+  onDelivery?: () => void | Promise<void>;
 }
 
 export interface WorkerWebhooks {
@@ -50,7 +52,13 @@ export async function startWorkerWebhooks(deps: WorkerWebhooksDeps): Promise<Wor
   const subscriptions = new SubscriptionStore(deps.redis, { prefix: deps.keyPrefix, secretBox: deps.secretBox });
   const deliveries = new DeliveryLog(deps.redis, { prefix: deps.keyPrefix });
   const queue = createWebhooksQueue(deps.connection(), deps.keyPrefix);
-  const publisher = new WebhookPublisher({ subscriptions, deliveries, queue, firstDelayMs: deps.settings.retryScheduleMs[0] ?? 0 });
+  const publisher = new WebhookPublisher({
+    subscriptions,
+    deliveries,
+    queue,
+    firstDelayMs: deps.settings.retryScheduleMs[0] ?? 0,
+    ...(deps.onDelivery ? { afterDelivery: deps.onDelivery } : {}),
+  });
   const dispatcher = createWebhookDispatcher({
     connection: deps.connection,
     keyPrefix: deps.keyPrefix,
