@@ -26,3 +26,13 @@ export const intentJobId = (intentId: string): string => intentId;
  */
 export const intentJobLockKey = (keyPrefix: string, intentId: string): string =>
   `${bullPrefix(keyPrefix)}:${INTENTS_QUEUE}:${intentJobId(intentId)}:lock`;
+
+/**
+ * Options of every intent job, wherever it is added (the API, the sweeper). The engine ends
+ * intents itself (its failures are final: `UnrecoverableError`); an attempt that throws
+ * outside that — Redis refused a write (OOM, READONLY during a failover), the connection
+ * broke — is tried again by BullMQ with backoff (2 s doubling, about 17 minutes in all), so
+ * a short Redis outage never fails an intent for good. Past that the sweeper ends it with
+ * `worker_lost`.
+ */
+export const intentJobOptions = { attempts: 10, backoff: { type: 'exponential', delay: 2000 } } as const;

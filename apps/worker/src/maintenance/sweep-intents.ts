@@ -1,4 +1,4 @@
-import { intentJobId, isTerminalStatus, trimOutbox, type IntentJobData, type IntentRecord, type IntentStore } from '@neonops/intents';
+import { intentJobId, intentJobOptions, isTerminalStatus, trimOutbox, type IntentJobData, type IntentRecord, type IntentStore } from '@neonops/intents';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -68,7 +68,7 @@ export async function sweepIntents(deps: SweepDeps): Promise<SweepReport> {
       }
       const job = jobStates[i] ?? 'missing';
       if (record.status === 'queued' && job === 'missing') {
-        await queue.add(record.kind, { intentId: record.id, teamId: record.teamId, kind: record.kind }, { jobId: intentJobId(record.id) });
+        await queue.add(record.kind, { intentId: record.id, teamId: record.teamId, kind: record.kind }, { ...intentJobOptions, jobId: intentJobId(record.id) });
         report.requeued++;
         deps.logger.warn({ intentId: record.id }, 'queued intent had no job (its submit was cut short); queued it');
       } else if (job !== 'live') {

@@ -1,4 +1,4 @@
-import { bullPrefix, INTENTS_QUEUE, type IntentJobData } from '@neonops/intents';
+import { bullPrefix, intentJobOptions, INTENTS_QUEUE, type IntentJobData } from '@neonops/intents';
 import { Queue, type JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
 
@@ -10,11 +10,13 @@ declare module 'fastify' {
 }
 
 /**
- * Defaults for every intent job: none beyond BullMQ's. The worker retries inside the job
- * (checkpoints, `DelayedError` backoff, its own retry counter), a crashed worker's job is
- * resumed as stalled, and the worker's options decide how long finished jobs are kept.
+ * Defaults for every intent job: `intentJobOptions` (the sweeper adds jobs with the same).
+ * The worker retries inside the job (checkpoints, `DelayedError` backoff, its own retry
+ * counter); BullMQ's attempts only cover an attempt that threw outside the engine (Redis
+ * refused a write); a crashed worker's job is resumed as stalled, and the worker's options
+ * decide how long finished jobs are kept.
  */
-export const defaultIntentJobOptions: JobsOptions = {};
+export const defaultIntentJobOptions: JobsOptions = { ...intentJobOptions, backoff: { ...intentJobOptions.backoff } };
 
 export interface QueuePluginOptions {
   /** Service key prefix; the BullMQ prefix is `bullPrefix(keyPrefix)`. */
