@@ -104,21 +104,25 @@ export class RunLock {
       this.lost();
     };
     let renewedAt = now();
-    let renewing: Promise<void> | undefined;
+    let renewing = false;
+    let running = true;
     const beat = (): void => {
-      if (renewing || controller.signal.aborted) return;
-      renewing = lock
+      if (controller.signal.aborted) return;
+      // Unconfirmed for a whole TTL (Redis failing, or so slow that a renewal hangs): it may have expired.
+      if (now() - renewedAt >= lock.ttlMs) return lose();
+      if (renewing) return;
+      renewing = true;
+      lock
         .extend(projectId, this.token)
         .then(
-          (held) => (held ? void (renewedAt = now()) : lose()),
+          // A late answer after the step ended changes nothing (the run may hold the lock for its next step).
+          (held) => running && (held ? void (renewedAt = now()) : lose()),
           (err: unknown) => {
             log.warn({ err: { message: err instanceof Error ? err.message : String(err) }, projectId }, 'project lock renewal failed');
-            // Still ours unless it expired: give up only once a whole TTL passed unconfirmed.
-            if (now() - renewedAt >= lock.ttlMs) lose();
           },
         )
         .finally(() => {
-          renewing = undefined;
+          renewing = false;
         });
     };
     const timer = setInterval(beat, Math.max(10, Math.floor(lock.ttlMs / 3)));
@@ -138,8 +142,8 @@ export class RunLock {
       if (controller.signal.aborted) throw controller.signal.reason;
       throw err;
     } finally {
+      running = false;
       clearInterval(timer);
-      await renewing;
     }
   }
 
