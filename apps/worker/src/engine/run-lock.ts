@@ -112,11 +112,13 @@ export class RunLock {
       if (now() - renewedAt >= lock.ttlMs) return lose();
       if (renewing) return;
       renewing = true;
+      // The renewed TTL runs from when Redis ran the script, at or after this moment.
+      const sentAt = now();
       lock
         .extend(projectId, this.token)
         .then(
           // A late answer after the step ended changes nothing (the run may hold the lock for its next step).
-          (held) => running && (held ? void (renewedAt = now()) : lose()),
+          (held) => running && (held ? void (renewedAt = sentAt) : lose()),
           (err: unknown) => {
             log.warn({ err: { message: err instanceof Error ? err.message : String(err) }, projectId }, 'project lock renewal failed');
           },
