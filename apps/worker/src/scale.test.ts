@@ -1,3 +1,4 @@
+import { ProjectLock } from './project-lock.js';
 import { describe, expect, it } from 'vitest';
 import { live, startHarness, TEST_SECRETS_KEY } from './test/harness.js';
 import { spawnWorker } from './test/spawn.js';
@@ -53,6 +54,8 @@ describe('at scale', () => {
     expect(h.sim.control.counters().byStatus['423']).toBeUndefined();
     expect(live(h.sim.control.state().databases).filter((d) => d.branchId === branchId && d.name.startsWith('db'))).toHaveLength(8);
     // The lock is gone once every intent ended.
-    expect(await h.redis.connect().exists(`${h.redis.prefix}project-lock:${projectId}`)).toBe(0);
+    const lockKey = new ProjectLock(h.redis.connect(), { prefix: h.redis.prefix }).key(projectId);
+    expect(lockKey).toContain(projectId);
+    expect(await h.redis.connect().exists(lockKey)).toBe(0);
   });
 });
