@@ -1,4 +1,4 @@
-import { intentJobDataSchema } from '@neonops/intents';
+import { createdResourceSchema, intentJobDataSchema } from '@neonops/intents';
 import { z } from 'zod';
 
 /**
@@ -27,6 +27,11 @@ export const checkpointSchema = z.object({
   state: z.record(z.string(), z.unknown()),
   /** Every Neon operation id the intent started. */
   operationIds: z.array(z.string()),
+  /**
+   * Every resource the intent created, in order of creation (mirrored to the record's
+   * `resources`); what an undo deletes. Absent in checkpoints of older workers.
+   */
+  resources: z.array(createdResourceSchema).default([]),
   /** Retryable failures so far (own retry counter, independent of BullMQ attempts). */
   retries: z.number().int().min(0),
   /** Times the intent found its project locked by another intent. */
@@ -44,5 +49,5 @@ export const workerJobDataSchema = intentJobDataSchema.extend({ checkpoint: chec
 export type WorkerJobData = z.infer<typeof workerJobDataSchema>;
 
 export function initialCheckpoint(state: Record<string, unknown>): Checkpoint {
-  return { step: 0, state, operationIds: [], retries: 0, lockWaits: 0 };
+  return { step: 0, state, operationIds: [], resources: [], retries: 0, lockWaits: 0 };
 }

@@ -11,6 +11,7 @@ import {
   type IntentRecord,
   type IntentStep,
   type IntentStore,
+  type CreatedResource,
   type ProjectOwnership,
   type SecretBox,
 } from '@neonops/intents';
@@ -28,6 +29,7 @@ import { OperationTimings, type OperationTimingsSource } from './operation-timin
 import { pollOperations } from './poll.js';
 import { nextPollDelay, type PollScheduleSettings } from './poll-schedule.js';
 import { RunLock } from './run-lock.js';
+import { addResource } from './undo.js';
 import { lockRetryDelay, retryDelay } from './wait.js';
 
 /** Every kind has a handler: a kind added to the catalog without one does not compile. */
@@ -191,6 +193,7 @@ export function createIntentProcessor(deps: EngineDeps) {
           status,
           steps,
           operationIds: checkpoint.operationIds,
+          ...(checkpoint.resources.length > 0 ? { resources: checkpoint.resources } : {}),
           ...(record.startedAt ? {} : { startedAt: new Date(now()).toISOString() }),
         },
         fence,
@@ -213,10 +216,14 @@ export function createIntentProcessor(deps: EngineDeps) {
     const keepLockFor = async (ms: number): Promise<void> => {
       if (runLock?.holds) await runLock.renew(ms + deps.projectLock.ttlMs);
     };
-    const finish = async (status: 'succeeded' | 'failed' | 'cancelled', outcome: { result?: Record<string, unknown>; error?: IntentError }) => {
+    const finish = async (
+      status: 'succeeded' | 'failed' | 'cancelled',
+      outcome: { result?: Record<string, unknown>; error?: IntentError; resources?: CreatedResource[] },
+    ) => {
       await releaseLock();
       await deps.hooks?.beforeFinish?.({ intentId, kind });
-      const done = await deps.store.finish(intentId, status, { ...outcome, steps }, { owner, ...(fence ? { fence } : {}) });
+      const resources = outcome.resources ?? (checkpoint.resources.length > 0 ? checkpoint.resources : undefined);
+      const done = await deps.store.finish(intentId, status, { ...outcome, steps, ...(resources ? { resources } : {}) }, { owner, ...(fence ? { fence } : {}) });
       if (done) {
         deps.hooks?.onFinished?.({ intentId, kind, status, ...(outcome.error ? { error: outcome.error } : {}) });
         if (status === 'succeeded') log.info({ status }, 'intent finished');
@@ -247,6 +254,8 @@ export function createIntentProcessor(deps: EngineDeps) {
         storeSecrets: async (secrets) => {
           await deps.store.putSecrets(intentId, deps.secretBox.seal(secrets), fence);
         },
+        // Saved with the checkpoint and record write after the step (or before its retry or undo).
+        recordCreated: (resource) => addResource(checkpoint.resources, resource),
         ownership: deps.ownership,
         log,
       };

@@ -1,4 +1,4 @@
-import type { IntentKind, ParamsOf, ProjectOwnership, ResultOf, SecretsOf } from '@neonops/intents';
+import type { CreatedResource, IntentKind, ParamsOf, ProjectOwnership, ResultOf, SecretsOf } from '@neonops/intents';
 import type { NeonClient, Operation } from '@neonops/neon-client';
 import type { Logger } from 'pino';
 
@@ -29,7 +29,19 @@ export interface StepContext<K extends IntentKind, S extends JsonState> {
   beginMutation(): Promise<void>;
   /** Seals secrets into the intent store at once (for secrets Neon shows only once, such as a new API key). */
   storeSecrets(secrets: SecretsOf<K>): Promise<void>;
-  /** Which team owns the projects intents created (recorded by project.create, released by project.delete). */
+  /**
+   * Lists a resource this intent created (or found as its own after a lost answer) in the
+   * intent's `resources`, to be called as soon as the step learns its id. It is saved with
+   * the checkpoint and the (fenced) record write that follow the step — also when the step
+   * then fails — and deleted by the undo if the intent fails or is cancelled (param
+   * `onFailure`). Listing the same resource again changes nothing. Ids and names only.
+   */
+  recordCreated(resource: CreatedResource): void;
+  /**
+   * Which team owns the projects intents created: recorded by `project.create` in the step
+   * that learns the project id (so even a failed or cancelled create's project stays visible
+   * to its team), released by `project.delete` and by the undo that deletes the project.
+   */
   ownership: ProjectOwnership;
   log: Logger;
 }
@@ -60,7 +72,7 @@ export interface KindHandler<K extends IntentKind, S extends JsonState = JsonSta
    * stored through `storeSecrets`). Runs after every step succeeded; may call Neon.
    */
   finish(ctx: StepContext<K, S>): Promise<{ result: ResultOf<K>; secrets?: SecretsOf<K> }>;
-  /** Runs after the intent succeeded, e.g. to record project ownership. */
+  /** Runs after the intent succeeded (before its end is written). */
   afterSuccess?(ctx: StepContext<K, S> & { result: ResultOf<K> }): Promise<void>;
 }
 

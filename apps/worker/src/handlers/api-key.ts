@@ -25,6 +25,7 @@ export const apiKeyCreate = defineKind<'api_key.create', ApiKeyState>({
         }
         await ctx.beginMutation();
         const created = await ctx.neon.createApiKey({ key_name: keyName });
+        ctx.recordCreated({ type: 'api_key', keyId: created.id, name: created.name });
         // Sealed into the store at once: nothing else will ever show this key again.
         await ctx.storeSecrets({ key: created.key });
         Object.assign(ctx.state, { id: created.id, name: created.name, createdAt: created.created_at });

@@ -5,7 +5,7 @@ import { deterministicName, intentAnnotation } from '../reconcile/annotation.js'
 import { branchIdByName, findBranchByName } from '../reconcile/branch.js';
 import { findDatabase, findRole, orUndefinedOn404 } from '../reconcile/children.js';
 import { pendingOperationsOf, reconcileThenCreate } from '../reconcile/create.js';
-import { defineKind } from '../engine/types.js';
+import { defineKind, type JsonState, type StepContext } from '../engine/types.js';
 import { connectionUrisFor } from './connection-uris.js';
 import { branchSummary, databaseSummary, endpointSummary, roleSummary } from './summaries.js';
 
@@ -78,6 +78,7 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
         if (outcome.created) {
           const created = outcome.created;
           ctx.state.branchId = created.branch.id;
+          recordBranch(ctx, created.branch.id, created.endpoints);
           // The response already holds what the result needs; keeping it saves calls at the end.
           // Public parts go to the checkpoint, connection URIs (secrets) straight into the sealed store.
           ctx.state.databases = created.databases.map(databaseSummary);
@@ -92,6 +93,7 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
         ctx.state.branchId = branch.id;
         // The create (with its endpoints) is one request, so a found branch has them too;
         // its operations ids were lost with the response: wait for whatever still runs.
+        recordBranch(ctx, branch.id, (await ctx.neon.listBranchEndpoints(p.projectId, branch.id)).endpoints);
         return { operations: await pendingOperationsOf(ctx.neon, p.projectId, { branchId: branch.id }) };
       },
     },
@@ -105,16 +107,20 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
         if (!role || !branchId) return;
         // On a branch this intent created, a role of that name is ours (or inherited from the parent: fine too).
         const { projectId } = ctx.params;
+        let inherited = false;
         const outcome = await reconcileThenCreate({
           what: `Role "${role.name}"`,
           resumed: ctx.resumed,
           beginMutation: ctx.beginMutation,
-          lookup: async () => {
+          lookup: async (why) => {
             const found = await findRole(ctx.neon, projectId, branchId, role.name);
+            inherited = why === 'conflict' && !ctx.resumed;
             return found ? { value: found, ours: true } : undefined;
           },
           create: () => ctx.neon.createRole(projectId, branchId, { role: { name: role.name } }),
         });
+        // One the parent passed down is not listed as created (it goes with the branch all the same).
+        if (!inherited) ctx.recordCreated({ type: 'role', projectId, branchId, name: role.name });
         const res = { operations: outcome.created?.operations ?? [] };
         return { operations: res.operations };
       },
@@ -129,16 +135,19 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
         if (!db || !branchId) return;
         const { projectId } = ctx.params;
         const owner = db.ownerName ?? ctx.params.role?.name ?? 'neondb_owner';
+        let inherited = false;
         const outcome = await reconcileThenCreate({
           what: `Database "${db.name}"`,
           resumed: ctx.resumed,
           beginMutation: ctx.beginMutation,
-          lookup: async () => {
+          lookup: async (why) => {
             const found = await findDatabase(ctx.neon, projectId, branchId, db.name);
+            inherited = why === 'conflict' && !ctx.resumed;
             return found ? { value: found, ours: true } : undefined;
           },
           create: () => ctx.neon.createDatabase(projectId, branchId, { database: { name: db.name, owner_name: owner } }),
         });
+        if (!inherited) ctx.recordCreated({ type: 'database', projectId, branchId, name: db.name });
         const res = { operations: outcome.created?.operations ?? [] };
         return { operations: res.operations };
       },
@@ -169,6 +178,17 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
     return { result, secrets: { connectionUris } };
   },
 });
+
+/** Lists the new branch and the computes made with it (same request) as created by the intent. */
+function recordBranch(
+  ctx: { params: { projectId: string }; recordCreated: StepContext<'branch.create', JsonState>['recordCreated'] },
+  branchId: string,
+  endpoints: ReadonlyArray<Pick<Endpoint, 'id'>>,
+): void {
+  const { projectId } = ctx.params;
+  ctx.recordCreated({ type: 'branch', projectId, branchId });
+  for (const e of endpoints) ctx.recordCreated({ type: 'endpoint', projectId, branchId, endpointId: e.id });
+}
 
 /** A connection from a create response, with its pooled twin (same URI through the pooler host). */
 function fromConnectionDetails(d: ConnectionDetails): ConnectionUri {

@@ -25,6 +25,8 @@ export const databaseCreate = defineKind<'database.create', Record<string, never
           },
           create: () => ctx.neon.createDatabase(projectId, branchId, { database: { name, owner_name: ownerName } }),
         });
+        // Created now, or found after our own create may have made it (a clean 409 failed above).
+        ctx.recordCreated({ type: 'database', projectId, branchId, name });
         return { operations: outcome.created?.operations ?? [] };
       },
     },

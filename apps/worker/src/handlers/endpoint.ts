@@ -40,10 +40,12 @@ export const endpointCreate = defineKind<'endpoint.create', EndpointState>({
         });
         if (outcome.created) {
           ctx.state.endpointId = outcome.created.endpoint.id;
+          ctx.recordCreated({ type: 'endpoint', projectId: p.projectId, branchId: p.branchId, endpointId: outcome.created.endpoint.id });
           return { operations: outcome.created.operations };
         }
         const endpoint = outcome.found as Endpoint;
         ctx.state.endpointId = endpoint.id;
+        ctx.recordCreated({ type: 'endpoint', projectId: p.projectId, branchId: p.branchId, endpointId: endpoint.id });
         return { operations: await pendingOperationsOf(ctx.neon, p.projectId, { endpointId: endpoint.id }) };
       },
     },

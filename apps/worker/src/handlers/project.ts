@@ -45,12 +45,15 @@ export const projectCreate = defineKind<'project.create', { projectId?: string; 
               },
             }),
         });
-        if (outcome.created) {
-          ctx.state.projectId = outcome.created.project.id;
-          return { operations: outcome.created.operations };
+        const projectId = outcome.created?.project.id ?? outcome.found?.id;
+        if (projectId) {
+          ctx.state.projectId = projectId;
+          ctx.recordCreated({ type: 'project', projectId });
+          // Owned from the moment it exists: a create that then fails or is cancelled leaves
+          // a project its team can still see and delete (the undo releases it after deleting).
+          await ctx.ownership.record(ctx.teamId, projectId);
         }
-        ctx.state.projectId = outcome.found?.id;
-        return {};
+        return { operations: outcome.created?.operations ?? [] };
       },
     },
   ],
@@ -77,9 +80,6 @@ export const projectCreate = defineKind<'project.create', { projectId?: string; 
       },
       secrets: { connectionUris },
     };
-  },
-  async afterSuccess(ctx) {
-    if (ctx.state.projectId) await ctx.ownership.record(ctx.teamId, ctx.state.projectId);
   },
 });
 

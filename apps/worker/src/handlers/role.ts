@@ -22,6 +22,8 @@ export const roleCreate = defineKind<'role.create', Record<string, never>>({
           },
           create: () => ctx.neon.createRole(projectId, branchId, { role: { name, ...(noLogin === undefined ? {} : { no_login: noLogin }) } }),
         });
+        // Created now, or found after our own create may have made it (a clean 409 failed above).
+        ctx.recordCreated({ type: 'role', projectId, branchId, name });
         // The password in the create response is not kept (no secrets in checkpoints): it is revealed at the end.
         return { operations: outcome.created?.operations ?? [] };
       },
