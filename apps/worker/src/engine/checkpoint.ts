@@ -1,4 +1,4 @@
-import { createdResourceSchema, intentJobDataSchema } from '@neonops/intents';
+import { createdResourceSchema, intentErrorSchema, intentJobDataSchema } from '@neonops/intents';
 import { z } from 'zod';
 
 /**
@@ -32,6 +32,22 @@ export const checkpointSchema = z.object({
    * `resources`); what an undo deletes. Absent in checkpoints of older workers.
    */
   resources: z.array(createdResourceSchema).default([]),
+  /**
+   * Set once the intent failed or was cancelled and is deleting what it created: the undo
+   * steps run after the kind's steps (from `from`, the kind's step count then), like them.
+   */
+  undo: z
+    .object({
+      /** How the intent ended; it ends so once the undo is done. */
+      after: z.enum(['failed', 'cancelled']),
+      /** The intent's error (the original one: it stays, whatever the undo meets). */
+      error: intentErrorSchema,
+      /** Index of the first undo step in the step list. */
+      from: z.number().int().min(0),
+      /** The undo steps, in order: each deletes `resources[targets[0]]`, and with it the others in `targets`. */
+      plan: z.array(z.object({ name: z.string(), targets: z.array(z.number().int().min(0)).min(1) })),
+    })
+    .optional(),
   /** Retryable failures so far (own retry counter, independent of BullMQ attempts). */
   retries: z.number().int().min(0),
   /** Times the intent found its project locked by another intent. */

@@ -11,6 +11,7 @@ import {
   type IntentRecord,
   type IntentStep,
   type IntentStore,
+  type IntentUndo,
   type CreatedResource,
   type ProjectOwnership,
   type SecretBox,
@@ -22,14 +23,14 @@ import type { Logger } from 'pino';
 import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import { ProjectLockLostError, type ProjectLock } from '../project-lock.js';
 import { initialCheckpoint, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './checkpoint.js';
-import type { JsonState, KindHandler, StepContext } from './types.js';
+import type { JsonState, KindHandler, Step, StepContext } from './types.js';
 import { guardNeon, type NeonGuard } from './neon-guard.js';
 import { operationDeadline, stuckMessage, type OperationDeadlineSettings } from './operation-deadline.js';
 import { OperationTimings, type OperationTimingsSource } from './operation-timings.js';
 import { pollOperations } from './poll.js';
 import { nextPollDelay, type PollScheduleSettings } from './poll-schedule.js';
 import { RunLock } from './run-lock.js';
-import { addResource } from './undo.js';
+import { addResource, endUndo, onFailureOf, startUndo, undoLockProject, undoRunning, undoStepRecords, undoSteps, type UndoState } from './undo.js';
 import { lockRetryDelay, retryDelay } from './wait.js';
 
 /** Every kind has a handler: a kind added to the catalog without one does not compile. */
@@ -166,10 +167,19 @@ export function createIntentProcessor(deps: EngineDeps) {
     const steps: IntentStep[] = handler.steps.map(
       (s) => record.steps.find((r) => r.name === s.name) ?? { name: s.name, status: 'pending', attempts: 0 },
     );
+    /** The kind's steps, then the undo steps once the intent is deleting what it created (see `engine/undo.ts`). */
+    let runSteps: Step<IntentKind, JsonState>[] = handler.steps;
+    const useUndoSteps = (undo: UndoState): void => {
+      runSteps = [...handler.steps.slice(0, undo.from), ...undoSteps(undo, checkpoint.resources)];
+      steps.splice(undo.from, steps.length, ...undoStepRecords(undo, record.steps));
+    };
+    if (checkpoint.undo) useUndoSteps(checkpoint.undo);
     let projectId: string | undefined;
     let params: unknown;
     /** This run's hold on the project lock (intents without a project take none). */
     let runLock: RunLock | undefined;
+    const lockFor = (lockProject: string): RunLock =>
+      new RunLock({ lock: deps.projectLock, projectId: lockProject, intentId, previous: checkpoint.lockToken, now, log });
 
     const fence: JobFence | undefined =
       deps.fencing && token !== undefined ? { lockKey: intentJobLockKey(deps.fencing.keyPrefix, intentId), token } : undefined;
@@ -194,6 +204,7 @@ export function createIntentProcessor(deps: EngineDeps) {
           steps,
           operationIds: checkpoint.operationIds,
           ...(checkpoint.resources.length > 0 ? { resources: checkpoint.resources } : {}),
+          ...(checkpoint.undo ? { undo: undoRunning(checkpoint.undo, checkpoint.resources) } : {}),
           ...(record.startedAt ? {} : { startedAt: new Date(now()).toISOString() }),
         },
         fence,
@@ -218,7 +229,7 @@ export function createIntentProcessor(deps: EngineDeps) {
     };
     const finish = async (
       status: 'succeeded' | 'failed' | 'cancelled',
-      outcome: { result?: Record<string, unknown>; error?: IntentError; resources?: CreatedResource[] },
+      outcome: { result?: Record<string, unknown>; error?: IntentError; undo?: IntentUndo; resources?: CreatedResource[] },
     ) => {
       await releaseLock();
       await deps.hooks?.beforeFinish?.({ intentId, kind });
@@ -227,15 +238,45 @@ export function createIntentProcessor(deps: EngineDeps) {
       if (done) {
         deps.hooks?.onFinished?.({ intentId, kind, status, ...(outcome.error ? { error: outcome.error } : {}) });
         if (status === 'succeeded') log.info({ status }, 'intent finished');
-        else log.warn({ status, error: outcome.error }, 'intent finished');
+        else log.warn({ status, error: outcome.error, undo: outcome.undo?.status }, 'intent finished');
       }
+    };
+    /**
+     * The intent failed or was cancelled. With resources to delete (`onFailure: "delete"`, the
+     * default) the undo steps come next and this returns true; else the intent ends now (its
+     * resources kept and named when `onFailure` is `keep`).
+     */
+    const failOrUndo = async (after: UndoState['after'], error: IntentError): Promise<boolean> => {
+      const start = startUndo(checkpoint, { after, error, onFailure: onFailureOf(params), from: handler.steps.length });
+      if (start.kind === 'started' && checkpoint.undo) {
+        useUndoSteps(checkpoint.undo);
+        // A project.create's new project is locked while its undo deletes it.
+        const lockProject = runLock ? undefined : undoLockProject(checkpoint.undo, checkpoint.resources);
+        if (lockProject) runLock = lockFor(lockProject);
+        log.warn({ after, error, undo: checkpoint.undo.plan.map((e) => e.name) }, 'intent ended; deleting what it created');
+        return true;
+      }
+      await finish(after, { error, ...(start.kind === 'kept' ? { undo: start.undo } : {}) });
+      return false;
+    };
+    /** Saves the checkpoint, frees the slot and comes back after `ms` (a retry, or the undo after a failure). */
+    const comeBackIn = async (ms: number): Promise<JobOutcome> => {
+      try {
+        await delay(ms, 'running');
+      } catch (delayed) {
+        if (delayed instanceof Stop) return { status: delayed.status };
+        if (delayed instanceof JobFenceLostError) return { status: 'superseded' };
+        throw delayed;
+      }
+      throw new DelayedError();
     };
 
     try {
       params = definition.params.parse(record.params);
       const scope = definition.scope(params);
       projectId = 'projectId' in scope ? scope.projectId : undefined;
-      if (projectId) runLock = new RunLock({ lock: deps.projectLock, projectId, intentId, previous: checkpoint.lockToken, now, log });
+      const lockProject = projectId ?? undoLockProject(checkpoint.undo, checkpoint.resources);
+      if (lockProject) runLock = lockFor(lockProject);
 
       const ctx: StepContext<IntentKind, JsonState> = {
         intentId,
@@ -311,18 +352,24 @@ export function createIntentProcessor(deps: EngineDeps) {
           await afterStepDone();
         }
 
-        // 2. Step boundary: cancelled meanwhile?
+        // 2. Step boundary: cancelled meanwhile? (An undo runs to its end: the intent is ending already.)
         const current = await deps.store.get(intentId);
         if (!current || isTerminalStatus(current.status)) throw new Stop('gone');
-        if (current.cancelRequested) {
-          await finish('cancelled', {
-            error: { code: 'cancelled', message: `Cancelled on request before step ${handler.steps[checkpoint.step]?.name ?? 'finish'}` },
-          });
-          return { status: 'cancelled' };
+        if (current.cancelRequested && !checkpoint.undo) {
+          const error = { code: 'cancelled', message: `Cancelled on request before step ${runSteps[checkpoint.step]?.name ?? 'finish'}` };
+          if (!(await failOrUndo('cancelled', error))) return { status: 'cancelled' };
+          await saveCheckpoint();
+          await patchRecord('running');
+          continue;
         }
 
-        // 3. All steps done: build the result, seal the secrets, finish.
-        const step = handler.steps[checkpoint.step];
+        // 3. All steps done: the undo ends the intent as it ended before; else build the result, seal the secrets, finish.
+        const step = runSteps[checkpoint.step];
+        if (!step && checkpoint.undo) {
+          const undo = checkpoint.undo;
+          await finish(undo.after, { error: undo.error, ...endUndo(undo, checkpoint.resources, steps, { status: 'done' }, new Date(now()).toISOString()) });
+          return { status: undo.after };
+        }
         if (!step) {
           const { result, secrets } = await handler.finish(ctx);
           const publicResult = definition.result.parse(result) as Record<string, unknown>;
@@ -408,13 +455,13 @@ export function createIntentProcessor(deps: EngineDeps) {
        */
       async function afterStepDone(): Promise<void> {
         if (!runLock) return;
-        const rest = handler.steps.slice(checkpoint.step);
+        const rest = runSteps.slice(checkpoint.step);
         if (!rest.some((s) => s.mutates && !s.skip?.(ctx))) await releaseLock();
       }
 
       /** Runs the current step with a client whose calls carry the lock's signal and check the token before each write. */
-      async function runGuarded(guard: NeonGuard): ReturnType<(typeof handler.steps)[number]['run']> {
-        const step = handler.steps[checkpoint.step];
+      async function runGuarded(guard: NeonGuard): ReturnType<(typeof runSteps)[number]['run']> {
+        const step = runSteps[checkpoint.step];
         if (!step) throw new Error(`no step ${checkpoint.step} to run`);
         ctx.neon = guardNeon(deps.neon, guard);
         try {
@@ -438,7 +485,7 @@ export function createIntentProcessor(deps: EngineDeps) {
         // A later run of this intent took the project lock over (this process is stale), or it
         // expired and another intent has it. Nothing of this run is recorded: the job comes
         // back and the step is reconciled from the last checkpoint.
-        log.warn({ projectId, step: handler.steps[checkpoint.step]?.name }, 'project lock lost during a step; stopping without writing');
+        log.warn({ projectId, step: runSteps[checkpoint.step]?.name }, 'project lock lost during a step; stopping without writing');
         try {
           await assertJobHeld();
         } catch (lost) {
@@ -451,32 +498,28 @@ export function createIntentProcessor(deps: EngineDeps) {
       const { retryable, error } = classify(err);
       const stepRecord = steps[checkpoint.step];
       if (stepRecord) Object.assign(stepRecord, { status: retryable ? 'pending' : 'failed', error });
-      if (!retryable) {
-        await finish('failed', { error });
-        throw new UnrecoverableError(`${error.code}: ${error.message}`);
-      }
-      checkpoint.retries++;
-      if (checkpoint.retries >= settings.maxAttempts) {
-        const exhausted: IntentError = {
-          ...error,
-          code: FailureCodes.retriesExhausted,
-          message: `Gave up after ${checkpoint.retries} attempts; last error (${error.code}): ${error.message}`,
-        };
-        await finish('failed', { error: exhausted });
-        throw new UnrecoverableError(`${exhausted.code}: ${exhausted.message}`);
+      if (retryable) checkpoint.retries++;
+      if (!retryable || checkpoint.retries >= settings.maxAttempts) {
+        const failure: IntentError = retryable
+          ? { ...error, code: FailureCodes.retriesExhausted, message: `Gave up after ${checkpoint.retries} attempts; last error (${error.code}): ${error.message}` }
+          : error;
+        if (stepRecord) stepRecord.status = 'failed';
+        if (checkpoint.undo) {
+          // The undo cannot finish: the intent fails with its original error, the record names what is left behind.
+          const undo = checkpoint.undo;
+          await finish('failed', { error: undo.error, ...endUndo(undo, checkpoint.resources, steps, { status: 'incomplete', error: failure }, new Date(now()).toISOString()) });
+          throw new UnrecoverableError(`${undo.error.code}: ${undo.error.message} (undo incomplete: ${failure.code})`);
+        }
+        if (!(await failOrUndo('failed', failure))) throw new UnrecoverableError(`${failure.code}: ${failure.message}`);
+        // The undo steps run in the job's next run, at once (they take the project lock again there).
+        await releaseLock();
+        return comeBackIn(0);
       }
       const wait = retryDelay(checkpoint.retries, settings.backoffMs, settings.backoffMaxMs, random);
       // Never hold the project while backing off: others may use it meanwhile.
       await releaseLock();
       log.warn({ error, retry: checkpoint.retries, delayMs: wait }, 'step failed; retrying');
-      try {
-        await delay(wait, 'running');
-      } catch (delayed) {
-        if (delayed instanceof Stop) return { status: delayed.status };
-        if (delayed instanceof JobFenceLostError) return { status: 'superseded' };
-        throw delayed;
-      }
-      throw new DelayedError();
+      return comeBackIn(wait);
     }
   };
 }
