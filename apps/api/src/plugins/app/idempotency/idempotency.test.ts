@@ -1,3 +1,4 @@
+import { intentRequestSchema } from '@neonops/intents';
 import { IntentStore } from '@neonops/intents';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -46,7 +47,7 @@ describe('Idempotency-Key on POST /v1/intents', () => {
     // Another replica holds the key: an in-flight record with the same fingerprint.
     const store = new IdempotencyStore(t.redis.connect());
     const redisKey = idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-1');
-    const started = await store.begin(redisKey, requestFingerprint('POST', '/v1/intents', { kind: 'branch.create', params: { projectId: 'p-alpha', name: 'feature-1', endpoints: [] } }));
+    const started = await store.begin(redisKey, requestFingerprint('POST', '/v1/intents', intentRequestSchema.parse(branchCreate())));
     expect(started.kind).toBe('started');
     const res = await t.as('alpha', post(branchCreate(), 'key-1'));
     expect(res.statusCode).toBe(409);
@@ -132,7 +133,7 @@ describe('Idempotency-Key on POST /v1/intents', () => {
     const t = await buildTestApp();
     const client = t.redis.connect();
     const redisKey = idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-1');
-    const fingerprint = requestFingerprint('POST', '/v1/intents', { kind: 'branch.create', params: { projectId: 'p-alpha', name: 'feature-1', endpoints: [] } });
+    const fingerprint = requestFingerprint('POST', '/v1/intents', intentRequestSchema.parse(branchCreate()));
     // A replica claims the key with a 1-second lease, then dies without answering.
     const vanished = new IdempotencyStore(t.redis.connect(), { inFlightTtlSeconds: 1 });
     expect((await vanished.begin(redisKey, fingerprint)).kind).toBe('started');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis, Result } from 'ioredis';
+import { RedisScript } from '@neonops/intents';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { withRedis } from '../../../redis-errors.js';
 
@@ -44,45 +45,10 @@ export interface IdempotencyStoreOptions {
   inFlightTtlSeconds?: number;
 }
 
-// Atomic "set if absent, else return what is there".
-const BEGIN = `
-local current = redis.call('GET', KEYS[1])
-if current then return current end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return false`;
-
-// Replace or delete the record only while our in-flight value is still the one stored.
-const COMPLETE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-return 1`;
-const RELEASE = `
-if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-redis.call('DEL', KEYS[1])
-return 1`;
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    /** KEYS: record. ARGV: in-flight value, TTL ms. The current value, or null when claimed. */
-    neonopsIdempotencyBegin(key: string, value: string, ttlMs: string): Result<string | null, Context>;
-    /** KEYS: record. ARGV: our in-flight value, completed value, TTL ms. 1 when stored. */
-    neonopsIdempotencyComplete(key: string, inFlight: string, completed: string, ttlMs: string): Result<number, Context>;
-    /** KEYS: record. ARGV: our in-flight value. 1 when deleted. */
-    neonopsIdempotencyRelease(key: string, inFlight: string): Result<number, Context>;
-  }
-}
-
-/**
- * Registers the scripts on a connection (idempotent). ioredis then sends EVALSHA — not the
- * script text on every request, which Redis would have to hash each time — and loads a
- * script only when Redis answers NOSCRIPT.
- */
-function defineScripts(redis: Redis): void {
-  if (typeof (redis as Partial<Redis>).neonopsIdempotencyBegin === 'function') return;
-  redis.defineCommand('neonopsIdempotencyBegin', { numberOfKeys: 1, lua: BEGIN });
-  redis.defineCommand('neonopsIdempotencyComplete', { numberOfKeys: 1, lua: COMPLETE });
-  redis.defineCommand('neonopsIdempotencyRelease', { numberOfKeys: 1, lua: RELEASE });
-}
+const script = (file: string) => RedisScript.load(new URL(`../../../commands/${file}`, import.meta.url));
+const BEGIN = script('idempotency-begin-1.lua');
+const COMPLETE = script('idempotency-complete-1.lua');
+const RELEASE = script('idempotency-release-1.lua');
 
 /**
  * Idempotency records (IETF draft-ietf-httpapi-idempotency-key-header, Stripe semantics):
@@ -101,13 +67,12 @@ export class IdempotencyStore {
   ) {
     this.ttlMs = String((options.ttlSeconds ?? 86_400) * 1000);
     this.inFlightTtlMs = String((options.inFlightTtlSeconds ?? 60) * 1000);
-    defineScripts(redis);
   }
 
   async begin(redisKey: string, fingerprint: string): Promise<BeginOutcome> {
     const record: IdempotencyRecord = { state: 'in_flight', fingerprint, owner: randomUUID() };
     const value = JSON.stringify(record);
-    const current = await withRedis(this.redis, () => this.redis.neonopsIdempotencyBegin(redisKey, value, this.inFlightTtlMs));
+    const current = await withRedis(this.redis, () => BEGIN.run(this.redis, [redisKey], [value, this.inFlightTtlMs]));
     if (typeof current !== 'string') return { kind: 'started', lease: { redisKey, value, fingerprint } };
     const existing = recordSchema.parse(JSON.parse(current));
     if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
@@ -129,13 +94,13 @@ export class IdempotencyStore {
   async complete(lease: IdempotencyLease, response: StoredResponse): Promise<boolean> {
     const record: IdempotencyRecord = { state: 'completed', fingerprint: lease.fingerprint, response };
     const done = await withRedis(this.redis, () =>
-      this.redis.neonopsIdempotencyComplete(lease.redisKey, lease.value, JSON.stringify(record), this.ttlMs),
+      COMPLETE.run(this.redis, [lease.redisKey], [lease.value, JSON.stringify(record), this.ttlMs]),
     );
     return done === 1;
   }
 
   /** Frees the key after a failed request, so a retry with the same key is handled anew. */
   async release(lease: IdempotencyLease): Promise<void> {
-    await withRedis(this.redis, () => this.redis.neonopsIdempotencyRelease(lease.redisKey, lease.value));
+    await withRedis(this.redis, () => RELEASE.run(this.redis, [lease.redisKey], [lease.value]));
   }
 }
