@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { intentIdFloor, intentIdPattern, newIntentId } from './ids.js';
+import { intentIdFloor, intentIdPattern, intentIdTime, newIntentId } from './ids.js';
 
 describe('intent ids', () => {
   it('are unique, well-formed and sort by creation time', () => {
@@ -10,5 +10,11 @@ describe('intent ids', () => {
     expect(newIntentId()).not.toBe(newIntentId());
     expect(intentIdFloor(new Date('2026-01-01T00:00:00.001Z')) > early).toBe(true);
     expect(intentIdFloor(new Date('2026-01-01T00:00:00.001Z')) <= late).toBe(true);
+  });
+
+  it('tell the time they were made', () => {
+    const at = new Date('2026-11-29T12:34:56.789Z');
+    expect(intentIdTime(newIntentId(at))).toEqual(at);
+    expect(intentIdTime('int_nope')).toBeUndefined();
   });
 });

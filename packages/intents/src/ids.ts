@@ -25,3 +25,15 @@ export function intentIdFloor(time: Date): string {
 }
 
 export const intentIdPattern = /^int_[0-9a-hjkmnp-tv-z]{26}$/;
+
+/**
+ * When an intent id was made (its millisecond time), or undefined for a string that is not
+ * an intent id. Lets a reader that lost the record (the durable history, written from an
+ * event alone) still say when the intent was created.
+ */
+export function intentIdTime(id: string): Date | undefined {
+  if (!intentIdPattern.test(id)) return undefined;
+  let time = 0;
+  for (const char of id.slice(4, 14)) time = time * 32 + ALPHABET.indexOf(char);
+  return new Date(time);
+}
