@@ -86,6 +86,21 @@ describe('GET /v1/intents and /v1/intents/:id', () => {
     expect(one.json()).toMatchObject({ id: ids[0], status: 'queued', operationIds: [] });
   });
 
+  it('shows the resources an intent created and what its undo did, as the record has them', async () => {
+    const t = await buildTestApp();
+    const id = (await t.as('alpha', { method: 'POST', url: '/v1/intents', payload: branchCreate() })).json().id;
+    expect((await t.as('alpha', { method: 'GET', url: `/v1/intents/${id}` })).json().params).toMatchObject({ onFailure: 'delete' });
+    const store = new IntentStore(t.redis.connect(), { prefix: t.redis.prefix });
+    const resources = [
+      { type: 'branch', projectId: 'p-alpha', branchId: 'br-1', deletedAt: '2026-11-30T00:00:01.000Z' },
+      { type: 'endpoint', projectId: 'p-alpha', branchId: 'br-1', endpointId: 'ep-1', deletedAt: '2026-11-30T00:00:01.000Z' },
+    ] as const;
+    const undo = { status: 'done', after: 'cancelled', note: 'Deleted what the intent created: branch br-1 (project p-alpha) with endpoint ep-1 (branch br-1).' } as const;
+    await store.finish(id, 'cancelled', { error: { code: 'cancelled', message: 'Cancelled on request' }, resources: [...resources], undo });
+    const shown = (await t.as('alpha', { method: 'GET', url: `/v1/intents/${id}` })).json();
+    expect(shown).toMatchObject({ status: 'cancelled', resources, undo });
+  });
+
   it('never shows one team another team’s intents: 404, and not in its list', async () => {
     const t = await buildTestApp();
     const id = (await t.as('alpha', { method: 'POST', url: '/v1/intents', payload: branchCreate() })).json().id;

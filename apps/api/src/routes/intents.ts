@@ -92,7 +92,8 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
         summary: 'Cancel an intent',
         description:
           'Queued: the job is removed and the intent is `cancelled` at once (200). Running or waiting: `cancelRequested` is set and the worker stops at the next step boundary; ' +
-          'Neon changes already made are not undone (202). Finished: 409 `intent_already_finished`.',
+          'resources it created are then deleted unless its params say `onFailure: "keep"` (202; the record\'s `resources` and `undo` say what became of them). ' +
+          'Finished: 409 `intent_already_finished`.',
         tags: ['intents'],
         security: [{ bearer: [] }],
         params: intentIdParamsSchema,

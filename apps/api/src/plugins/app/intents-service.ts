@@ -154,7 +154,7 @@ export class IntentsService {
   /**
    * Cancels an intent. Queued: its job is removed and it is `cancelled` at once. Running or
    * waiting: `cancelRequested` is set and the worker stops at the next step boundary
-   * (Neon changes already made stay). Finished: 409 `intent_already_finished`.
+   * (resources it created are deleted then, unless `onFailure: "keep"`). Finished: 409 `intent_already_finished`.
    */
   async cancel(team: Team, id: string): Promise<CancelOutcome> {
     const { redis, store, queue } = this.deps;
