@@ -2,6 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnRedisServer, useTestRedis, waitUntil } from '@neonops/testing';
+import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { deliveriesOf, startCrashHarness, type CrashHarness } from './test/crash-harness.js';
 import { apiClient } from './test-client.js';
@@ -136,5 +137,33 @@ describe('crash points', () => {
     await waitUntil(async () => (await h.activeIntents()) === 0, { what: 'no intent left unfinished' });
     const listed = await api.request('GET', '/v1/intents?limit=100');
     expect((listed.body.items as unknown[]).length).toBe(8);
+  });
+
+  it('Redis paused (CLIENT PAUSE) past the job lock while a worker waits on Neon: the stale run writes nothing, the intent ends once', { timeout: 90_000 }, async () => {
+    // A Redis of its own: the pause must not stall other tests.
+    const redis = await spawnRedisServer();
+    onTestFinished(() => redis.stop());
+    const h = await startCrashHarness({ redisUrl: redis.url, keyPrefix: 'pause:' });
+    const { url } = await h.startApi();
+    await h.subscribe(url);
+    const workers = [await h.startWorker(), await h.startWorker()];
+    // Neon holds the branch POST for 3 s: the pause falls while a worker waits for it.
+    h.sim.control.addFaults([{ route: '/projects/{project_id}/branches', method: 'POST', kind: 'latency', latencyMs: 3000, times: 1 }]);
+    const accepted = await apiClient(url, h.token).request('POST', '/v1/intents', branchCreate(h, 'paused'));
+    const intentId = accepted.body.id as string;
+    const admin = new Redis(redis.url);
+    onTestFinished(() => void admin.quit());
+    // "Mutation started" is checkpointed right before the POST is sent.
+    await waitUntil(async () => ((await admin.hget(`pause:bull:intents:${intentId}`, 'data')) ?? '').includes('mutationStarted'), {
+      what: 'the branch POST under way',
+    });
+    // Longer than the job lock (1.5 s): when Redis answers again the lock has expired (keys do
+    // not expire during a pause, and expire at once after it).
+    await admin.call('CLIENT', 'PAUSE', '4000', 'ALL');
+
+    await expectExactlyOnce(h, url, intentId, 'paused');
+    // Refused by the job-lock fence, or stopped before writing by the project lock's guard, whichever noticed first.
+    const refused = /job lock lost|lock lost during a step; stopping without writing/;
+    await waitUntil(() => workers.some((w) => refused.test(w.output())), { what: () => `the stale run refused; worker logs:\n${workers.map((w) => w.output()).join('\n---\n')}` });
   });
 });
