@@ -265,7 +265,10 @@ export function createIntentProcessor(deps: EngineDeps) {
         await delay(ms, 'running');
       } catch (delayed) {
         if (delayed instanceof Stop) return { status: delayed.status };
-        if (delayed instanceof JobFenceLostError) return { status: 'superseded' };
+        if (delayed instanceof JobFenceLostError) {
+          await releaseLock();
+          return { status: 'superseded' };
+        }
         throw delayed;
       }
       throw new DelayedError();
@@ -475,6 +478,8 @@ export function createIntentProcessor(deps: EngineDeps) {
       if (err instanceof JobFenceLostError) {
         // Another worker has the job now: it resumes from the last checkpoint this one saved.
         log.warn('job lock lost (another worker has the job); stopping without writing');
+        // A project lock this run took holds its own token: freeing it cannot touch the new owner's.
+        await releaseLock();
         return { status: 'superseded' };
       }
       if (err instanceof Stop) {
