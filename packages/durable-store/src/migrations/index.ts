@@ -1,0 +1,19 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import { intentHistory } from './0001-intent-history.js';
+
+/**
+ * Every migration, by name; Kysely runs them in the names' order and records each one it
+ * ran. Names are `NNNN-what`: a new migration takes the next number and is never renamed or
+ * edited once released (Kysely refuses to run when a recorded migration is missing).
+ *
+ * A static list rather than Kysely's `FileMigrationProvider`: the packages run from
+ * TypeScript source under tsx, and an import map checked by the compiler cannot miss a file.
+ */
+export const migrations: Readonly<Record<string, Migration>> = {
+  '0001-intent-history': intentHistory,
+};
+
+/** The provider `Migrator` reads {@link migrations} through. */
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => ({ ...migrations }),
+};
