@@ -34,6 +34,18 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...required, OPERATION_DEADLINE_MS: '0' })).toThrow(/OPERATION_DEADLINE_MS/);
   });
 
+  it('reads the durable store (none by default) and refuses a URL it cannot open without echoing it', () => {
+    expect(loadConfig(required).database).toBeUndefined();
+    expect(loadConfig({ ...required, DATABASE_URL: 'postgres://u:pw@db.example/app?sslmode=require' }).database).toEqual({
+      url: 'postgres://u:pw@db.example/app?sslmode=require',
+      schema: 'public',
+    });
+    expect(loadConfig({ ...required, DATABASE_URL: 'pglite:memory', DATABASE_SCHEMA: 'neonops' }).database).toEqual({ url: 'pglite:memory', schema: 'neonops' });
+    expect(() => loadConfig({ ...required, DATABASE_URL: 'mysql://u:hunter2@x/db' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ ...required, DATABASE_URL: 'mysql://u:hunter2@x/db' })).not.toThrow(/hunter2/);
+    expect(() => loadConfig({ ...required, DATABASE_URL: 'pglite:memory', DATABASE_SCHEMA: 'a-b; drop' })).toThrow(/DATABASE_SCHEMA/);
+  });
+
   it('names every bad variable without echoing values', () => {
     let error: unknown;
     try {

@@ -1,3 +1,4 @@
+import { databaseSchemaSchema, databaseUrlSchema } from '@neonops/durable-store';
 import { secretsKeySchema } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
@@ -80,6 +81,15 @@ export const workerConfigSchema = z.object({
   JOB_REMOVE_ON_FAIL_COUNT: nonNegativeInt.default(5000),
   /** Seconds a finished intent record (and its sealed secrets) is kept; the API reads the same variable. Default `2592000` (30 days). */
   INTENT_RETENTION_SECONDS: positiveInt.default(30 * 86_400),
+  /**
+   * The durable store the `history` consumer writes every ended intent to: `postgres://…`
+   * (Neon or any PostgreSQL), `pglite:<dir>` (an embedded PGlite in `<dir>`; one process only)
+   * or `pglite:memory` (dev: gone at exit). Default: none — no history is written (warned at
+   * start); `pnpm start` hands the worker an in-memory PGlite instead.
+   */
+  DATABASE_URL: databaseUrlSchema.optional(),
+  /** Schema of the durable store's tables (created by its migrations); must match the API's. Default `public`. */
+  DATABASE_SCHEMA: databaseSchemaSchema.default('public'),
   /** pino log level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Webhook dispatcher settings (`WEBHOOK_*`, see @neonops/webhooks `webhookEnvShape`). */
@@ -110,6 +120,8 @@ export interface WorkerConfig {
   removeOnComplete: { age: number; count: number };
   removeOnFail: { age: number; count: number };
   intentRetentionSeconds: number;
+  /** The durable store for the intent history (`DATABASE_URL`, `DATABASE_SCHEMA`); undefined: no history. */
+  database: { url: string; schema: string } | undefined;
   logLevel: WorkerEnv['LOG_LEVEL'];
   /** Webhook dispatcher settings: timeout, retry schedule, allowlist, disable-after, concurrency. */
   webhooks: WebhookSettings;
@@ -157,6 +169,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     removeOnComplete: { age: e.JOB_REMOVE_ON_COMPLETE_AGE_SECONDS, count: e.JOB_REMOVE_ON_COMPLETE_COUNT },
     removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
+    database: e.DATABASE_URL === undefined ? undefined : { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
     logLevel: e.LOG_LEVEL,
     webhooks: webhookSettingsFromEnv(e),
     webhookDispatcher: {

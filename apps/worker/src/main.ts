@@ -1,4 +1,5 @@
 import { pathToFileURL } from 'node:url';
+import { openDatabase, type DurableDatabase } from '@neonops/durable-store';
 import { checkMaxmemoryPolicy, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
 import { Redis } from 'ioredis';
@@ -6,6 +7,7 @@ import type { Logger } from 'pino';
 import { loadConfig, processEnv, type WorkerConfig } from './config.js';
 import type { WorkerHooks } from './engine/run-intent.js';
 import { SharedOperationTimings } from './engine/shared-operation-timings.js';
+import { startWorkerHistory, warnHistoryOff, type WorkerHistory } from './history/index.js';
 import { createLogger } from './logger.js';
 import { ProjectLock } from './project-lock.js';
 import { RedisRateBudget } from './rate-budget.js';
@@ -20,6 +22,12 @@ export interface StartWorkerOptions {
   hooks?: WorkerHooks;
   /** Called after each webhook delivery an event makes (crash tests). */
   onDelivery?: () => void | Promise<void>;
+  /**
+   * The durable store for the intent history, owned by the caller (`pnpm start` shares one
+   * PGlite between the API and the worker). Default: opened from `config.database` and closed
+   * with the worker; without either, no history is written.
+   */
+  database?: DurableDatabase;
 }
 
 export interface RunningWorker {
@@ -30,6 +38,8 @@ export interface RunningWorker {
   readonly webhooks: WorkerWebhooks;
   /** The deployment's recurring jobs (the intent sweeper). */
   readonly maintenance: Maintenance;
+  /** The outbox's `history` consumer writing ended intents to the durable store; undefined without one. */
+  readonly history: WorkerHistory | undefined;
   /** Graceful stop within `config.shutdownTimeoutMs`, then closes every connection. */
   close(): Promise<void>;
 }
@@ -86,6 +96,15 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     relay: { reclaimIdleMs: config.outboxReclaimIdleMs },
     ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}),
   });
+  const ownDatabase =
+    options.database === undefined && config.database
+      ? await openDatabase({ ...config.database, onIdleError: (err) => logger.warn({ err: { message: err.message } }, 'database connection error') })
+      : undefined;
+  const database = options.database ?? ownDatabase;
+  const history = database
+    ? await startWorkerHistory({ connection: connect, redis, store, database, logger, consumer: { reclaimIdleMs: config.outboxReclaimIdleMs } })
+    : undefined;
+  if (!history) void warnHistoryOff(redis, store.outboxKey, logger);
   const maintenance = await startMaintenance({
     connection: connect,
     redis,
@@ -132,10 +151,12 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     rateBudget,
     webhooks,
     maintenance,
+    history,
     close() {
       closing ??= (async () => {
         await intentWorker.close(config.shutdownTimeoutMs);
-        await Promise.all([webhooks.close(), maintenance.close()]);
+        await Promise.all([webhooks.close(), maintenance.close(), history?.close()]);
+        await ownDatabase?.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
         logger.info('worker stopped');
       })();
