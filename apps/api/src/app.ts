@@ -20,6 +20,7 @@ import idempotencyPlugin from './plugins/app/idempotency/index.js';
 import intentsServicePlugin, { type IntentsPluginOptions } from './plugins/app/intents-service.js';
 import projectScopePlugin from './plugins/app/project-scope.js';
 import webhooksPlugin from './plugins/app/webhooks.js';
+import durableStorePlugin, { type DurableStorePluginOptions } from './plugins/external/durable-store.js';
 import neonPlugin, { type NeonPluginOptions } from './plugins/external/neon.js';
 import queuePlugin from './plugins/external/queue.js';
 import redisPlugin, { type RedisPluginOptions } from './plugins/external/redis.js';
@@ -48,6 +49,11 @@ export interface AppOptions {
   idempotencyTtlSeconds?: number;
   /** How long an in-flight idempotency claim lasts, in seconds. Default 60. */
   idempotencyInFlightTtlSeconds?: number;
+  /**
+   * The durable intent history (PostgreSQL or PGlite): settings to open it, an open database
+   * the caller owns, or undefined (Redis only). Default undefined.
+   */
+  database?: DurableStorePluginOptions['database'];
   /** Retention of finished intents in seconds. Default 30 days. */
   intentRetentionSeconds?: number;
   /** `Retry-After` for a team at its cap. Default 5 s. */
@@ -63,7 +69,7 @@ export interface AppOptions {
 }
 
 /**
- * The API as a Fastify plugin, in three tiers: external resources (Redis, queue, Neon),
+ * The API as a Fastify plugin, in three tiers: external resources (Redis, queue, Neon, the durable store),
  * app services (errors, auth, project scope, idempotency, intents), then routes.
  */
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
@@ -76,6 +82,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(redisPlugin, { redis: options.redis });
   await fastify.register(queuePlugin, { keyPrefix, ...(options.jobOptions ? { jobOptions: options.jobOptions } : {}) });
   await fastify.register(neonPlugin, { neon: options.neon });
+  await fastify.register(durableStorePlugin, { database: options.database });
 
   await fastify.register(authPlugin, { teams: options.teams });
   await fastify.register(projectScopePlugin, { keyPrefix });

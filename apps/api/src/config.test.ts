@@ -20,6 +20,7 @@ describe('loadConfig', () => {
       neon: { apiKey: undefined, baseUrl: 'https://console.neon.tech/api/v2' },
       bodyLimit: 65_536,
       logLevel: 'info',
+      database: undefined,
     });
     expect(config.secretsKey).toBe(key);
   });
@@ -39,6 +40,8 @@ describe('loadConfig', () => {
       BODY_LIMIT: '1024',
       LOG_LEVEL: 'warn',
       RATE_LIMIT_RETRY_AFTER_SECONDS: '9',
+      DATABASE_URL: 'postgresql://app:pw@ep-x.neon.tech/neondb?sslmode=require',
+      DATABASE_SCHEMA: 'neonops',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -52,6 +55,7 @@ describe('loadConfig', () => {
       bodyLimit: 1024,
       logLevel: 'warn',
       rateLimitRetryAfterSeconds: 9,
+      database: { url: 'postgresql://app:pw@ep-x.neon.tech/neondb?sslmode=require', schema: 'neonops' },
     });
     expect(config.secretsKey).toBe('ab'.repeat(32));
   });
@@ -66,14 +70,15 @@ describe('loadConfig', () => {
   it('names bad variables without echoing their values', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'abc', SECRETS_KEY: 'too-short-secret-value', REDIS_URL: 'not a url' });
+      loadConfig({ PORT: 'abc', SECRETS_KEY: 'too-short-secret-value', REDIS_URL: 'not a url', DATABASE_URL: 'mysql://u:db-password@x/y' });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(ConfigError);
     const issues = (error as ConfigError).issues.map((i) => i.variable).sort();
-    expect(issues).toEqual(['PORT', 'REDIS_URL', 'SECRETS_KEY']);
+    expect(issues).toEqual(['DATABASE_URL', 'PORT', 'REDIS_URL', 'SECRETS_KEY']);
     expect((error as ConfigError).message).not.toContain('too-short-secret-value');
+    expect((error as ConfigError).message).not.toContain('db-password');
   });
 
   it('treats empty strings as unset', () => {

@@ -1,3 +1,4 @@
+import { databaseSchemaSchema, databaseUrlSchema } from '@neonops/durable-store';
 import { secretsKeySchema } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
@@ -43,6 +44,14 @@ export const apiConfigSchema = z
      * Required unless `NODE_ENV=development` or `DEV_MODE=true`.
      */
     SECRETS_KEY: secretsKeySchema.optional(),
+    /**
+     * The durable store holding the intent history (written by the workers): intents older
+     * than Redis's retention are listed and read from it. `postgres://…` (Neon or any
+     * PostgreSQL) or `pglite:<dir>` / `pglite:memory`. Default: none — only Redis is read.
+     */
+    DATABASE_URL: databaseUrlSchema.optional(),
+    /** Schema of the durable store's tables; must match the workers'. Default `public`. */
+    DATABASE_SCHEMA: databaseSchemaSchema.default('public'),
     /** Neon API key for read-through routes and `/readyz`. Optional: without it those routes answer 503. */
     NEON_API_KEY: z.string().min(1).optional(),
     /** Neon API base URL. Default `https://console.neon.tech/api/v2` (the simulator: `http://127.0.0.1:PORT/api/v2`). */
@@ -79,6 +88,8 @@ export interface ApiConfig {
   idempotencyTtlSeconds: number;
   idempotencyInFlightTtlSeconds: number;
   intentRetentionSeconds: number;
+  /** The durable store of the intent history (`DATABASE_URL`, `DATABASE_SCHEMA`); undefined: Redis only. */
+  database: { url: string; schema: string } | undefined;
   /** The 32-byte key as written (base64 or hex); `undefined` only in dev mode (a random key is then made per process). */
   secretsKey: string | undefined;
   devMode: boolean;
@@ -120,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     idempotencyInFlightTtlSeconds: e.IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS,
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
+    database: e.DATABASE_URL === undefined ? undefined : { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
     secretsKey: e.SECRETS_KEY?.trim(),
     devMode: e.DEV_MODE || e.NODE_ENV === 'development',
     neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL },

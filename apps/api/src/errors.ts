@@ -182,10 +182,12 @@ export class StoreUnavailableError extends ApiError {
   /**
    * @param options.reason the Redis reply prefix, when Redis answered.
    * @param options.retryAfterSeconds the `Retry-After` header. Default 1.
+   * @param options.detail what is away, when it is not Redis (the durable history's PostgreSQL). Default: about Redis.
    */
-  constructor(options?: { cause?: unknown; reason?: string; retryAfterSeconds?: number }) {
+  constructor(options?: { cause?: unknown; reason?: string; retryAfterSeconds?: number; detail?: string }) {
     super(
-      options?.reason === undefined ? 'Redis is not reachable; retry later' : 'Redis cannot take the request right now (full or failing over); retry later',
+      options?.detail ??
+        (options?.reason === undefined ? 'Redis is not reachable; retry later' : 'Redis cannot take the request right now (full or failing over); retry later'),
       options,
     );
     this.reason = options?.reason;

@@ -1,3 +1,4 @@
+import type { DurableDatabase } from '@neonops/durable-store';
 import { SecretBox } from '@neonops/intents';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -14,6 +15,8 @@ export interface CreateServerOverrides {
   logger?: Logger;
   /** Test hook at named points of the submit path. Default none. */
   crashPoints?: AppOptions['crashPoints'];
+  /** An open durable store to read the intent history from (the caller closes it), instead of `config.database`. */
+  database?: DurableDatabase;
 }
 
 /**
@@ -44,6 +47,7 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     idempotencyInFlightTtlSeconds: config.idempotencyInFlightTtlSeconds,
     intentRetentionSeconds: config.intentRetentionSeconds,
+    ...(overrides.database ? { database: { database: overrides.database } } : config.database ? { database: config.database } : {}),
     capRetryAfterSeconds: config.rateLimitRetryAfterSeconds,
     webhooks: config.webhooks,
     logger,

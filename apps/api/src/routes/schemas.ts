@@ -23,6 +23,12 @@ export const intentViewSchema = intentRecordSchema
       .record(z.string(), z.unknown())
       .optional()
       .describe('Opened secrets of the result (passwords, connection URIs, keys); only on GET /v1/intents/:id'),
+    partial: z
+      .literal(true)
+      .optional()
+      .describe(
+        'Served from the durable history, which only saw the intent’s end event (its record had expired first): team, kind, status and times are known; params, steps and result are empty',
+      ),
   })
   .meta({ id: 'Intent' });
 

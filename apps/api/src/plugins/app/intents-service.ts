@@ -1,5 +1,7 @@
+import type { ArchivedIntent, IntentHistory } from '@neonops/durable-store';
 import {
   intentCatalog,
+  intentIdPattern,
   IntentStore,
   intentJobId,
   isTerminalStatus,
@@ -22,10 +24,12 @@ import {
   IntentNotFoundError,
   KindForbiddenError,
   ProjectCreationForbiddenError,
+  StoreUnavailableError,
   TooManyActiveIntentsError,
 } from '../../errors.js';
 import { withDeadline, withRedis } from '../../redis-errors.js';
 import type { Team } from '../../teams/teams-file.js';
+import { mergeIntentPages, type IntentPage } from './intent-pages.js';
 import type { ProjectScope } from './project-scope.js';
 import type { IdempotencyLease, IdempotencyStore, StoredResponse } from './idempotency/store.js';
 
@@ -35,8 +39,11 @@ declare module 'fastify' {
   }
 }
 
-/** An intent as the API shows it: the record, plus its opened secrets on `GET /v1/intents/:id`. */
-export type IntentView = IntentRecord & { secrets?: Record<string, unknown> };
+/**
+ * An intent as the API shows it: the record, plus its opened secrets on `GET /v1/intents/:id`;
+ * `partial` when it comes from the durable history, which only knew its end event.
+ */
+export type IntentView = (IntentRecord | ArchivedIntent) & { secrets?: Record<string, unknown> };
 
 export interface IntentsServiceDeps {
   redis: Redis;
@@ -49,6 +56,11 @@ export interface IntentsServiceDeps {
   now: () => Date;
   /** `Retry-After` seconds for a team at its cap. */
   capRetryAfterSeconds: number;
+  /**
+   * The durable history (PostgreSQL): intents Redis no longer has are read from it. Default
+   * none (Redis only). Its outage never fails a request Redis can answer alone.
+   */
+  history?: IntentHistory;
   /** Makes the idempotent answer stored with a new intent. */
   idempotency: Pick<IdempotencyStore, 'answerFor'>;
   /** How long the API waits for the job to be added before leaving it to the sweeper. Default 3000 ms. */
@@ -134,7 +146,7 @@ export class IntentsService {
   /** The team's intent with its secrets opened, or 404 (also for other teams' intents). */
   async get(team: Team, id: string): Promise<IntentView> {
     const record = await withRedis(this.deps.redis, () => this.deps.store.getForTeam(team.id, id));
-    if (!record) throw new IntentNotFoundError(`No intent ${id}`);
+    if (!record) return this.archived(team, id);
     if (!record.hasSecrets) return record;
     const sealed = await withRedis(this.deps.redis, () => this.deps.store.getSecrets(id));
     if (sealed === undefined) return record;
@@ -147,8 +159,38 @@ export class IntentsService {
     }
   }
 
-  async list(team: Team, query: { status?: IntentStatus; kind?: IntentKind; cursor?: string; limit?: number }) {
-    return withRedis(this.deps.redis, () => this.deps.store.list(team.id, query));
+  /**
+   * The team's intents newest first, from Redis and, below and between its entries, from the
+   * durable history (see `mergeIntentPages`); the cursor is an intent id either way. Both are
+   * read at once. With the history down, a page Redis fills alone is answered from Redis (an
+   * old intent interleaved with Redis's may be missing from it: logged); any other is 503.
+   */
+  async list(team: Team, query: { status?: IntentStatus; kind?: IntentKind; cursor?: string; limit?: number }): Promise<IntentPage<IntentView>> {
+    const history = this.deps.history;
+    const fromRedis = withRedis(this.deps.redis, () => this.deps.store.list(team.id, query));
+    if (!history) return fromRedis;
+    const limit = query.limit ?? 20;
+    const { status, kind, cursor } = query;
+    const fromHistory = history
+      .list(team.id, { ...(status ? { status } : {}), ...(kind ? { kind } : {}), ...(cursor ? { before: cursor } : {}), limit })
+      .then((rows) => ({ rows }), (error: unknown) => ({ error }));
+    const [page, archived] = await Promise.all([fromRedis, fromHistory]);
+    if ('rows' in archived) return mergeIntentPages(page, archived.rows, limit);
+    if (page.items.length < limit) throw historyUnavailable(archived.error);
+    this.deps.log.warn({ err: archived.error, teamId: team.id }, 'intent history unavailable; answered a full page from Redis alone');
+    return page;
+  }
+
+  /** An intent Redis no longer has, from the durable history; 404 when neither has it (or it is another team's). */
+  private async archived(team: Team, id: string): Promise<ArchivedIntent> {
+    const history = this.deps.history;
+    // Not an intent id: no store could have it, and the database need not be asked.
+    if (!history || !intentIdPattern.test(id)) throw new IntentNotFoundError(`No intent ${id}`);
+    const archived = await history.get(team.id, id).catch((error: unknown) => {
+      throw historyUnavailable(error);
+    });
+    if (!archived) throw new IntentNotFoundError(`No intent ${id}`);
+    return archived;
   }
 
   /**
@@ -159,7 +201,8 @@ export class IntentsService {
   async cancel(team: Team, id: string): Promise<CancelOutcome> {
     const { redis, store, queue } = this.deps;
     const record = await withRedis(redis, () => store.getForTeam(team.id, id));
-    if (!record) throw new IntentNotFoundError(`No intent ${id}`);
+    // Only ended intents reach the history: one found there is finished (409), like one in Redis.
+    if (!record) throw new IntentAlreadyFinishedError(`The intent is ${(await this.archived(team, id)).status}`);
     if (isTerminalStatus(record.status)) throw new IntentAlreadyFinishedError(`The intent is ${record.status}`);
     // The request is recorded first: whatever happens next (a crash, a job re-added by the
     // sweeper), a worker that picks the intent up stops before its first step.
@@ -191,6 +234,11 @@ export class IntentsService {
   }
 }
 
+/** The durable history did not answer: 503, like Redis, but saying which store is away. */
+function historyUnavailable(cause: unknown): StoreUnavailableError {
+  return new StoreUnavailableError({ cause, detail: 'The intent history (PostgreSQL) is not reachable; retry later', retryAfterSeconds: 5 });
+}
+
 export interface IntentsPluginOptions {
   keyPrefix: string;
   retentionSeconds: number;
@@ -215,10 +263,11 @@ export default fp<IntentsPluginOptions>(
         secretBox: options.secretBox,
         now: options.now,
         capRetryAfterSeconds: options.capRetryAfterSeconds,
+        ...(fastify.intentHistory ? { history: fastify.intentHistory } : {}),
         log: fastify.log,
         ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
       }),
     );
   },
-  { name: 'intents-service', dependencies: ['redis', 'intents-queue', 'project-scope', 'idempotency'] },
+  { name: 'intents-service', dependencies: ['redis', 'intents-queue', 'durable-store', 'project-scope', 'idempotency'] },
 );
