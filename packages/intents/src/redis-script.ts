@@ -30,12 +30,19 @@ export class RedisScript {
     this.command = `neonops_${name.replace(/[^A-Za-z0-9]/g, '_')}_${++counter}`;
   }
 
-  /** Reads `<name>-<N>.lua`; N, the number of keys, comes from the file name. */
+  /**
+   * Reads `<name>-<N>.lua`; N, the number of keys, comes from the file name. A line
+   * `--- @include "<name>"` is replaced by `includes/<name>.lua` beside the file (as BullMQ
+   * shares checks between its scripts), so a check written once reads the same everywhere.
+   */
   static load(file: URL): RedisScript {
     const base = file.pathname.split('/').pop() ?? '';
     const match = /^(.+)-(\d+)\.lua$/.exec(base);
     if (!match?.[1] || match[2] === undefined) throw new Error(`A script file is named <name>-<numberOfKeys>.lua, not ${base}`);
-    return new RedisScript(match[1], Number(match[2]), readFileSync(file, 'utf8'));
+    const lua = readFileSync(file, 'utf8').replace(/^--- @include "([\w-]+)"$/gm, (_, name: string) =>
+      readFileSync(new URL(`includes/${name}.lua`, file), 'utf8').trimEnd(),
+    );
+    return new RedisScript(match[1], Number(match[2]), lua);
   }
 
   /** Runs the script on `redis` (a connection or a pipeline's parent) with its keys and arguments. */

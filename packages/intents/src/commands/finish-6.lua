@@ -20,10 +20,9 @@
 
   Returns 1 finished, 0 missing, -1 already finished, -2 fence lost.
 ]]
-if ARGV[3] ~= '' and redis.call('GET', KEYS[6]) ~= ARGV[3] then return -2 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local s = redis.call('HGET', KEYS[1], 'status')
-if s == '"succeeded"' or s == '"failed"' or s == '"cancelled"' then return -1 end
+--- @include "unfinished-intent"
+local guard = unfinishedIntent(KEYS[1], KEYS[6], ARGV[3])
+if guard ~= 1 then return guard end
 redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 redis.call('EXPIRE', KEYS[3], tonumber(ARGV[1]))

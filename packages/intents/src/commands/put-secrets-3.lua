@@ -11,10 +11,9 @@
 
   Returns 1 stored, 0 missing, -1 already finished, -2 fence lost.
 ]]
-if ARGV[1] ~= '' and redis.call('GET', KEYS[3]) ~= ARGV[1] then return -2 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local s = redis.call('HGET', KEYS[1], 'status')
-if s == '"succeeded"' or s == '"failed"' or s == '"cancelled"' then return -1 end
+--- @include "unfinished-intent"
+local guard = unfinishedIntent(KEYS[1], KEYS[3], ARGV[1])
+if guard ~= 1 then return guard end
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('HSET', KEYS[1], 'hasSecrets', 'true')
 return 1

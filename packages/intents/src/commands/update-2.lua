@@ -10,9 +10,8 @@
 
   Returns 1 changed, 0 missing, -1 already finished, -2 fence lost.
 ]]
-if ARGV[1] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[1] then return -2 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-local s = redis.call('HGET', KEYS[1], 'status')
-if s == '"succeeded"' or s == '"failed"' or s == '"cancelled"' then return -1 end
+--- @include "unfinished-intent"
+local guard = unfinishedIntent(KEYS[1], KEYS[2], ARGV[1])
+if guard ~= 1 then return guard end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return 1
