@@ -16,6 +16,7 @@ export function banner(stack: RunningStack, redisUrl: string): string {
     `  API        ${api}   (Swagger UI ${api}/docs, OpenAPI ${api}/openapi.json)`,
     `  Neon       ${neon}`,
     `  Redis      ${new URL(redisUrl).host}`,
+    `  History    ${stack.history === 'pglite:memory' ? 'PGlite in memory (gone at exit; DATABASE_URL=pglite:<dir> or postgres://… keeps it)' : stack.history}`,
     `  Demo team  id "demo"${stack.demoProjectId ? `, project ${stack.demoProjectId}` : ''}; may create projects`,
     `  Token      ${stack.demoToken}   (shown once; valid until this process stops)`,
     '',

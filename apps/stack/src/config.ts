@@ -1,3 +1,4 @@
+import { databaseSchemaSchema, databaseUrlSchema } from '@neonops/durable-store';
 import { z } from 'zod';
 
 /**
@@ -19,6 +20,13 @@ export const stackConfigSchema = z.object({
   REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
   /** Seals secrets at rest. Default: a random key for this run (sealed results do not survive a restart). */
   SECRETS_KEY: z.string().min(1).optional(),
+  /**
+   * The durable intent history, shared by the stack's API and worker: `postgres://…`, or
+   * `pglite:<dir>` to keep it across restarts. Default `pglite:memory` (gone when the stack stops).
+   */
+  DATABASE_URL: databaseUrlSchema.default('pglite:memory'),
+  /** Schema of the history's tables. Default `public`. */
+  DATABASE_SCHEMA: databaseSchemaSchema.default('public'),
 });
 
 export type StackConfig = z.infer<typeof stackConfigSchema>;

@@ -1,3 +1,4 @@
+import { openDatabase, type DurableDatabase } from '@neonops/durable-store';
 import {
   createDemoTeam,
   createLogger as createApiLogger,
@@ -38,6 +39,10 @@ export interface RunningStack {
   demoToken: string;
   /** A project the demo team may use (created in the simulator); absent against real Neon. */
   demoProjectId?: string;
+  /** Where the intent history lives: `pglite:memory`, `pglite:<dir>`, or `postgres` (a server; its URL may hold a password). */
+  history: string;
+  /** The durable store the API and the worker share (closed with the stack). */
+  database: DurableDatabase;
   close(): Promise<void>;
 }
 
@@ -83,11 +88,14 @@ export async function startStack(config: StackConfig, options: StartStackOptions
       // A local run delivers webhooks to receivers on this machine unless told otherwise.
       WEBHOOK_ALLOW_CIDRS: options.env.WEBHOOK_ALLOW_CIDRS ?? '127.0.0.1/32,::1/128',
     };
+    // One durable store for both: an embedded PGlite is one process's, one session's.
+    const database = await openDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
+    closers.push(() => database.close());
     const workerConfig = loadWorkerConfig(env);
-    const worker: RunningWorker = await startWorker(
-      workerConfig,
-      options.logDestination ? { logger: createWorkerLogger({ level: workerConfig.logLevel, destination: options.logDestination }) } : {},
-    );
+    const worker: RunningWorker = await startWorker(workerConfig, {
+      database,
+      ...(options.logDestination ? { logger: createWorkerLogger({ level: workerConfig.logLevel, destination: options.logDestination }) } : {}),
+    });
     closers.push(() => worker.close());
 
     const apiConfig = loadApiConfig({ ...env, DEV_MODE: 'true' });
@@ -98,13 +106,15 @@ export async function startStack(config: StackConfig, options: StartStackOptions
     });
     const logger = options.logDestination ? { logger: createApiLogger(apiConfig.logLevel, options.logDestination) } : {};
     const fileTeams = (await loadTeamsFileOrEmpty(apiConfig.teamsFile)).teams;
-    const api: RunningApi = await startApi(apiConfig, { teams: withTeams(fileTeams, [demo.team]), ...logger });
+    const api: RunningApi = await startApi(apiConfig, { teams: withTeams(fileTeams, [demo.team]), database, ...logger });
     closers.push(() => api.close());
 
     return {
       apiUrl: api.url,
       neonBaseUrl,
       demoToken: demo.token,
+      history: database.engine === 'pglite' ? config.DATABASE_URL : 'postgres',
+      database,
       ...(sim ? { sim } : {}),
       ...(demoProjectId ? { demoProjectId } : {}),
       close,
