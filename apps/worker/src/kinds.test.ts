@@ -1,6 +1,6 @@
-import { intentKinds, ProjectOwnership, type IntentKind } from '@neonops/intents';
+import { intentKinds, ProjectOwnership, PullRequestStates, type IntentKind } from '@neonops/intents';
 import { describe, expect, it } from 'vitest';
-import { INTENT_ANNOTATION } from './reconcile/annotation.js';
+import { INTENT_ANNOTATION, PREVIEW_ANNOTATION } from './reconcile/annotation.js';
 import { live, startHarness } from './test/harness.js';
 
 describe('every intent kind', () => {
@@ -86,6 +86,26 @@ describe('every intent kind', () => {
     expect(state().roles.find((r) => r.branchId === branchId && r.name === 'reporter' && !r.deletedAt)?.password).toBe(password);
     await run('role.delete', { projectId, branchId, name: 'reporter' });
     expect(live(state().roles).some((r) => r.branchId === branchId && r.name === 'reporter')).toBe(false);
+
+    // A pull request's preview: created, then adopted with a reset and a new expiry; a late
+    // ensure after the PR closed is skipped; teardown deletes it, and again finds it gone.
+    const pr = { sourceId: 'src_kinds', repositoryId: 1, number: 7, updatedAt: new Date().toISOString() };
+    const prStates = new PullRequestStates(h.redis.connect(), { prefix: h.redis.prefix });
+    await prStates.advance(pr, { state: 'open', updatedAt: Date.now(), headSha: 'a' });
+    const ensure = { projectId, name: 'preview/pr-7-x', endpoints: [{ type: 'read_write' }], ttlSeconds: 3600, pullRequest: pr };
+    expect((await run('preview.ensure', ensure)).result).toMatchObject({ action: 'created', endpoints: [{ type: 'read_write' }] });
+    const preview = live(state().branches).find((b) => b.name === 'preview/pr-7-x');
+    expect(preview?.annotations[PREVIEW_ANNOTATION]).toBe('src_kinds:1#7');
+    expect(preview?.expiresAt).toBeDefined();
+    expect((await run('preview.ensure', { ...ensure, reset: true })).result).toMatchObject({ action: 'reset', branch: { id: preview?.id } });
+    expect((await run('preview.ensure', ensure)).result).toMatchObject({ action: 'extended', branch: { id: preview?.id } });
+    expect(live(state().branches).filter((b) => b.name === 'preview/pr-7-x')).toHaveLength(1);
+    await prStates.advance(pr, { state: 'closed', updatedAt: Date.now() + 1000, headSha: 'a' });
+    expect((await run('preview.ensure', ensure)).result).toMatchObject({ action: 'skipped', reason: 'pull_request_closed' });
+    const teardown = { projectId, name: 'preview/pr-7-x', pullRequest: pr };
+    expect((await run('preview.teardown', teardown)).result).toMatchObject({ action: 'deleted', branchId: preview?.id });
+    expect(state().branches.find((b) => b.id === preview?.id)?.deletedAt).toBeDefined();
+    expect((await run('preview.teardown', teardown)).result).toMatchObject({ action: 'gone' });
 
     // Restore, then delete the branch.
     await run('branch.restore', { projectId, branchId, sourceBranchId: mainId, preserveUnderName: 'pr-1-before-restore' });

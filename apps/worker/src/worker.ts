@@ -1,4 +1,4 @@
-import { bullPrefix, INTENTS_QUEUE, isTerminalStatus, type IntentStore, type ProjectOwnership, type SecretBox } from '@neonops/intents';
+import { bullPrefix, INTENTS_QUEUE, isTerminalStatus, PullRequestStates, type IntentStore, type ProjectOwnership, type SecretBox } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -58,6 +58,8 @@ export interface IntentWorkerDeps {
   secretBox: SecretBox;
   projectLock: ProjectLock;
   ownership: ProjectOwnership;
+  /** Pull request states read by the preview kinds. Default: a `PullRequestStates` on a connection from `connection` under `keyPrefix`. */
+  pullRequests?: PullRequestStates;
   logger: Logger;
   /** Step engine timing. Defaults: see {@link DEFAULT_ENGINE_SETTINGS}. */
   settings?: Partial<EngineSettings>;
@@ -99,6 +101,7 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
     secretBox: deps.secretBox,
     projectLock: deps.projectLock,
     ownership: deps.ownership,
+    pullRequests: deps.pullRequests ?? new PullRequestStates(deps.connection(), { prefix: deps.keyPrefix }),
     handlers: deps.handlers ?? defaultHandlers,
     logger: log,
     settings: { ...DEFAULT_ENGINE_SETTINGS, ...deps.settings },

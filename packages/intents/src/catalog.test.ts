@@ -9,6 +9,8 @@ const minimal: Record<IntentKind, Record<string, unknown>> = {
   'branch.update': { projectId: 'p-1', branchId: 'br-1', expiresAt: null },
   'branch.delete': { projectId: 'p-1', branchId: 'br-1' },
   'branch.restore': { projectId: 'p-1', branchId: 'br-1', sourceBranchId: 'br-0' },
+  'preview.ensure': { projectId: 'p-1', name: 'preview/pr-1-x', pullRequest: { sourceId: 'src_1', repositoryId: 1, number: 1, updatedAt: '2026-01-01T00:00:00Z' } },
+  'preview.teardown': { projectId: 'p-1', name: 'preview/pr-1-x', pullRequest: { sourceId: 'src_1', repositoryId: 1, number: 1, updatedAt: '2026-01-01T00:00:00Z' } },
   'endpoint.create': { projectId: 'p-1', branchId: 'br-1' },
   'endpoint.update': { projectId: 'p-1', endpointId: 'ep-1', suspendTimeoutSeconds: 300 },
   'endpoint.delete': { projectId: 'p-1', endpointId: 'ep-1' },
@@ -67,7 +69,7 @@ describe('intent catalog', () => {
 
   it('gives the kinds that create resources onFailure, default delete', () => {
     const creating = intentKinds.filter((k) => intentRequestSchema.safeParse({ kind: k, params: { ...minimal[k], onFailure: 'keep' } }).success);
-    expect(creating).toEqual(['project.create', 'branch.create', 'endpoint.create', 'database.create', 'role.create', 'api_key.create']);
+    expect(creating).toEqual(['project.create', 'branch.create', 'preview.ensure', 'endpoint.create', 'database.create', 'role.create', 'api_key.create']);
     expect(intentRequestSchema.parse({ kind: 'branch.create', params: { projectId: 'p' } }).params).toMatchObject({ onFailure: 'delete' });
     const wrong = intentRequestSchema.safeParse({ kind: 'branch.create', params: { projectId: 'p', onFailure: 'ignore' } });
     expect(wrong.error?.issues[0]?.path).toEqual(['params', 'onFailure']);

@@ -18,6 +18,12 @@ import {
   projectSummarySchema,
   roleSummarySchema,
 } from './resources.js';
+import {
+  previewEnsureParamsSchema,
+  previewEnsureResultSchema,
+  previewTeardownParamsSchema,
+  previewTeardownResultSchema,
+} from './previews/params.js';
 
 /** What an intent acts on: one existing project, a project it creates, or the Neon account. */
 export type IntentScope = { projectId: string } | { newProject: true } | { account: true };
@@ -156,6 +162,19 @@ export const intentCatalog = {
       preserveUnderName: branchNameSchema.optional(),
     }),
     result: z.object({ branch: branchSummarySchema }),
+    scope: onProject,
+  }),
+  'preview.ensure': kind({
+    summary: 'Make sure a pull request’s preview branch exists (get-or-create by name), optionally reset to its parent, its expiry extended.',
+    params: previewEnsureParamsSchema,
+    result: previewEnsureResultSchema,
+    secrets: connectionSecrets,
+    scope: onProject,
+  }),
+  'preview.teardown': kind({
+    summary: 'Delete a pull request’s preview branch (already gone counts as done).',
+    params: previewTeardownParamsSchema,
+    result: previewTeardownResultSchema,
     scope: onProject,
   }),
   'endpoint.create': kind({

@@ -14,3 +14,6 @@ export * from './outbox/outbox.js';
 export * from './outbox/consumer.js';
 export * from './outbox/trim.js';
 export * from './redis-health.js';
+export * from './previews/params.js';
+export * from './previews/pull-request-states.js';
+export * from './previews/name-template.js';

@@ -33,9 +33,11 @@ export const endpointSettingsSchema = z.strictObject({
 
 export const endpointTypeSchema = z.enum(['read_write', 'read_only']);
 
+/** A compute to create with a branch: its type and settings. */
 export const newEndpointSchema = endpointSettingsSchema.extend({
   type: endpointTypeSchema.default('read_write'),
 });
+export type NewEndpoint = z.output<typeof newEndpointSchema>;
 
 /**
  * What an intent that creates Neon resources does with them when it ends `failed` or

@@ -14,6 +14,7 @@ import {
   type IntentUndo,
   type CreatedResource,
   type ProjectOwnership,
+  type PullRequestStates,
   type SecretBox,
 } from '@neonops/intents';
 import { NeonNotFoundError, type NeonClient, type Operation } from '@neonops/neon-client';
@@ -77,6 +78,8 @@ export interface EngineDeps {
   secretBox: SecretBox;
   projectLock: ProjectLock;
   ownership: ProjectOwnership;
+  /** Pull request states for the preview kinds. Default none (preview kinds then fail). */
+  pullRequests?: PullRequestStates;
   handlers: HandlerMap;
   logger: Logger;
   settings: EngineSettings;
@@ -301,6 +304,7 @@ export function createIntentProcessor(deps: EngineDeps) {
         // Saved with the checkpoint and record write after the step (or before its retry or undo).
         recordCreated: (resource) => addResource(checkpoint.resources, resource),
         ownership: deps.ownership,
+        pullRequests: deps.pullRequests,
         log,
       };
       if (Object.keys(checkpoint.state).length === 0) checkpoint.state = handler.initialState(ctx.params);

@@ -1,4 +1,4 @@
-import type { CreatedResource, IntentKind, ParamsOf, ProjectOwnership, ResultOf, SecretsOf } from '@neonops/intents';
+import type { CreatedResource, IntentKind, ParamsOf, ProjectOwnership, PullRequestStates, ResultOf, SecretsOf } from '@neonops/intents';
 import type { NeonClient, Operation } from '@neonops/neon-client';
 import type { Logger } from 'pino';
 
@@ -43,6 +43,11 @@ export interface StepContext<K extends IntentKind, S extends JsonState> {
    * to its team), released by `project.delete` and by the undo that deletes the project.
    */
   ownership: ProjectOwnership;
+  /**
+   * The desired state of each pull request's preview (advanced by the API on each accepted
+   * event); preview kinds read it under the project lock. Undefined in engine-only tests.
+   */
+  pullRequests: PullRequestStates | undefined;
   log: Logger;
 }
 

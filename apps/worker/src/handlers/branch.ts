@@ -1,10 +1,10 @@
-import type { ConnectionUri, DatabaseSummary, RoleSummary } from '@neonops/intents';
-import type { Branch, ConnectionDetails, Endpoint } from '@neonops/neon-client';
+import type { ConnectionUri, DatabaseSummary, NewEndpoint, RoleSummary } from '@neonops/intents';
+import type { Branch, ConnectionDetails, Endpoint, NeonClient, Operation } from '@neonops/neon-client';
 import { FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import { deterministicName, intentAnnotation } from '../reconcile/annotation.js';
-import { branchIdByName, findBranchByName } from '../reconcile/branch.js';
+import { branchIdByName, findBranchByName, type FoundBranch } from '../reconcile/branch.js';
 import { findDatabase, findRole, orUndefinedOn404 } from '../reconcile/children.js';
-import { pendingOperationsOf, reconcileThenCreate } from '../reconcile/create.js';
+import { pendingOperationsOf, reconcileThenCreate, type ReconciledCreate } from '../reconcile/create.js';
 import { defineKind, type JsonState, type StepContext } from '../engine/types.js';
 import { connectionUrisFor } from './connection-uris.js';
 import { branchSummary, databaseSummary, endpointSummary, roleSummary } from './summaries.js';
@@ -48,33 +48,18 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
         const p = ctx.params;
         const name = ctx.state.name || deterministicName(ctx.intentId);
         ctx.state.name = name;
-        const outcome = await reconcileThenCreate({
-          what: `Branch "${name}"`,
-          resumed: ctx.resumed,
-          beginMutation: ctx.beginMutation,
-          lookup: async () => {
-            const found = await findBranchByName(ctx.neon, p.projectId, name);
-            return found ? { value: found.branch, ours: found.annotatedIntent === ctx.intentId } : undefined;
+        const outcome = await createBranchOnce(
+          { ...ctx, projectId: p.projectId },
+          {
+            name,
+            ...(ctx.state.parentId ? { parentId: ctx.state.parentId } : {}),
+            ...(p.parentTimestamp ? { parentTimestamp: p.parentTimestamp } : {}),
+            ...(p.parentLsn ? { parentLsn: p.parentLsn } : {}),
+            ...(p.expiresAt ? { expiresAt: p.expiresAt } : {}),
+            ...(p.protected === undefined ? {} : { protected: p.protected }),
+            endpoints: p.endpoints,
           },
-          create: () =>
-            ctx.neon.createBranch(p.projectId, {
-              branch: {
-                name,
-                ...(ctx.state.parentId ? { parent_id: ctx.state.parentId } : {}),
-                ...(p.parentTimestamp ? { parent_timestamp: p.parentTimestamp } : {}),
-                ...(p.parentLsn ? { parent_lsn: p.parentLsn } : {}),
-                ...(p.expiresAt ? { expires_at: p.expiresAt } : {}),
-                ...(p.protected === undefined ? {} : { protected: p.protected }),
-              },
-              endpoints: p.endpoints.map((e) => ({
-                type: e.type,
-                ...(e.autoscalingLimitMinCu === undefined ? {} : { autoscaling_limit_min_cu: e.autoscalingLimitMinCu }),
-                ...(e.autoscalingLimitMaxCu === undefined ? {} : { autoscaling_limit_max_cu: e.autoscalingLimitMaxCu }),
-                ...(e.suspendTimeoutSeconds === undefined ? {} : { suspend_timeout_seconds: e.suspendTimeoutSeconds }),
-              })),
-              annotation_value: intentAnnotation(ctx.intentId),
-            }),
-        });
+        );
         if (outcome.created) {
           const created = outcome.created;
           ctx.state.branchId = created.branch.id;
@@ -83,10 +68,7 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
           // Public parts go to the checkpoint, connection URIs (secrets) straight into the sealed store.
           ctx.state.databases = created.databases.map(databaseSummary);
           ctx.state.roles = created.roles.map(roleSummary);
-          if (created.connection_uris && created.connection_uris.length > 0) {
-            await ctx.storeSecrets({ connectionUris: created.connection_uris.map(fromConnectionDetails) });
-            ctx.state.urisStored = true;
-          }
+          if (await storeCreatedUris(ctx, created)) ctx.state.urisStored = true;
           return { operations: created.operations };
         }
         const branch = outcome.found as Branch;
@@ -180,7 +162,7 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
 });
 
 /** Lists the new branch and the computes made with it (same request) as created by the intent. */
-function recordBranch(
+export function recordBranch(
   ctx: { params: { projectId: string }; recordCreated: StepContext<'branch.create', JsonState>['recordCreated'] },
   branchId: string,
   endpoints: ReadonlyArray<Pick<Endpoint, 'id'>>,
@@ -188,6 +170,79 @@ function recordBranch(
   const { projectId } = ctx.params;
   ctx.recordCreated({ type: 'branch', projectId, branchId });
   for (const e of endpoints) ctx.recordCreated({ type: 'endpoint', projectId, branchId, endpointId: e.id });
+}
+
+/** What a new branch is made with (Neon's `createBranch` body, in our names). */
+export interface BranchSpec {
+  name: string;
+  parentId?: string;
+  parentTimestamp?: string;
+  parentLsn?: string;
+  expiresAt?: string;
+  protected?: boolean;
+  endpoints: ReadonlyArray<NewEndpoint>;
+  /** Annotation entries besides our intent id (a preview's pull request). */
+  annotations?: Record<string, string>;
+}
+
+type CreateBranchResponse = Awaited<ReturnType<NeonClient['createBranch']>>;
+
+/**
+ * Get-or-create of a branch by name that never creates twice (`reconcileThenCreate`): a
+ * found branch is ours when its annotation names this intent, or when `ours` says so (a
+ * preview adopts the branch an earlier intent made for the same pull request).
+ */
+export async function createBranchOnce(
+  ctx: { neon: NeonClient; intentId: string; projectId: string; resumed: boolean; beginMutation(): Promise<void> },
+  spec: BranchSpec,
+  ours: (found: FoundBranch) => boolean = () => false,
+): Promise<ReconciledCreate<Branch, CreateBranchResponse>> {
+  return reconcileThenCreate({
+    what: `Branch "${spec.name}"`,
+    resumed: ctx.resumed,
+    beginMutation: ctx.beginMutation,
+    lookup: async () => {
+      const found = await findBranchByName(ctx.neon, ctx.projectId, spec.name);
+      return found ? { value: found.branch, ours: found.annotatedIntent === ctx.intentId || ours(found) } : undefined;
+    },
+    create: () =>
+      ctx.neon.createBranch(ctx.projectId, {
+        branch: {
+          name: spec.name,
+          ...(spec.parentId ? { parent_id: spec.parentId } : {}),
+          ...(spec.parentTimestamp ? { parent_timestamp: spec.parentTimestamp } : {}),
+          ...(spec.parentLsn ? { parent_lsn: spec.parentLsn } : {}),
+          ...(spec.expiresAt ? { expires_at: spec.expiresAt } : {}),
+          ...(spec.protected === undefined ? {} : { protected: spec.protected }),
+        },
+        endpoints: spec.endpoints.map((e) => ({
+          type: e.type,
+          ...(e.autoscalingLimitMinCu === undefined ? {} : { autoscaling_limit_min_cu: e.autoscalingLimitMinCu }),
+          ...(e.autoscalingLimitMaxCu === undefined ? {} : { autoscaling_limit_max_cu: e.autoscalingLimitMaxCu }),
+          ...(e.suspendTimeoutSeconds === undefined ? {} : { suspend_timeout_seconds: e.suspendTimeoutSeconds }),
+        })),
+        annotation_value: { ...spec.annotations, ...intentAnnotation(ctx.intentId) },
+      }),
+  });
+}
+
+/** Deletes a branch; one already gone (404) counts as done. Returns the delete's operations. */
+export async function deleteBranchIfPresent(neon: NeonClient, projectId: string, branchId: string): Promise<readonly Operation[]> {
+  const res = await orUndefinedOn404(neon.deleteBranch(projectId, branchId));
+  return res?.operations ?? [];
+}
+
+/**
+ * Seals the connection URIs of a create response into the store at once (secrets never go
+ * to the checkpoint); true when there were any.
+ */
+export async function storeCreatedUris(
+  ctx: { storeSecrets(secrets: { connectionUris: ConnectionUri[] }): Promise<void> },
+  created: Pick<CreateBranchResponse, 'connection_uris'>,
+): Promise<boolean> {
+  if (!created.connection_uris || created.connection_uris.length === 0) return false;
+  await ctx.storeSecrets({ connectionUris: created.connection_uris.map(fromConnectionDetails) });
+  return true;
 }
 
 /** A connection from a create response, with its pooled twin (same URI through the pooler host). */
@@ -233,8 +288,7 @@ export const branchDelete = defineKind<'branch.delete', Record<string, never>>({
       name: 'delete_branch',
       mutates: true,
       async run(ctx) {
-        const res = await orUndefinedOn404(ctx.neon.deleteBranch(ctx.params.projectId, ctx.params.branchId));
-        return { operations: res?.operations ?? [] };
+        return { operations: await deleteBranchIfPresent(ctx.neon, ctx.params.projectId, ctx.params.branchId) };
       },
     },
   ],

@@ -3,6 +3,7 @@ import { apiKeyCreate, apiKeyRevoke } from './api-key.js';
 import { branchCreate, branchDelete, branchRestore, branchUpdate } from './branch.js';
 import { databaseCreate, databaseDelete, databaseUpdate } from './database.js';
 import { endpointCreate, endpointDelete, endpointRestart, endpointStart, endpointSuspend, endpointUpdate } from './endpoint.js';
+import { previewEnsure, previewTeardown } from './preview.js';
 import { projectCreate, projectDelete, projectUpdate } from './project.js';
 import { roleCreate, roleDelete, roleResetPassword } from './role.js';
 
@@ -15,6 +16,8 @@ export const handlers: HandlerMap = {
   'branch.update': branchUpdate,
   'branch.delete': branchDelete,
   'branch.restore': branchRestore,
+  'preview.ensure': previewEnsure,
+  'preview.teardown': previewTeardown,
   'endpoint.create': endpointCreate,
   'endpoint.update': endpointUpdate,
   'endpoint.delete': endpointDelete,

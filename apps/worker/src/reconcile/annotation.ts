@@ -9,3 +9,9 @@ export const intentAnnotation = (intentId: string): Record<string, string> => ({
  * a retried create can find it: `intent-` + the random tail of the intent id.
  */
 export const deterministicName = (intentId: string): string => `intent-${intentId.slice(-16)}`;
+
+/** The annotation key under which a preview branch names its pull request (see `previewMark`). */
+export const PREVIEW_ANNOTATION = 'neonops-preview';
+
+/** The value of `PREVIEW_ANNOTATION` for a pull request: `<sourceId>:<repositoryId>#<number>`. */
+export const previewMark = (pr: { sourceId: string; repositoryId: number; number: number }): string => `${pr.sourceId}:${pr.repositoryId}#${pr.number}`;

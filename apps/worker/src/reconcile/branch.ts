@@ -5,6 +5,8 @@ export interface FoundBranch {
   branch: Branch;
   /** The intent id in the branch's annotation, if any. */
   annotatedIntent: string | undefined;
+  /** The branch's whole annotation (ours: the intent id, and a preview's pull request). */
+  annotations: Record<string, string>;
 }
 
 /**
@@ -19,7 +21,8 @@ export async function findBranchByName(neon: NeonClient, projectId: string, name
     const branch = res.branches.find((b) => b.name === name);
     if (branch) {
       const annotations = (res as { annotations?: Record<string, { value?: Record<string, string> }> }).annotations;
-      return { branch, annotatedIntent: annotations?.[branch.id]?.value?.[INTENT_ANNOTATION] };
+      const value = annotations?.[branch.id]?.value ?? {};
+      return { branch, annotatedIntent: value[INTENT_ANNOTATION], annotations: value };
     }
     cursor = res.pagination?.next;
     if (!cursor || res.branches.length === 0) return undefined;
