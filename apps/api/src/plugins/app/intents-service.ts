@@ -79,6 +79,12 @@ export function acceptedResponse(record: IntentRecord): StoredResponse {
   };
 }
 
+/** A submitted intent and its `202` answer (the body serialized once, for the reply and the idempotency record alike). */
+export interface Submitted {
+  intent: IntentRecord;
+  response: StoredResponse;
+}
+
 /** What `cancel` did: `cancelled` at once (it was queued), or `requested` (the worker stops at the next step). */
 export type CancelOutcome = { outcome: 'cancelled' | 'requested'; intent: IntentRecord };
 
@@ -106,7 +112,7 @@ export class IntentsService {
    * (a job scheduler in the workers) adds the missing job of any queued intent, and BullMQ's
    * job id makes adding it twice harmless.
    */
-  async submit(team: Team, request: IntentRequest, idempotency?: { key: string; lease: IdempotencyLease }): Promise<IntentRecord> {
+  async submit(team: Team, request: IntentRequest, idempotency?: { key: string; lease: IdempotencyLease }): Promise<Submitted> {
     await this.authorize(team, request);
     const now = this.deps.now();
     const record: IntentRecord = {
@@ -123,7 +129,8 @@ export class IntentsService {
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    const answer = idempotency && this.deps.idempotency.answerFor(idempotency.lease, acceptedResponse(record));
+    const accepted = acceptedResponse(record);
+    const answer = idempotency && this.deps.idempotency.answerFor(idempotency.lease, accepted);
     const outcome = await withRedis(this.deps.redis, () =>
       this.deps.store.create(record, { maxActive: team.limits.maxActiveIntents, ...(answer ? { idempotency: answer } : {}) }),
     );
@@ -140,7 +147,7 @@ export class IntentsService {
       this.deps.log.warn({ err: error, intentId: record.id }, 'could not queue the intent now; the sweeper will');
     }
     this.deps.crashPoints?.('api.after_job_add');
-    return record;
+    return { intent: record, response: accepted };
   }
 
   /** The team's intent with its secrets opened, or 404 (also for other teams' intents). */
