@@ -49,6 +49,8 @@ describe('useTestDatabase', () => {
 describe('findTestDatabase', () => {
   it('takes DATABASE_URL, else the local PostgreSQL when it answers, else PGlite', async () => {
     expect(await findTestDatabase({ DATABASE_URL: 'pglite:memory' })).toEqual({ url: 'pglite:memory', source: 'DATABASE_URL' });
+    // A PGlite data directory (pnpm start's, say) is never opened by tests.
+    expect(await findTestDatabase({ DATABASE_URL: 'pglite:./.data/history' })).toEqual({ url: 'pglite:memory', source: 'DATABASE_URL' });
     await expect(findTestDatabase({ DATABASE_URL: 'postgres://postgres@127.0.0.1:1/test' })).rejects.toThrow(/DATABASE_URL/);
     const found = await findTestDatabase({});
     const local = await postgresAnswers('postgres://postgres@127.0.0.1:5432/test');

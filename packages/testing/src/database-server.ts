@@ -32,16 +32,16 @@ export async function postgresAnswers(url: string, timeoutMs = 1000): Promise<bo
 
 /**
  * Finds the database for the tests, in this order:
- * 1. `DATABASE_URL` when set (a `postgres://` URL must answer; `pglite:…` is taken as is);
+ * 1. `DATABASE_URL` when set: a `postgres://` URL must answer; any `pglite:…` means PGlite in
+ *    memory (never a data directory: tests run in parallel, and it may hold someone's data);
  * 2. the machine's PostgreSQL at 127.0.0.1:5432, database `test`, user `postgres`;
  * 3. PGlite in memory, so the tests need nothing installed.
  */
 export async function findTestDatabase(env: NodeJS.ProcessEnv = process.env): Promise<TestDatabaseServer> {
   const fromEnv = env.DATABASE_URL;
   if (fromEnv) {
-    if (!fromEnv.startsWith('pglite:') && !(await postgresAnswers(fromEnv, 3000))) {
-      throw new Error('DATABASE_URL is set but no PostgreSQL answers there');
-    }
+    if (fromEnv.startsWith('pglite:')) return { url: PGLITE_MEMORY_URL, source: 'DATABASE_URL' };
+    if (!(await postgresAnswers(fromEnv, 3000))) throw new Error('DATABASE_URL is set but no PostgreSQL answers there');
     return { url: fromEnv, source: 'DATABASE_URL' };
   }
   if (await postgresAnswers(LOCAL_TEST_DATABASE_URL, 1000)) return { url: LOCAL_TEST_DATABASE_URL, source: 'localhost' };
