@@ -19,14 +19,17 @@ import errorHandlerPlugin from './plugins/app/error-handler.js';
 import idempotencyPlugin from './plugins/app/idempotency/index.js';
 import intentsServicePlugin, { type IntentsPluginOptions } from './plugins/app/intents-service.js';
 import projectScopePlugin from './plugins/app/project-scope.js';
+import sourcesPlugin from './plugins/app/sources.js';
 import webhooksPlugin from './plugins/app/webhooks.js';
 import durableStorePlugin, { type DurableStorePluginOptions } from './plugins/external/durable-store.js';
 import neonPlugin, { type NeonPluginOptions } from './plugins/external/neon.js';
 import queuePlugin from './plugins/external/queue.js';
 import redisPlugin, { type RedisPluginOptions } from './plugins/external/redis.js';
+import hookRoutes from './routes/hooks.js';
 import healthRoutes, { httpNeonProbe, type HealthRoutesOptions } from './routes/health.js';
 import intentRoutes from './routes/intents.js';
 import projectRoutes from './routes/projects.js';
+import sourceRoutes from './routes/sources.js';
 import webhookRoutes from './routes/webhooks.js';
 import type { TeamDirectory } from './teams/team-directory.js';
 
@@ -64,6 +67,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Webhook settings (secret overlap, URL allowlist, first delay). Default `DEFAULT_WEBHOOK_SETTINGS`. */
   webhooks?: Partial<WebhookSettings>;
+  /** Largest hook delivery (`/v1/hooks/…`) in bytes. Default 1 MiB. */
+  hookBodyLimit?: number;
   /** Test hook at named points of the submit path (crash tests kill the process there). Default none. */
   crashPoints?: IntentsPluginOptions['crashPoints'];
 }
@@ -99,6 +104,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     now,
     ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
   });
+  await fastify.register(sourcesPlugin, { keyPrefix, secretBox: options.secretBox, now });
   await fastify.register(webhooksPlugin, { keyPrefix, secretBox: options.secretBox, now, ...(options.webhooks ? { settings: options.webhooks } : {}) });
 
   await fastify.register(swagger, {
@@ -123,12 +129,16 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     options.probeNeon ?? (neonBaseUrl ? httpNeonProbe(neonBaseUrl) : async () => ({ ok: true, detail: 'no Neon configured; not checked' }));
   await fastify.register(healthRoutes, { probeNeon });
 
+  // Hook deliveries: signed with a source's secret, no bearer token.
+  await fastify.register(hookRoutes, options.hookBodyLimit === undefined ? {} : { bodyLimit: options.hookBodyLimit });
+
   // Team routes: every one needs a bearer token.
   await fastify.register(async (v1) => {
     v1.addHook('onRequest', v1.authenticate);
     await v1.register(intentRoutes);
     await v1.register(projectRoutes);
     await v1.register(webhookRoutes);
+    await v1.register(sourceRoutes);
   });
 };
 

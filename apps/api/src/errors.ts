@@ -252,3 +252,45 @@ export class WebhookUrlForbiddenError extends ApiError {
   readonly status = 400;
   readonly title = 'Webhooks may not be sent to this address';
 }
+
+/** Also used for other teams' sources: a team must not learn that they exist. */
+export class SourceNotFoundError extends ApiError {
+  readonly code = 'source_not_found';
+  readonly status = 404;
+  readonly title = 'Source not found';
+}
+
+/** A team has as many sources as it may (`maxSourcesPerTeam`). */
+export class TooManySourcesError extends ApiError {
+  readonly code = 'too_many_sources';
+  readonly status = 409;
+  readonly title = 'The team has too many sources';
+}
+
+/** A hook delivery whose signature is missing, wrong, or (Standard Webhooks) outside the 5-minute window. */
+export class HookSignatureInvalidError extends ApiError {
+  readonly code = 'hook_signature_invalid';
+  readonly status = 401;
+  readonly title = 'The delivery’s signature does not verify';
+}
+
+/** A GitHub delivery from a repository the source does not bind. */
+export class RepositoryNotBoundError extends ApiError {
+  readonly code = 'repository_not_bound';
+  readonly status = 422;
+  readonly title = 'The repository is not bound to this source';
+}
+
+/** The source's name template gives no usable Neon branch name for this pull request. */
+export class PreviewNameInvalidError extends ApiError {
+  readonly code = 'preview_name_invalid';
+  readonly status = 422;
+  readonly title = 'The name template gives no valid branch name';
+}
+
+/** A signed trigger asks for a kind or a project its source does not allow. */
+export class TriggerForbiddenError extends ApiError {
+  readonly code = 'trigger_forbidden';
+  readonly status = 403;
+  readonly title = 'This source may not trigger that intent';
+}

@@ -85,6 +85,19 @@ export interface Submitted {
   response: StoredResponse;
 }
 
+/**
+ * The idempotency key a submit stores its answer under, in the same script as the intent.
+ * Hook deliveries pass their own store (kept longer) and answer.
+ */
+export interface SubmitIdempotency {
+  key: string;
+  lease: IdempotencyLease;
+  /** The store that issued the lease. Default: the API's `Idempotency-Key` store. */
+  store?: Pick<IdempotencyStore, 'answerFor'>;
+  /** The answer to store and send. Default `acceptedResponse` (the `202` of `POST /v1/intents`). */
+  response?: (record: IntentRecord) => StoredResponse;
+}
+
 /** What `cancel` did: `cancelled` at once (it was queued), or `requested` (the worker stops at the next step). */
 export type CancelOutcome = { outcome: 'cancelled' | 'requested'; intent: IntentRecord };
 
@@ -112,7 +125,7 @@ export class IntentsService {
    * (a job scheduler in the workers) adds the missing job of any queued intent, and BullMQ's
    * job id makes adding it twice harmless.
    */
-  async submit(team: Team, request: IntentRequest, idempotency?: { key: string; lease: IdempotencyLease }): Promise<Submitted> {
+  async submit(team: Team, request: IntentRequest, idempotency?: SubmitIdempotency): Promise<Submitted> {
     await this.authorize(team, request);
     const now = this.deps.now();
     const record: IntentRecord = {
@@ -129,8 +142,8 @@ export class IntentsService {
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    const accepted = acceptedResponse(record);
-    const answer = idempotency && this.deps.idempotency.answerFor(idempotency.lease, accepted);
+    const accepted = (idempotency?.response ?? acceptedResponse)(record);
+    const answer = idempotency && (idempotency.store ?? this.deps.idempotency).answerFor(idempotency.lease, accepted);
     const outcome = await withRedis(this.deps.redis, () =>
       this.deps.store.create(record, { maxActive: team.limits.maxActiveIntents, ...(answer ? { idempotency: answer } : {}) }),
     );

@@ -1,0 +1,90 @@
+import { PullRequestStates, type SecretBox } from '@neonops/intents';
+import fp from 'fastify-plugin';
+import type { Redis } from 'ioredis';
+import { ProjectNotFoundError, SourceNotFoundError, TooManySourcesError } from '../../errors.js';
+import { withRedis } from '../../redis-errors.js';
+import { HookIntake } from '../../sources/hook-intake.js';
+import type { CreateSourceBody, SourceView } from '../../sources/source-schemas.js';
+import { SourceStore, sourceView } from '../../sources/source-store.js';
+import type { Team } from '../../teams/teams-file.js';
+import { IdempotencyStore } from './idempotency/store.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    sources: SourcesService;
+    hooks: HookIntake;
+  }
+}
+
+/** Sources of a team: create (secret shown once), list, read, delete. */
+export class SourcesService {
+  constructor(
+    private readonly store: SourceStore,
+    private readonly assertProject: (team: Team, projectId: string) => Promise<void>,
+    private readonly redis: Redis,
+  ) {}
+
+  async create(team: Team, body: CreateSourceBody): Promise<{ source: SourceView; secret: string }> {
+    const projects = body.kind === 'github' ? [body.projectId] : (body.projects ?? []);
+    for (const projectId of projects) await this.assertProject(team, projectId);
+    const created = await withRedis(this.redis, () => this.store.create(team.id, body));
+    if (!created) throw new TooManySourcesError('Delete a source first');
+    return created;
+  }
+
+  async list(team: Team): Promise<SourceView[]> {
+    return (await withRedis(this.redis, () => this.store.list(team.id))).map(sourceView);
+  }
+
+  async get(team: Team, id: string): Promise<SourceView> {
+    const record = await withRedis(this.redis, () => this.store.getForTeam(team.id, id));
+    if (!record) throw new SourceNotFoundError(`No source ${id}`);
+    return sourceView(record);
+  }
+
+  async delete(team: Team, id: string): Promise<void> {
+    if (!(await withRedis(this.redis, () => this.store.delete(team.id, id)))) throw new SourceNotFoundError(`No source ${id}`);
+  }
+}
+
+export interface SourcesPluginOptions {
+  keyPrefix: string;
+  secretBox: SecretBox;
+  /** How long a hook delivery id (and its first answer) is kept, in seconds. Default 4 days (GitHub redelivers for 3). */
+  hookDeliveryTtlSeconds?: number;
+  /** Sources one team may have. Default 100. */
+  maxSourcesPerTeam?: number;
+  now: () => Date;
+}
+
+/** Sources (`/v1/sources`) and the intake of their hook deliveries (`/v1/hooks/…`). */
+export default fp<SourcesPluginOptions>(
+  async (fastify, options) => {
+    const store = new SourceStore(fastify.redis, {
+      prefix: options.keyPrefix,
+      secretBox: options.secretBox,
+      now: options.now,
+      ...(options.maxSourcesPerTeam === undefined ? {} : { maxSourcesPerTeam: options.maxSourcesPerTeam }),
+    });
+    const assertProject = async (team: Team, projectId: string) => {
+      await fastify.projectScope.assertAllowed(team, projectId).catch((error: unknown) => {
+        throw error instanceof ProjectNotFoundError ? new ProjectNotFoundError(`No project ${projectId} for this team`) : error;
+      });
+    };
+    fastify.decorate('sources', new SourcesService(store, assertProject, fastify.redis));
+    fastify.decorate(
+      'hooks',
+      new HookIntake({
+        redis: fastify.redis,
+        prefix: options.keyPrefix,
+        sources: store,
+        teams: fastify.teams,
+        intents: fastify.intents,
+        pullRequests: new PullRequestStates(fastify.redis, { prefix: options.keyPrefix }),
+        deliveries: new IdempotencyStore(fastify.redis, { ttlSeconds: options.hookDeliveryTtlSeconds ?? 4 * 86_400 }),
+        log: fastify.log,
+      }),
+    );
+  },
+  { name: 'sources', dependencies: ['redis', 'auth', 'project-scope', 'intents-service'] },
+);

@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { buildTestApp } from '../../test/helper.js';
+
+const github = { kind: 'github', projectId: 'p-alpha', repositories: ['Codertocat/Hello-World'] };
+
+describe('/v1/sources', () => {
+  it('creates a GitHub source with its defaults, shows the secret once, lists, reads and deletes it', async () => {
+    const t = await buildTestApp();
+    const created = await t.as('alpha', { method: 'POST', url: '/v1/sources', payload: github });
+    expect(created.statusCode, t.logs()).toBe(201);
+    const body = created.json();
+    expect(body).toMatchObject({
+      kind: 'github',
+      repositories: ['codertocat/hello-world'],
+      preview: { nameTemplate: 'preview/pr-{number}-{head_ref}', endpoint: { type: 'read_write' }, ttlSeconds: 604_800, resetOnPush: false, allowForks: false },
+      hookPath: `/v1/hooks/github/${body.id}`,
+    });
+    expect(body.secret).toMatch(/^[0-9a-f]{64}$/);
+    expect(created.headers.location).toBe(`/v1/sources/${body.id}`);
+    const read = await t.as('alpha', { method: 'GET', url: `/v1/sources/${body.id}` });
+    expect(read.statusCode).toBe(200);
+    expect(read.body).not.toContain(body.secret);
+    expect(read.json().sealedSecret).toBeUndefined();
+    expect((await t.as('alpha', { method: 'GET', url: '/v1/sources' })).json().items).toHaveLength(1);
+    // The secret is sealed at rest.
+    const raw = await t.redis.connect().get(`${t.redis.prefix}source:${body.id}`);
+    expect(raw).not.toContain(body.secret);
+    expect((await t.as('alpha', { method: 'DELETE', url: `/v1/sources/${body.id}` })).statusCode).toBe(204);
+    expect((await t.as('alpha', { method: 'GET', url: `/v1/sources/${body.id}` })).statusCode).toBe(404);
+  });
+
+  it('makes a Standard Webhooks source with a whsec_ secret and restrictions', async () => {
+    const t = await buildTestApp();
+    const created = await t.as('alpha', { method: 'POST', url: '/v1/sources', payload: { kind: 'standard-webhooks', kinds: ['branch.create'], projects: ['p-alpha'] } });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.json()).toMatchObject({ kinds: ['branch.create'], projects: ['p-alpha'] });
+    expect(created.json().secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+  });
+
+  it('keeps teams apart: another team’s source is 404 to read and to delete', async () => {
+    const t = await buildTestApp();
+    const id = (await t.as('alpha', { method: 'POST', url: '/v1/sources', payload: github })).json().id as string;
+    expect((await t.as('beta', { method: 'GET', url: `/v1/sources/${id}` })).json().code).toBe('source_not_found');
+    expect((await t.as('beta', { method: 'DELETE', url: `/v1/sources/${id}` })).statusCode).toBe(404);
+    expect((await t.as('beta', { method: 'GET', url: '/v1/sources' })).json().items).toEqual([]);
+    expect((await t.as('alpha', { method: 'GET', url: `/v1/sources/${id}` })).statusCode).toBe(200);
+  });
+
+  it.each([
+    ['a project of another team', { ...github, projectId: 'p-beta' }, 404, 'project_not_found'],
+    ['no repository', { ...github, repositories: [] }, 400, 'validation_failed'],
+    ['a repository that is not owner/name', { ...github, repositories: ['hello'] }, 400, 'validation_failed'],
+    ['an unknown placeholder', { ...github, preview: { nameTemplate: 'pr-{nubmer}' } }, 400, 'validation_failed'],
+    ['a TTL over 30 days', { ...github, preview: { ttlSeconds: 31 * 86_400 } }, 400, 'validation_failed'],
+    ['an unknown field', { ...github, secret: 'mine' }, 400, 'validation_failed'],
+    ['an unknown kind', { kind: 'gitlab' }, 400, 'validation_failed'],
+    ['a trigger kind that does not exist', { kind: 'standard-webhooks', kinds: ['branch.explode'] }, 400, 'validation_failed'],
+    ['a trigger project of another team', { kind: 'standard-webhooks', projects: ['p-beta'] }, 404, 'project_not_found'],
+  ])('refuses %s', async (_what, payload, status, code) => {
+    const t = await buildTestApp();
+    const res = await t.as('alpha', { method: 'POST', url: '/v1/sources', payload });
+    expect(res.statusCode, res.body).toBe(status);
+    expect(res.json().code).toBe(code);
+    expect((await t.as('alpha', { method: 'GET', url: '/v1/sources' })).json().items).toEqual([]);
+  });
+
+  it('needs a team token', async () => {
+    const t = await buildTestApp();
+    expect((await t.app.inject({ method: 'POST', url: '/v1/sources', payload: github })).statusCode).toBe(401);
+  });
+});

@@ -1,0 +1,82 @@
+import {
+  branchNameSchema,
+  checkNameTemplate,
+  DEFAULT_PREVIEW_NAME_TEMPLATE,
+  intentKindSchema,
+  neonIdSchema,
+  newEndpointSchema,
+  PREVIEW_TTL_MAX_SECONDS,
+  PreviewNameError,
+} from '@neonops/intents';
+import { z } from 'zod';
+
+/** `owner/name` of a GitHub repository; stored in lower case and compared without case (as GitHub does). */
+export const repositoryNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/, 'must be "owner/name"');
+
+const nameTemplateSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .superRefine((template, ctx) => {
+    try {
+      checkNameTemplate(template);
+    } catch (error) {
+      if (error instanceof PreviewNameError) ctx.addIssue({ code: 'custom', message: error.message });
+      else throw error;
+    }
+  });
+
+/** How a GitHub source makes a pull request's preview branch. */
+export const previewRuleSchema = z.strictObject({
+  /** Parent branch (name) of every preview, and what a reset restores from. Default: the project's default branch. */
+  parent: branchNameSchema.optional(),
+  /**
+   * Branch name; placeholders `{number}`, `{head_ref}`, `{base_ref}`, `{repo}`, `{owner}`,
+   * `{sha}` (7 chars). The result is made safe and cut to Neon's 256 characters. Default
+   * `preview/pr-{number}-{head_ref}`.
+   */
+  nameTemplate: nameTemplateSchema.default(DEFAULT_PREVIEW_NAME_TEMPLATE),
+  /** The compute created with the branch; `null` for none. Default `{ type: "read_write" }`. */
+  endpoint: newEndpointSchema.nullable().default({ type: 'read_write' }),
+  /** The branch expires this long after the PR's last activity (each event moves it). Default 7 days; at most 30 days. */
+  ttlSeconds: z.number().int().min(60).max(PREVIEW_TTL_MAX_SECONDS).default(7 * 86_400),
+  /** On each push (`synchronize`) restore the branch to its parent's current state. Default false: the TTL is extended only. */
+  resetOnPush: z.boolean().default(false),
+  /** Make previews for pull requests from forks. Default false (their events are answered `200` and ignored). */
+  allowForks: z.boolean().default(false),
+});
+
+const sourceName = z.string().min(1).max(100).optional();
+
+/** `POST /v1/sources`: a GitHub source or a Standard Webhooks source. */
+export const createSourceBodySchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('github'),
+    name: sourceName,
+    /** The Neon project previews are made in; one of the team's projects. */
+    projectId: neonIdSchema,
+    /** Repositories whose pull requests this source accepts. */
+    repositories: z.array(repositoryNameSchema).min(1).max(100),
+    preview: previewRuleSchema.default(previewRuleSchema.parse({})),
+  }),
+  z.strictObject({
+    kind: z.literal('standard-webhooks'),
+    name: sourceName,
+    /** Intent kinds this source may trigger. Default: every kind the team may submit. */
+    kinds: z.array(intentKindSchema).min(1).optional(),
+    /** Projects this source may act on. Default: every project of the team. */
+    projects: z.array(neonIdSchema).min(1).max(100).optional(),
+  }),
+]);
+export type CreateSourceBody = z.output<typeof createSourceBodySchema>;
+
+/** A source as stored (the secret sealed) and shown (never the secret). */
+export const sourceViewSchema = z
+  .intersection(createSourceBodySchema, z.object({ id: z.string(), createdAt: z.string() }))
+  .meta({ id: 'Source' });
+export type SourceView = z.output<typeof sourceViewSchema>;
+export type SourceRecord = SourceView & { teamId: string; sealedSecret: string };
+
+export const sourceIdParamsSchema = z.strictObject({ sourceId: z.string().min(1).max(64) });

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { RedisScript, type SecretBox } from '@neonops/intents';
+import type { Redis } from 'ioredis';
+import type { CreateSourceBody, SourceRecord, SourceView } from './source-schemas.js';
+
+const CREATE = RedisScript.load(new URL('../commands/source-create-2.lua', import.meta.url));
+
+export interface SourceStoreOptions {
+  prefix: string;
+  secretBox: SecretBox;
+  /** Sources one team may have. Default 100. */
+  maxSourcesPerTeam?: number;
+  now?: () => Date;
+}
+
+/**
+ * Sources of hook deliveries, per team. Keys: `<prefix>source:<id>` (the record as JSON,
+ * its secret sealed with the service's SecretBox) and `<prefix>team:<team>:sources` (a set
+ * of ids). No TTL: a source lives until it is deleted; bounded by `maxSourcesPerTeam`.
+ */
+export class SourceStore {
+  private readonly max: number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: SourceStoreOptions,
+  ) {
+    this.max = options.maxSourcesPerTeam ?? 100;
+  }
+
+  private key(id: string): string {
+    return `${this.options.prefix}source:${id}`;
+  }
+  private teamKey(teamId: string): string {
+    return `${this.options.prefix}team:${teamId}:sources`;
+  }
+
+  /** A new source with a fresh secret (GitHub: 32 random bytes as hex; Standard Webhooks: `whsec_…`); undefined at the team's cap. */
+  async create(teamId: string, body: CreateSourceBody): Promise<{ source: SourceView; secret: string } | undefined> {
+    const id = `src_${randomBytes(12).toString('base64url')}`;
+    const bytes = randomBytes(32);
+    const secret = body.kind === 'github' ? bytes.toString('hex') : `whsec_${bytes.toString('base64')}`;
+    const normalized = body.kind === 'github' ? { ...body, repositories: [...new Set(body.repositories.map((r) => r.toLowerCase()))] } : body;
+    const source = { ...normalized, id, createdAt: (this.options.now?.() ?? new Date()).toISOString() } as SourceView;
+    const record: SourceRecord = { ...source, teamId, sealedSecret: this.options.secretBox.seal({ secret }) };
+    const stored = await CREATE.run(this.redis, [this.key(id), this.teamKey(teamId)], [JSON.stringify(record), id, String(this.max)]);
+    return stored === 1 ? { source, secret } : undefined;
+  }
+
+  /** Any team's source (for hook deliveries, which carry no team token). */
+  async get(id: string): Promise<SourceRecord | undefined> {
+    const raw = await this.redis.get(this.key(id));
+    return raw === null ? undefined : (JSON.parse(raw) as SourceRecord);
+  }
+
+  /** The team's source, or undefined (also for another team's). */
+  async getForTeam(teamId: string, id: string): Promise<SourceRecord | undefined> {
+    const record = await this.get(id);
+    return record?.teamId === teamId ? record : undefined;
+  }
+
+  async list(teamId: string): Promise<SourceRecord[]> {
+    const ids = (await this.redis.smembers(this.teamKey(teamId))).sort();
+    const records = await Promise.all(ids.map((id) => this.get(id)));
+    return records.filter((r): r is SourceRecord => r !== undefined);
+  }
+
+  /** Deletes the team's source; false when it has none of that id. */
+  async delete(teamId: string, id: string): Promise<boolean> {
+    if (!(await this.getForTeam(teamId, id))) return false;
+    await this.redis.multi().del(this.key(id)).srem(this.teamKey(teamId), id).exec();
+    return true;
+  }
+
+  /** The source's secret, opened. */
+  secretOf(record: SourceRecord): string {
+    return (this.options.secretBox.open(record.sealedSecret) as { secret: string }).secret;
+  }
+}
+
+/** A source as the API shows it: never its secret or team. */
+export function sourceView(record: SourceRecord): SourceView {
+  const { teamId: _team, sealedSecret: _sealed, ...view } = record;
+  return view as SourceView;
+}
