@@ -1,4 +1,4 @@
-import { useTestRedis } from '@neonops/testing';
+import { useTestRedis, waitUntil } from '@neonops/testing';
 import { describe, expect, it } from 'vitest';
 import { newIntentId } from './ids.js';
 import type { IntentRecord } from './record.js';
@@ -245,5 +245,21 @@ describe('IntentStore', () => {
     await store.forgetActive(refs[1]!);
     expect(await store.countActive('team-a')).toBe(0);
     expect(await store.listActive({ createdBefore: new Date(base + 5000), limit: 10 })).toEqual([refs[0]]);
+  });
+
+  it('publishes the intent id on its events channel with every change, from the same script', async () => {
+    const { store } = setup();
+    const redis = useTestRedis('intents-events');
+    const subscriber = redis.connect();
+    const heard: string[] = [];
+    subscriber.on('message', (_channel: string, message: string) => heard.push(message));
+    await subscriber.subscribe(store.eventsChannel);
+    const record = newRecord('team-a');
+    await store.create(record);
+    await store.update(record.id, { status: 'running' });
+    await store.finish(record.id, 'succeeded');
+    expect(await store.update(record.id, { status: 'running' })).toBe(false); // refused: nothing published
+    await waitUntil(() => heard.length >= 2);
+    expect(heard).toEqual([record.id, record.id]);
   });
 });

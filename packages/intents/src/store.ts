@@ -122,6 +122,12 @@ export class IntentStore {
   private readonly now: () => Date;
   /** The outbox stream that `finish` writes to (see `outboxKey`). */
   readonly outboxKey: string;
+  /**
+   * The pub/sub channel on which every change of an intent (update and finish) publishes the
+   * intent's id, from the same script: followers (long-polls, SSE streams) re-read the record
+   * then instead of polling. A notice can be missed (a reconnect); followers re-read then too.
+   */
+  readonly eventsChannel: string;
 
   constructor(
     private readonly redis: Redis,
@@ -131,6 +137,7 @@ export class IntentStore {
     this.retentionSeconds = options.retentionSeconds ?? 30 * 24 * 3600;
     this.now = options.now ?? (() => new Date());
     this.outboxKey = outboxKey(options.prefix);
+    this.eventsChannel = `${options.prefix}intent-events`;
   }
 
   private intentKey(id: string) {
@@ -253,7 +260,7 @@ export class IntentStore {
    */
   async update(id: string, patch: IntentPatch, fence?: JobFence): Promise<boolean> {
     const fields = encode({ ...patch, updatedAt: this.now().toISOString() });
-    const outcome = await UPDATE.run(this.redis, [this.intentKey(id), fence?.lockKey ?? this.intentKey(id)], [fence?.token ?? '', ...fields]);
+    const outcome = await UPDATE.run(this.redis, [this.intentKey(id), fence?.lockKey ?? this.intentKey(id)], [fence?.token ?? '', this.eventsChannel, id, ...fields]);
     if (outcome === -2) throw new JobFenceLostError(id);
     return outcome === 1;
   }
@@ -295,7 +302,7 @@ export class IntentStore {
         this.outboxKey,
         options.fence?.lockKey ?? this.intentKey(id),
       ],
-      [String(this.retentionSeconds), id, options.fence?.token ?? '', owner.teamId, owner.kind, status, now, ...fields],
+      [String(this.retentionSeconds), id, options.fence?.token ?? '', owner.teamId, owner.kind, status, now, this.eventsChannel, ...fields],
     );
     if (done === -2) throw new JobFenceLostError(id);
     return done === 1;

@@ -16,18 +16,20 @@
   ARGV[5] kind
   ARGV[6] terminal status
   ARGV[7] finished-at (ISO 8601)
-  ARGV[8..] field, value, ...
+  ARGV[8] the intent-events channel (PUBLISH of the id: followers such as long-polls re-read it)
+  ARGV[9..] field, value, ...
 
   Returns 1 finished, 0 missing, -1 already finished, -2 fence lost.
 ]]
 --- @include "unfinished-intent"
 local guard = unfinishedIntent(KEYS[1], KEYS[6], ARGV[3])
 if guard ~= 1 then return guard end
-redis.call('HSET', KEYS[1], unpack(ARGV, 8))
+redis.call('HSET', KEYS[1], unpack(ARGV, 9))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 redis.call('EXPIRE', KEYS[3], tonumber(ARGV[1]))
 redis.call('SREM', KEYS[2], ARGV[2])
 redis.call('ZREM', KEYS[4], ARGV[4] .. ':' .. ARGV[2])
 redis.call('XADD', KEYS[5], '*', 'type', 'intent.finished', 'intentId', ARGV[2], 'teamId', ARGV[4],
   'kind', ARGV[5], 'status', ARGV[6], 'at', ARGV[7])
+redis.call('PUBLISH', ARGV[8], ARGV[2])
 return 1
