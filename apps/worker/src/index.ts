@@ -20,3 +20,4 @@ export { ProjectLock, type ProjectLockOptions, type LockAttempt } from './projec
 export { classify, FailureCodes, IntentFailedError, NotReadyError } from './errors.js';
 export { createLogger, REDACT_PATHS } from './logger.js';
 export { INTENT_ANNOTATION, deterministicName } from './reconcile/annotation.js';
+export { startWorkerWebhooks, type WorkerWebhooks, type WorkerWebhooksDeps } from './webhooks/index.js';

@@ -1,0 +1,190 @@
+import { Writable } from 'node:stream';
+import { IntentStore, ProjectOwnership } from '@neonops/intents';
+import { createNeonClient } from '@neonops/neon-client';
+import { startNeonSimulator, type NeonSimulator } from '@neonops/neon-sim';
+import { waitUntil } from '@neonops/testing';
+import { DEFAULT_WEBHOOK_SETTINGS } from '@neonops/webhooks';
+import { startReceiver } from '@neonops/webhooks/test-receiver';
+import { createIntentWorker, createLogger as createWorkerLogger, ProjectLock, startWorkerWebhooks } from '@neonops/worker';
+import { Webhook } from 'standardwebhooks';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { hashToken } from '../src/teams/teams-file.js';
+import { githubDelivery, pullRequestEvent } from './github.js';
+import { buildTestApp, type TestApp } from './helper.js';
+
+let sim: NeonSimulator;
+beforeAll(async () => {
+  sim = await startNeonSimulator({ seed: 19, operations: { schedulingMs: 0, runningMs: 20 }, rateLimit: false });
+});
+afterAll(async () => {
+  await sim.close();
+});
+
+interface Stack {
+  t: TestApp;
+  projectId: string;
+  mainId: string;
+  source: { id: string; secret: string };
+  /** Sends a signed GitHub delivery; returns the HTTP answer. */
+  deliver(payload: unknown, options?: { deliveryId?: string }): Promise<{ statusCode: number; body: { outcome: string; intentId?: string; reason?: string } }>;
+  /** Waits until the intent has ended and returns it as GET /v1/intents/:id shows it. */
+  ended(id: string): Promise<{ status: string; result: Record<string, unknown>; error?: unknown }>;
+  branches(name: string): Array<{ id: string; restoredFrom?: string; expiresAt?: string }>;
+}
+
+/** A project on the simulator, the API, one worker with its webhook relay, and a GitHub source (reset on push). */
+async function stack(): Promise<Stack> {
+  const neon = createNeonClient({ apiKey: sim.apiKey, baseUrl: sim.url, retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 } });
+  const { project, branch } = await neon.createProject({ project: { name: `previews-${crypto.randomUUID().slice(0, 6)}` } });
+  await waitUntil(async () => (await neon.listOperationsPage(project.id, { limit: 10 })).operations.every((o) => o.status === 'finished'));
+  const t = await buildTestApp({
+    teams: [{ id: 'alpha', tokenHashes: [hashToken('token-alpha')], projects: [project.id], limits: { maxActiveIntents: 200 } }],
+    neon: { apiKey: sim.apiKey, baseUrl: sim.url },
+    webhooks: { allowCidrs: ['127.0.0.1/32'] },
+  });
+  const connection = t.redis.connect();
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(chunk.toString());
+      callback();
+    },
+  });
+  const logger = createWorkerLogger({ level: 'info', destination });
+  const store = new IntentStore(connection, { prefix: t.redis.prefix });
+  const worker = createIntentWorker({
+    connection: () => t.redis.connect(),
+    keyPrefix: t.redis.prefix,
+    neon,
+    store,
+    secretBox: t.secretBox,
+    projectLock: new ProjectLock(connection, { prefix: t.redis.prefix, ttlMs: 10_000 }),
+    ownership: new ProjectOwnership(connection, { prefix: t.redis.prefix }),
+    logger,
+    settings: { pollInitialMs: 20, pollMaxMs: 200, backoffMs: 50, backoffMaxMs: 500 },
+    options: { concurrency: 16 },
+  });
+  onTestFinished(() => worker.close(5000));
+  const webhooks = await startWorkerWebhooks({
+    connection: () => t.redis.connect(),
+    redis: t.redis.connect(),
+    keyPrefix: t.redis.prefix,
+    store,
+    secretBox: t.secretBox,
+    logger,
+    settings: { ...DEFAULT_WEBHOOK_SETTINGS, allowCidrs: ['127.0.0.1/32'], retryScheduleMs: [0, 10] },
+  });
+  onTestFinished(() => webhooks.close());
+
+  const created = await t.as('alpha', {
+    method: 'POST',
+    url: '/v1/sources',
+    payload: { kind: 'github', projectId: project.id, repositories: ['Codertocat/Hello-World'], preview: { resetOnPush: true, ttlSeconds: 3600 } },
+  });
+  expect(created.statusCode, created.body).toBe(201);
+  const source = created.json() as { id: string; secret: string };
+  return {
+    t,
+    projectId: project.id,
+    mainId: branch.id,
+    source,
+    async deliver(payload, options = {}) {
+      const res = await t.app.inject(await githubDelivery(source.id, source.secret, 'pull_request', payload, options));
+      return { statusCode: res.statusCode, body: res.json() };
+    },
+    async ended(id) {
+      return waitUntil(
+        async () => {
+          const view = (await t.as('alpha', { method: 'GET', url: `/v1/intents/${id}` })).json();
+          return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
+        },
+        { timeoutMs: 30_000, what: `intent ${id} to end` },
+      );
+    },
+    branches: (name) =>
+      sim.control
+        .state()
+        .branches.filter((b) => b.projectId === project.id && b.name === name && !b.deletedAt)
+        .map((b) => ({ id: b.id, ...(b.restoredFrom ? { restoredFrom: b.restoredFrom } : {}), ...(b.expiresAt ? { expiresAt: String(b.expiresAt) } : {}) })),
+  };
+}
+
+describe('pull request previews (API + worker + simulator)', () => {
+  it('opened → a branch with its endpoint and a verified completion webhook; redelivery → still one; synchronize → restored; closed → gone', { timeout: 60_000 }, async () => {
+    const s = await stack();
+    const receiver = await startReceiver();
+    onTestFinished(() => receiver.close());
+    const sub = await s.t.as('alpha', { method: 'POST', url: '/v1/webhooks', payload: { url: `${receiver.url}/ci`, events: ['intent.*'], include_secrets: true } });
+    expect(sub.statusCode, sub.body).toBe(201);
+    const subscriptionSecret = sub.json().secret as string;
+    const name = 'preview/pr-2-changes';
+    const t0 = Date.now();
+
+    const opened = await s.deliver(pullRequestEvent({ action: 'opened', updatedAt: t0 }), { deliveryId: 'delivery-opened' });
+    expect(opened.statusCode).toBe(202);
+    const ensure = await s.ended(opened.body.intentId!);
+    expect(ensure.status, JSON.stringify(ensure.error)).toBe('succeeded');
+    expect(ensure.result).toMatchObject({ action: 'created', branch: { name }, endpoints: [{ type: 'read_write' }] });
+    const [branch] = s.branches(name);
+    expect(branch?.expiresAt).toBeDefined();
+    expect(sim.control.state().endpoints.filter((e) => e.branchId === branch?.id && !e.deletedAt)).toHaveLength(1);
+
+    // CI's receiver gets the signed completion event with the host and, with include_secrets, the URI.
+    const [got] = await receiver.waitFor(1);
+    const event = new Webhook(subscriptionSecret).verify(got!.body, got!.headers) as {
+      type: string;
+      data: { id: string; kind: string; result: { branch: { name: string }; endpoints: { host: string }[] }; secrets: { connectionUris: { uri: string }[] } };
+    };
+    expect(event).toMatchObject({ type: 'intent.succeeded', data: { id: opened.body.intentId, kind: 'preview.ensure', result: { branch: { name } } } });
+    expect(event.data.result.endpoints[0]?.host).toMatch(/\./);
+    expect(event.data.secrets.connectionUris[0]?.uri).toMatch(/^postgres(ql)?:\/\//);
+
+    // GitHub's "Redeliver": the first outcome, nothing new.
+    const redelivered = await s.deliver(pullRequestEvent({ action: 'opened', updatedAt: t0 }), { deliveryId: 'delivery-opened' });
+    expect(redelivered).toEqual({ statusCode: 200, body: opened.body });
+    expect(s.branches(name)).toHaveLength(1);
+
+    const pushed = await s.deliver(pullRequestEvent({ action: 'synchronize', updatedAt: t0 + 1000 }));
+    const reset = await s.ended(pushed.body.intentId!);
+    expect(reset.result).toMatchObject({ action: 'reset', branch: { id: branch?.id } });
+    expect(s.branches(name)).toEqual([expect.objectContaining({ id: branch?.id, restoredFrom: s.mainId })]);
+
+    const closed = await s.deliver(pullRequestEvent({ action: 'closed', updatedAt: t0 + 2000 }));
+    expect((await s.ended(closed.body.intentId!)).result).toMatchObject({ action: 'deleted', branchId: branch?.id });
+    expect(s.branches(name)).toEqual([]);
+
+    const kinds = (await s.t.as('alpha', { method: 'GET', url: '/v1/intents' })).json().items.map((i: { kind: string }) => i.kind);
+    expect(kinds).toEqual(['preview.teardown', 'preview.ensure', 'preview.ensure']);
+    await receiver.waitFor(3);
+  });
+
+  it('closed processed before opened → no branch at the end, whatever order the intents run in', { timeout: 60_000 }, async () => {
+    const s = await stack();
+    const t0 = Date.now();
+    // PR 3: closed arrives first; the late opened is ignored.
+    const closed = await s.deliver(pullRequestEvent({ action: 'closed', number: 3, updatedAt: t0 + 1000 }));
+    expect((await s.ended(closed.body.intentId!)).result).toMatchObject({ action: 'gone' });
+    expect((await s.deliver(pullRequestEvent({ action: 'opened', number: 3, updatedAt: t0 }))).body).toEqual({ outcome: 'ignored', reason: 'stale_event' });
+    expect(s.branches('preview/pr-3-changes')).toEqual([]);
+
+    // PR 4: opened and closed accepted back to back; both intents race in the worker.
+    const [opened4, closed4] = await Promise.all([
+      s.deliver(pullRequestEvent({ action: 'opened', number: 4, updatedAt: t0 })),
+      s.deliver(pullRequestEvent({ action: 'closed', number: 4, updatedAt: t0 + 1000 })),
+    ]);
+    const ends = await Promise.all([opened4, closed4].map((r) => (r.body.intentId ? s.ended(r.body.intentId) : undefined)));
+    for (const end of ends) if (end) expect(end.status, JSON.stringify(end.error)).toBe('succeeded');
+    expect(s.branches('preview/pr-4-changes')).toEqual([]);
+  });
+
+  it('50 pull requests opened at once on one project → 50 branches, no duplicates', { timeout: 120_000 }, async () => {
+    const s = await stack();
+    const numbers = Array.from({ length: 50 }, (_, i) => 100 + i);
+    const answers = await Promise.all(numbers.map((number) => s.deliver(pullRequestEvent({ action: 'opened', number, headRef: `feature-${number}` }))));
+    expect(answers.every((a) => a.statusCode === 202)).toBe(true);
+    const ends = await Promise.all(answers.map((a) => s.ended(a.body.intentId!)));
+    expect(ends.filter((e) => e.status !== 'succeeded').map((e) => e.error)).toEqual([]);
+    for (const number of numbers) expect(s.branches(`preview/pr-${number}-feature-${number}`)).toHaveLength(1);
+    expect(sim.control.state().branches.filter((b) => b.projectId === s.projectId && !b.deletedAt)).toHaveLength(51);
+  });
+});
