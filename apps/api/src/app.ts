@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { SecretBox } from '@neonops/intents';
+import { intentEventsChannel, type SecretBox } from '@neonops/intents';
 import type { WebhookSettings } from '@neonops/webhooks';
 import type { JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
@@ -17,6 +17,7 @@ import { mapNeonError } from './neon-errors.js';
 import authPlugin from './plugins/app/auth.js';
 import errorHandlerPlugin from './plugins/app/error-handler.js';
 import idempotencyPlugin from './plugins/app/idempotency/index.js';
+import intentWatchPlugin from './plugins/app/intent-watch.js';
 import intentsServicePlugin, { type IntentsPluginOptions } from './plugins/app/intents-service.js';
 import projectScopePlugin from './plugins/app/project-scope.js';
 import sourcesPlugin from './plugins/app/sources.js';
@@ -27,6 +28,7 @@ import queuePlugin from './plugins/external/queue.js';
 import redisPlugin, { type RedisPluginOptions } from './plugins/external/redis.js';
 import hookRoutes from './routes/hooks.js';
 import healthRoutes, { httpNeonProbe, type HealthRoutesOptions } from './routes/health.js';
+import intentEventsRoutes from './routes/intent-events.js';
 import intentRoutes from './routes/intents.js';
 import projectRoutes from './routes/projects.js';
 import sourceRoutes from './routes/sources.js';
@@ -69,6 +71,8 @@ export interface AppOptions {
   webhooks?: Partial<WebhookSettings>;
   /** Largest hook delivery (`/v1/hooks/…`) in bytes. Default 1 MiB. */
   hookBodyLimit?: number;
+  /** Interval of the SSE streams' keep-alive comments, ms. Default 15000. */
+  sseHeartbeatMs?: number;
   /** Test hook at named points of the submit path (crash tests kill the process there). Default none. */
   crashPoints?: IntentsPluginOptions['crashPoints'];
 }
@@ -96,6 +100,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     ttlSeconds: options.idempotencyTtlSeconds ?? 86_400,
     ...(options.idempotencyInFlightTtlSeconds === undefined ? {} : { inFlightTtlSeconds: options.idempotencyInFlightTtlSeconds }),
   });
+  await fastify.register(intentWatchPlugin, { channel: intentEventsChannel(keyPrefix) });
   await fastify.register(intentsServicePlugin, {
     keyPrefix,
     retentionSeconds: options.intentRetentionSeconds ?? 30 * 86_400,
@@ -136,6 +141,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(async (v1) => {
     v1.addHook('onRequest', v1.authenticate);
     await v1.register(intentRoutes);
+    await v1.register(intentEventsRoutes, options.sseHeartbeatMs === undefined ? {} : { heartbeatMs: options.sseHeartbeatMs });
     await v1.register(projectRoutes);
     await v1.register(webhookRoutes);
     await v1.register(sourceRoutes);

@@ -32,6 +32,9 @@ export interface ListIntentsQuery {
   limit?: number;
 }
 
+/** The pub/sub channel on which the store publishes the id of every intent that changed. */
+export const intentEventsChannel = (prefix: string): string => `${prefix}intent-events`;
+
 /** `lease_lost`: the request's idempotency claim expired before its intent was stored (nothing was written). */
 export type CreateOutcome = 'created' | 'cap_reached' | 'exists' | 'lease_lost';
 
@@ -137,7 +140,7 @@ export class IntentStore {
     this.retentionSeconds = options.retentionSeconds ?? 30 * 24 * 3600;
     this.now = options.now ?? (() => new Date());
     this.outboxKey = outboxKey(options.prefix);
-    this.eventsChannel = `${options.prefix}intent-events`;
+    this.eventsChannel = intentEventsChannel(options.prefix);
   }
 
   private intentKey(id: string) {

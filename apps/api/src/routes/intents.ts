@@ -5,6 +5,7 @@ import {
   problem,
   idempotencyHeadersSchema,
   intentIdParamsSchema,
+  intentWaitQuerySchema,
   intentListSchema,
   intentViewSchema,
   listIntentsQuerySchema,
@@ -77,14 +78,29 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
     {
       schema: {
         summary: 'Read an intent',
-        description: 'Status, steps (attempts, timestamps), Neon operation ids, result and error. Secrets of the result are opened here, for the owning team only.',
+        description:
+          'Status, steps (attempts, timestamps), Neon operation ids, result and error. Secrets of the result are opened here, for the owning team only. ' +
+          'With `?wait=<seconds>` (at most 60) a long-poll: answered as soon as the intent is finished, or with its current state when the wait ends.',
         tags: ['intents'],
         security: [{ bearer: [] }],
         params: intentIdParamsSchema,
+        querystring: intentWaitQuerySchema,
         response: { 200: intentViewSchema, ...commonProblems, 404: problem('`intent_not_found`') },
       },
     },
-    async (request) => fastify.intents.get(request.team, request.params.id),
+    async (request, reply) => {
+      const waitSeconds = request.query.wait ?? 0;
+      if (waitSeconds === 0) return fastify.intents.get(request.team, request.params.id);
+      // A client that goes away ends its wait at once (and frees its follower).
+      const gone = new AbortController();
+      const onClose = (): void => gone.abort();
+      reply.raw.once('close', onClose);
+      try {
+        return await fastify.intents.getWhenDone(request.team, request.params.id, waitSeconds * 1000, gone.signal);
+      } finally {
+        reply.raw.off('close', onClose);
+      }
+    },
   );
 
   fastify.post(

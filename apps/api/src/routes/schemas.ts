@@ -34,6 +34,17 @@ export const intentViewSchema = intentRecordSchema
 
 export const intentIdParamsSchema = z.strictObject({ id: z.string().min(1).max(64) });
 
+/** `?wait=<seconds>`: a long-poll, answered as soon as the intent is finished or when the wait ends. */
+export const intentWaitQuerySchema = z.strictObject({
+  wait: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60)
+    .optional()
+    .describe('Seconds (0–60) to wait for the intent to finish before answering with its current state'),
+});
+
 export const listIntentsQuerySchema = z.strictObject({
   status: intentStatusSchema.optional(),
   kind: intentKindSchema.optional(),

@@ -30,6 +30,7 @@ import {
 import { withDeadline, withRedis } from '../../redis-errors.js';
 import type { Team } from '../../teams/teams-file.js';
 import { mergeIntentPages, type IntentPage } from './intent-pages.js';
+import type { IntentWatch } from './intent-watch.js';
 import type { ProjectScope } from './project-scope.js';
 import type { IdempotencyLease, IdempotencyStore, StoredResponse } from './idempotency/store.js';
 
@@ -65,9 +66,19 @@ export interface IntentsServiceDeps {
   idempotency: Pick<IdempotencyStore, 'answerFor'>;
   /** How long the API waits for the job to be added before leaving it to the sweeper. Default 3000 ms. */
   enqueueTimeoutMs?: number;
+  /** Tells long-polls that an intent changed. Default: none (a wait then lasts its whole time, re-reading at its end). */
+  watch?: IntentWatch;
   /** Test hook: called at named points of the submit path (a crash test kills the process there). */
   crashPoints?: (point: 'api.after_record' | 'api.after_job_add') => void;
   log: FastifyBaseLogger;
+}
+
+/** Waits `ms` unless `signal` aborts first. */
+function sleep(ms: number, signal?: AbortSignal): Promise<'timeout' | 'aborted'> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('timeout'), ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve('aborted')), { once: true });
+  });
 }
 
 /** The `202` of `POST /v1/intents` for a new intent, as stored for idempotent replays. */
@@ -185,6 +196,27 @@ export class IntentsService {
    * read at once. With the history down, a page Redis fills alone is answered from Redis (an
    * old intent interleaved with Redis's may be missing from it: logged); any other is 503.
    */
+  /**
+   * The team's intent as soon as it is finished, or as it is when `waitMs` has passed (a
+   * long-poll). Between reads it waits for the intent's change notice, so a waiting client
+   * costs Redis nothing; `signal` (the client went away) ends the wait at once.
+   */
+  async getWhenDone(team: Team, id: string, waitMs: number, signal?: AbortSignal): Promise<IntentView> {
+    const deadline = Date.now() + waitMs;
+    const follower = this.deps.watch?.follow(id);
+    try {
+      for (;;) {
+        const view = await this.get(team, id);
+        const left = deadline - Date.now();
+        if (isTerminalStatus(view.status) || left <= 0 || signal?.aborted) return view;
+        const outcome = follower ? await follower.next(left, signal) : await sleep(left, signal);
+        if (outcome === 'aborted') return view;
+      }
+    } finally {
+      follower?.close();
+    }
+  }
+
   async list(team: Team, query: { status?: IntentStatus; kind?: IntentKind; cursor?: string; limit?: number }): Promise<IntentPage<IntentView>> {
     const history = this.deps.history;
     const fromRedis = withRedis(this.deps.redis, () => this.deps.store.list(team.id, query));
@@ -284,10 +316,11 @@ export default fp<IntentsPluginOptions>(
         now: options.now,
         capRetryAfterSeconds: options.capRetryAfterSeconds,
         ...(fastify.intentHistory ? { history: fastify.intentHistory } : {}),
+        watch: fastify.intentWatch,
         log: fastify.log,
         ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
       }),
     );
   },
-  { name: 'intents-service', dependencies: ['redis', 'intents-queue', 'durable-store', 'project-scope', 'idempotency'] },
+  { name: 'intents-service', dependencies: ['redis', 'intents-queue', 'durable-store', 'project-scope', 'idempotency', 'intent-watch'] },
 );
