@@ -30,6 +30,7 @@ import hookRoutes from './routes/hooks.js';
 import healthRoutes, { httpNeonProbe, type HealthRoutesOptions } from './routes/health.js';
 import intentEventsRoutes from './routes/intent-events.js';
 import intentRoutes from './routes/intents.js';
+import previewRoutes from './routes/previews.js';
 import projectRoutes from './routes/projects.js';
 import sourceRoutes from './routes/sources.js';
 import webhookRoutes from './routes/webhooks.js';
@@ -145,6 +146,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     await v1.register(projectRoutes);
     await v1.register(webhookRoutes);
     await v1.register(sourceRoutes);
+    await v1.register(previewRoutes);
   });
 };
 

@@ -260,6 +260,13 @@ export class SourceNotFoundError extends ApiError {
   readonly title = 'Source not found';
 }
 
+/** No preview of the team for that repository and pull request (no accepted event within 30 days). */
+export class PreviewNotFoundError extends ApiError {
+  readonly code = 'preview_not_found';
+  readonly status = 404;
+  readonly title = 'Preview not found';
+}
+
 /** A team has as many sources as it may (`maxSourcesPerTeam`). */
 export class TooManySourcesError extends ApiError {
   readonly code = 'too_many_sources';

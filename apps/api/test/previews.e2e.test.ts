@@ -139,6 +139,22 @@ describe('pull request previews (API + worker + simulator)', () => {
     expect(event.data.result.endpoints[0]?.host).toMatch(/\./);
     expect(event.data.secrets.connectionUris[0]?.uri).toMatch(/^postgres(ql)?:\/\//);
 
+    // CI finds its preview without knowing the intent: branch, host and (the owning team only) the URIs.
+    const found = await s.t.as('alpha', { method: 'GET', url: '/v1/previews?repo=Codertocat/Hello-World&pr=2&wait=30' });
+    expect(found.statusCode, found.body).toBe(200);
+    expect(found.json()).toMatchObject({
+      repo: 'codertocat/hello-world',
+      pr: 2,
+      state: 'open',
+      branch: { id: branch?.id, name },
+      host: event.data.result.endpoints[0]?.host,
+      intent: { id: opened.body.intentId, status: 'succeeded', secrets: { connectionUris: [{ uri: expect.stringMatching(/^postgres/) }] } },
+    });
+    const unknownPr = await s.t.as('alpha', { method: 'GET', url: '/v1/previews?repo=Codertocat/Hello-World&pr=999' });
+    expect(unknownPr.statusCode).toBe(404);
+    expect(unknownPr.json()).toMatchObject({ code: 'preview_not_found' });
+    expect((await s.t.as('alpha', { method: 'GET', url: '/v1/previews?repo=not-a-repo&pr=2' })).statusCode).toBe(400);
+
     // GitHub's "Redeliver": the first outcome, nothing new.
     const redelivered = await s.deliver(pullRequestEvent({ action: 'opened', updatedAt: t0 }), { deliveryId: 'delivery-opened' });
     expect(redelivered).toEqual({ statusCode: 200, body: opened.body });
@@ -152,6 +168,8 @@ describe('pull request previews (API + worker + simulator)', () => {
     const closed = await s.deliver(pullRequestEvent({ action: 'closed', updatedAt: t0 + 2000 }));
     expect((await s.ended(closed.body.intentId!)).result).toMatchObject({ action: 'deleted', branchId: branch?.id });
     expect(s.branches(name)).toEqual([]);
+    const afterClose = (await s.t.as('alpha', { method: 'GET', url: '/v1/previews?repo=codertocat/hello-world&pr=2&wait=30' })).json();
+    expect(afterClose).toMatchObject({ state: 'closed', intent: { id: closed.body.intentId, kind: 'preview.teardown', status: 'succeeded' } });
 
     const kinds = (await s.t.as('alpha', { method: 'GET', url: '/v1/intents' })).json().items.map((i: { kind: string }) => i.kind);
     expect(kinds).toEqual(['preview.teardown', 'preview.ensure', 'preview.ensure']);

@@ -22,6 +22,7 @@ import { withRedis } from '../redis-errors.js';
 import type { TeamDirectory } from '../teams/team-directory.js';
 import { decidePullRequest, pullRequestEventSchema } from './github-pull-request.js';
 import type { SourceRecord } from './source-schemas.js';
+import type { PreviewIndex } from './preview-index.js';
 import type { SourceStore } from './source-store.js';
 
 /** A hook's answer; `replayed` when it is the stored answer of an earlier delivery with the same id. */
@@ -39,6 +40,8 @@ export interface HookIntakeDeps {
   teams: TeamDirectory;
   intents: IntentsService;
   pullRequests: PullRequestStates;
+  /** The latest intent of each preview, for `GET /v1/previews`. */
+  previews: PreviewIndex;
   /** Delivery ids seen per source (kept ≥ 3 days: GitHub redelivers for 3 days), with their first answer. */
   deliveries: IdempotencyStore;
   log: FastifyBaseLogger;
@@ -47,6 +50,11 @@ export interface HookIntakeDeps {
 function header(headers: Headers, name: string): string | undefined {
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The repository's `owner/name` of a (validated) pull_request event. */
+function eventRepository(json: unknown): string {
+  return (json as PullRequestEvent).repository.full_name;
 }
 
 function ignored(reason: string): StoredResponse {
@@ -94,12 +102,22 @@ export class HookIntake {
       if ((await withRedis(this.deps.redis, () => this.deps.pullRequests.advance(decision.pr, decision.state))) === 'stale') {
         return this.finish(lease, ignored('stale_event'));
       }
-      const { response } = await this.deps.intents.submit(team, decision.request, {
+      const { intent, response } = await this.deps.intents.submit(team, decision.request, {
         key: `github:${delivery}`,
         lease,
         store: this.deps.deliveries,
         response: queued,
       });
+      await withRedis(this.deps.redis, () =>
+        this.deps.previews.record(team.id, {
+          repo: eventRepository(json),
+          pr: decision.pr.number,
+          state: decision.state.state,
+          intentId: intent.id,
+          sourceId: source.id,
+          at: intent.createdAt,
+        }),
+      ).catch((error: unknown) => this.deps.log.warn({ err: error, intentId: intent.id }, 'could not index the preview; GET /v1/previews shows the previous intent until the next event'));
       return response;
     });
   }

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { ProjectNotFoundError, SourceNotFoundError, TooManySourcesError } from '../../errors.js';
 import { withRedis } from '../../redis-errors.js';
 import { HookIntake } from '../../sources/hook-intake.js';
+import { PreviewIndex } from '../../sources/preview-index.js';
 import type { CreateSourceBody, SourceView } from '../../sources/source-schemas.js';
 import { SourceStore, sourceView } from '../../sources/source-store.js';
 import type { Team } from '../../teams/teams-file.js';
@@ -13,6 +14,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     sources: SourcesService;
     hooks: HookIntake;
+    /** The latest intent of each team's pull-request preview. */
+    previews: PreviewIndex;
   }
 }
 
@@ -72,6 +75,8 @@ export default fp<SourcesPluginOptions>(
       });
     };
     fastify.decorate('sources', new SourcesService(store, assertProject, fastify.redis));
+    const previews = new PreviewIndex(fastify.redis, { prefix: options.keyPrefix });
+    fastify.decorate('previews', previews);
     fastify.decorate(
       'hooks',
       new HookIntake({
@@ -81,6 +86,7 @@ export default fp<SourcesPluginOptions>(
         teams: fastify.teams,
         intents: fastify.intents,
         pullRequests: new PullRequestStates(fastify.redis, { prefix: options.keyPrefix }),
+        previews,
         deliveries: new IdempotencyStore(fastify.redis, { ttlSeconds: options.hookDeliveryTtlSeconds ?? 4 * 86_400 }),
         log: fastify.log,
       }),
