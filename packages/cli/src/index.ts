@@ -1,0 +1,11 @@
+export { main } from './main.js';
+export type { CliContext } from './context.js';
+export { ExitCode, UsageError } from './exit-codes.js';
+export { NeonopsClient, MAX_WAIT_SECONDS, type SubmitIntentInput, type WaitOptions } from './client/api.js';
+export { RequestCore, parseRetryAfter, type RequestCoreOptions, type RetryInfo, type RequestOptions } from './client/core.js';
+export { NeonopsApiError, NeonopsConnectionError, NeonopsProtocolError, isRetryable } from './client/errors.js';
+export { intentViewSchema, previewViewSchema, connectionUriSchema, isTerminal, type IntentView, type PreviewView, type ConnectionUri } from './client/schemas.js';
+export { parseEventStream, type SseMessage } from './client/sse.js';
+export { followIntentEvents, type FollowEventsOptions } from './follow-events.js';
+export { longPollUntil, type WaitOutcome } from './long-poll.js';
+export { envSchema, loadConfig } from './config.js';
