@@ -5,7 +5,7 @@ import { z } from 'zod';
  * loose: unknown fields pass through untouched (and are printed by `--output json`), and
  * statuses are plain strings, so a newer server with more fields or statuses never breaks
  * an older CLI. The API's OpenAPI document (`/openapi.json`, schema `Intent`) is the full
- * description; `schemas.test.ts` checks these against it.
+ * description; `schemas.e2e.test.ts` checks these against it.
  */
 
 /** Why an intent or a step failed. */
