@@ -21,7 +21,11 @@ export const OUTPUT_OPTIONS = {
 } as const satisfies Options;
 
 /** `util.parseArgs`, strict, with its errors turned into UsageErrors (exit 2) that name the command. */
-export function parseCommandArgs<O extends Options>(command: string, args: string[], options: O) {
+export function parseCommandArgs<O extends Options>(
+  command: string,
+  args: string[],
+  options: O,
+): ReturnType<typeof parseArgs<{ args: string[]; options: O; strict: true; allowPositionals: true }>> {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (error) {

@@ -75,7 +75,7 @@ describe('usage errors, API errors and help', () => {
     expect(run.stderr).not.toContain('retrying');
   });
 
-  it('an API that cannot be reached exits 4 after retrying (a POST too, thanks to its idempotency key)', async () => {
+  it('an API that cannot be reached exits 4 after retrying (a POST too, thanks to its idempotency key; a watch until its timeout)', async () => {
     const port = await closedPort();
     const token = 'nop_unreachable_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB';
     const run = await runCli(['intents', 'submit', '--kind', 'branch.create', '--params', '{}'], { NEONOPS_URL: `http://127.0.0.1:${port}`, NEONOPS_TOKEN: token });
@@ -83,6 +83,12 @@ describe('usage errors, API errors and help', () => {
     expect(run.stderr).toContain('error: POST /v1/intents failed: ECONNREFUSED');
     expect(run.stderr.match(/retrying in/g)).toHaveLength(4);
     expect(run.stdout + run.stderr).not.toContain(token);
+
+    // A watch that never got through says why when its time is up: an API error, not a timeout.
+    const watch = await runCli(['intents', 'watch', 'int_x', '--timeout', '1'], { NEONOPS_URL: `http://127.0.0.1:${port}`, NEONOPS_TOKEN: token });
+    expect(watch.code, watch.stderr).toBe(4);
+    expect(watch.stderr).toContain('note: event stream dropped (GET /v1/intents/int_x/events failed: ECONNREFUSED)');
+    expect(watch.stderr).toContain('error: GET /v1/intents/int_x/events failed: ECONNREFUSED');
   });
 
   it('--help of every command exits 0 and documents the exit codes; no command prints the main help and exits 2', async () => {

@@ -45,9 +45,15 @@ export async function followIntentEvents(client: NeonopsClient, id: string, opti
   let retryMs: number | undefined;
   let failures = 0;
   let last: IntentView | undefined;
+  let lastError: unknown;
+  // At the deadline, a watch that never got through reports why (an API error), not a timeout.
+  const timedOut = (): WaitOutcome<IntentView> => {
+    if (last === undefined && lastError !== undefined) throw lastError;
+    return { done: false, last };
+  };
   for (;;) {
     const remaining = options.deadline - clock.now();
-    if (remaining <= 0) return { done: false, last };
+    if (remaining <= 0) return timedOut();
     const connection = new AbortController();
     const deadlineTimer = setTimeout(() => connection.abort(new DeadlineReached()), remaining);
     let idleTimer: NodeJS.Timeout | undefined;
@@ -62,9 +68,15 @@ export async function followIntentEvents(client: NeonopsClient, id: string, opti
       if (!type.startsWith('text/event-stream') || !res.body) throw new NeonopsProtocolError('GET', path, `content-type ${type || 'missing'}`);
       const body = res.body;
       async function* watched(): AsyncGenerator<Uint8Array> {
-        for await (const chunk of body) {
-          touch();
-          yield chunk;
+        try {
+          for await (const chunk of body) {
+            touch();
+            yield chunk;
+          }
+        } catch (error) {
+          // The connection broke mid-stream (reset, proxy gone): a reason to resume, like a failed connect.
+          const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+          throw new NeonopsConnectionError('GET', path, `the stream broke (${cause})`, { cause: error });
         }
       }
       for await (const message of parseEventStream(watched())) {
@@ -80,12 +92,13 @@ export async function followIntentEvents(client: NeonopsClient, id: string, opti
       throw new NeonopsConnectionError('GET', path, 'the stream closed before the intent ended');
     } catch (error) {
       const reason = connection.signal.reason as unknown;
-      if (reason instanceof DeadlineReached) return { done: false, last };
+      if (reason instanceof DeadlineReached) return timedOut();
       if (error instanceof NeonopsApiError && (error.code === 'route_not_found' || error.status === 405 || error.status === 406)) {
         throw new EventStreamUnsupported(error.message);
       }
       const retryable = reason instanceof Idle || isRetryable(error);
       if (!retryable) throw error;
+      lastError = error;
       failures++;
       if (failures > (options.maxReconnects ?? 8)) throw error;
       // The stream's `retry` is a floor; repeated failures back off beyond it (at most 5 s apart).
