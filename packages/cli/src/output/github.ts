@@ -40,9 +40,7 @@ export function githubOutputBlock(name: string, value: string, delimiter = `ghad
  * multi-line-safe block per value appended to the `$GITHUB_OUTPUT` file.
  */
 export function writeGithubOutputs(file: string, values: readonly ResultValue[], out: Output): void {
-  for (const v of values) {
-    if (!v.secret) continue;
-    for (const part of maskedParts(v.value)) out.write(`::add-mask::${escapeCommandData(part)}\n`);
-  }
+  const masks = new Set(values.filter((v) => v.secret).flatMap((v) => maskedParts(v.value)));
+  for (const part of masks) out.write(`::add-mask::${escapeCommandData(part)}\n`);
   appendFileSync(file, values.map((v) => githubOutputBlock(v.output, v.value)).join(''), 'utf8');
 }
