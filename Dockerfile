@@ -9,6 +9,8 @@ COPY apps/api/package.json apps/api/
 COPY apps/demo/package.json apps/demo/
 COPY apps/stack/package.json apps/stack/
 COPY apps/worker/package.json apps/worker/
+COPY packages/cli/package.json packages/cli/
+COPY packages/durable-store/package.json packages/durable-store/
 COPY packages/intents/package.json packages/intents/
 COPY packages/neon-client/package.json packages/neon-client/
 COPY packages/neon-sim/package.json packages/neon-sim/
