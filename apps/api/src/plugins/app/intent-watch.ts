@@ -53,6 +53,11 @@ export class IntentWatch {
     return this.followers.size;
   }
 
+  /** How many followers wait on `intentId` now (for tests and metrics). */
+  followersOf(intentId: string): number {
+    return this.followers.get(intentId)?.size ?? 0;
+  }
+
   follow(intentId: string): IntentFollower {
     let pending = false;
     let wake: ((outcome: WaitOutcome) => void) | undefined;

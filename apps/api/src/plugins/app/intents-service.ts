@@ -114,6 +114,9 @@ export type CancelOutcome = { outcome: 'cancelled' | 'requested'; intent: Intent
 
 /** The intents domain as the routes use it: submit, read, list and cancel, always within one team. */
 export class IntentsService {
+  /** Reads of an intent in flight, shared by its long-polls (see `readShared`). */
+  private readonly reads = new Map<string, Promise<IntentView>>();
+
   constructor(private readonly deps: IntentsServiceDeps) {}
 
   /** Checks the request against the team's rights; throws the catalog error that applies. */
@@ -206,7 +209,7 @@ export class IntentsService {
     const follower = this.deps.watch?.follow(id);
     try {
       for (;;) {
-        const view = await this.get(team, id);
+        const view = await this.readShared(team, id);
         const left = deadline - Date.now();
         if (isTerminalStatus(view.status) || left <= 0 || signal?.aborted) return view;
         const outcome = follower ? await follower.next(left, signal) : await sleep(left, signal);
@@ -215,6 +218,20 @@ export class IntentsService {
     } finally {
       follower?.close();
     }
+  }
+
+  /**
+   * One read for every follower of an intent woken by the same notice: 200 clients
+   * long-polling one intent cost one read when it changes, not 200.
+   */
+  private readShared(team: Team, id: string): Promise<IntentView> {
+    const key = `${team.id}\u0000${id}`;
+    let read = this.reads.get(key);
+    if (!read) {
+      read = this.get(team, id).finally(() => this.reads.delete(key));
+      this.reads.set(key, read);
+    }
+    return read;
   }
 
   async list(team: Team, query: { status?: IntentStatus; kind?: IntentKind; cursor?: string; limit?: number }): Promise<IntentPage<IntentView>> {
