@@ -1,5 +1,6 @@
 import { intentRequestSchema } from '@neonops/intents';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { untilClientGone } from './client-gone.js';
 import {
   commonProblems,
   problem,
@@ -91,15 +92,7 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const waitSeconds = request.query.wait ?? 0;
       if (waitSeconds === 0) return fastify.intents.get(request.team, request.params.id);
-      // A client that goes away ends its wait at once (and frees its follower).
-      const gone = new AbortController();
-      const onClose = (): void => gone.abort();
-      reply.raw.once('close', onClose);
-      try {
-        return await fastify.intents.getWhenDone(request.team, request.params.id, waitSeconds * 1000, gone.signal);
-      } finally {
-        reply.raw.off('close', onClose);
-      }
+      return untilClientGone(reply, (signal) => fastify.intents.getWhenDone(request.team, request.params.id, waitSeconds * 1000, signal));
     },
   );
 

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { untilClientGone } from './client-gone.js';
 import { z } from 'zod';
 import { PreviewNotFoundError } from '../errors.js';
 import type { IntentView } from '../plugins/app/intents-service.js';
@@ -56,15 +57,8 @@ const previewRoutes: FastifyPluginAsyncZod = async (fastify) => {
       const { repo, pr, wait } = request.query;
       const entry = await fastify.previews.get(request.team.id, repo, pr);
       if (!entry) throw new PreviewNotFoundError(`No preview of ${repo}#${pr} for this team`);
-      const gone = new AbortController();
-      const onClose = (): void => gone.abort();
-      reply.raw.once('close', onClose);
-      try {
-        const intent = await fastify.intents.getWhenDone(request.team, entry.intentId, (wait ?? 0) * 1000, gone.signal);
-        return { repo: entry.repo, pr, state: entry.state, ...previewOf(intent), intent };
-      } finally {
-        reply.raw.off('close', onClose);
-      }
+      const intent = await untilClientGone(reply, (signal) => fastify.intents.getWhenDone(request.team, entry.intentId, (wait ?? 0) * 1000, signal));
+      return { repo: entry.repo, pr, state: entry.state, ...previewOf(intent), intent };
     },
   );
 };
