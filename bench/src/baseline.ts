@@ -20,7 +20,12 @@ export function baselineWorktree(ref: string): string {
   if (!existsSync(join(dir, 'node_modules'))) {
     console.error(`[bench] baseline ${ref} (${sha}): worktree in ${dir}, installing offline…`);
     if (!existsSync(dir)) execFileSync('git', ['worktree', 'add', '--detach', dir, sha], { cwd: repoRoot, stdio: 'ignore' });
-    execFileSync('pnpm', ['install', '--offline', '--frozen-lockfile', '--reporter=silent'], { cwd: dir, stdio: 'inherit' });
+    try {
+      execFileSync('pnpm', ['install', '--offline', '--frozen-lockfile', '--reporter=silent'], { cwd: dir, stdio: 'inherit' });
+    } catch {
+      // Something of that commit is not in the store yet: fetch it from the registry.
+      execFileSync('pnpm', ['install', '--frozen-lockfile', '--reporter=silent'], { cwd: dir, stdio: 'inherit' });
+    }
   }
   return dir;
 }
