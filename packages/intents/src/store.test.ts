@@ -225,27 +225,38 @@ describe('IntentStore', () => {
     expect(await store.get(plain.id)).not.toHaveProperty('resources');
   });
 
-  it('keeps an index of active intents for the sweeper, and forgets orphans', async () => {
+  it('keeps an index of active intents for the sweeper in creation order, pages it exactly, and forgets orphans', async () => {
     const { store, client, prefix } = setup();
     const base = Date.parse('2026-11-01T00:00:00Z');
     const a = newRecord('team-a', {}, new Date(base));
     const b = newRecord('team:b', {}, new Date(base + 1000));
     const c = newRecord('team-a', {}, new Date(base + 2000));
-    for (const r of [a, b, c]) await store.create(r);
+    // Three made in the same millisecond: a page boundary among them skips none.
+    const same = [0, 1, 2].map(() => newRecord('team-a', {}, new Date(base + 3000)));
+    for (const r of [a, b, c, ...same]) await store.create(r);
     await store.finish(a.id, 'succeeded');
-    const refs = await store.listActive({ createdBefore: new Date(base + 5000), limit: 10 });
-    expect(refs).toEqual([
-      { teamId: 'team:b', intentId: b.id, createdAtMs: base + 1000 },
-      { teamId: 'team-a', intentId: c.id, createdAtMs: base + 2000 },
+    const all = await store.listActive({ createdBefore: new Date(base + 5000), limit: 10 });
+    expect(all.slice(0, 2)).toEqual([
+      { teamId: 'team:b', intentId: b.id },
+      { teamId: 'team-a', intentId: c.id },
     ]);
+    expect(all.slice(2).map((r) => r.intentId).sort()).toEqual(same.map((r) => r.id).sort());
     expect(await store.listActive({ createdBefore: new Date(base + 1500), limit: 10 })).toHaveLength(1);
-    expect(await store.listActive({ createdBefore: new Date(base + 5000), limit: 10, after: refs[0] })).toEqual([refs[1]]);
+    const paged: string[] = [];
+    for (let after: (typeof all)[number] | undefined; ; ) {
+      const page = await store.listActive({ createdBefore: new Date(base + 5000), limit: 2, ...(after ? { after } : {}) });
+      if (page.length === 0) break;
+      paged.push(...page.map((r) => r.intentId));
+      after = page.at(-1);
+    }
+    expect(paged).toEqual(all.map((r) => r.intentId));
 
     await client.del(`${prefix}intent:${c.id}`);
-    await store.forgetActive(refs[1]!);
-    expect(await store.countActive('team-a')).toBe(0);
-    expect(await store.listActive({ createdBefore: new Date(base + 5000), limit: 10 })).toEqual([refs[0]]);
+    await store.forgetActive(all[1]!);
+    expect(await store.countActive('team-a')).toBe(3);
+    expect((await store.listActive({ createdBefore: new Date(base + 5000), limit: 10 })).map((r) => r.intentId)).not.toContain(c.id);
   });
+
 
   it('publishes the intent id on its events channel with every change, from the same script', async () => {
     const { store } = setup();

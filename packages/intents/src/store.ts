@@ -44,12 +44,18 @@ export interface IntentOwner {
   kind: IntentKind;
 }
 
-/** One entry of the deployment's active index: an unfinished intent and when it was created. */
+/** One entry of the deployment's active index: an unfinished intent and its team. */
 export interface ActiveIntentRef {
   teamId: string;
   intentId: string;
-  createdAtMs: number;
 }
+
+/**
+ * The active index's member of an intent: `<intentId>:<teamId>`. Intent ids have a fixed
+ * length, sort by creation time and hold no `:`, so the index (all scores 0) is in creation
+ * order by member, and a page resumes exactly after the last member seen, ties included.
+ */
+const activeMember = (ref: ActiveIntentRef): string => `${ref.intentId}:${ref.teamId}`;
 
 /** Fields the worker and the API may change after creation. */
 export type IntentPatch = Partial<
@@ -176,11 +182,10 @@ export class IntentStore {
         String(options.maxActive ?? 0),
         valid.id,
         pruneBelow,
-        String(Date.parse(valid.createdAt)),
+        activeMember({ intentId: valid.id, teamId: valid.teamId }),
         idem?.inFlightValue ?? '',
         idem?.completedValue ?? '',
         String(idem?.ttlMs ?? 0),
-        valid.teamId,
         ...encode(valid),
       ],
     );
@@ -231,17 +236,14 @@ export class IntentStore {
     return this.redis.scard(this.teamActiveKey(teamId));
   }
 
-  /** Unfinished intents created at or before `createdBefore`, oldest first (for the sweeper). */
+  /** Unfinished intents created before `createdBefore`, oldest first, after `after` (for the sweeper). */
   async listActive(options: { createdBefore: Date; limit: number; after?: ActiveIntentRef }): Promise<ActiveIntentRef[]> {
-    const min = options.after ? `(${options.after.createdAtMs}` : '-inf';
-    const flat = await this.redis.zrangebyscore(this.activeIndexKey, min, options.createdBefore.getTime(), 'WITHSCORES', 'LIMIT', 0, options.limit);
-    const out: ActiveIntentRef[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const member = flat[i] as string;
-      const cut = member.lastIndexOf(':');
-      out.push({ teamId: member.slice(0, cut), intentId: member.slice(cut + 1), createdAtMs: Number(flat[i + 1]) });
-    }
-    return out;
+    const min = options.after ? `(${activeMember(options.after)}` : '-';
+    const members = await this.redis.zrangebylex(this.activeIndexKey, min, `(${intentIdFloor(options.createdBefore)}`, 'LIMIT', 0, options.limit);
+    return members.map((member) => {
+      const cut = member.indexOf(':');
+      return { intentId: member.slice(0, cut), teamId: member.slice(cut + 1) };
+    });
   }
 
   /**
@@ -251,7 +253,7 @@ export class IntentStore {
   async forgetActive(ref: Pick<ActiveIntentRef, 'teamId' | 'intentId'>): Promise<void> {
     await this.redis
       .multi()
-      .zrem(this.activeIndexKey, `${ref.teamId}:${ref.intentId}`)
+      .zrem(this.activeIndexKey, activeMember(ref))
       .srem(this.teamActiveKey(ref.teamId), ref.intentId)
       .exec();
   }

@@ -6,28 +6,27 @@
   KEYS[1] intent record (hash)
   KEYS[2] team index (zset, lexical by id)
   KEYS[3] team active set
-  KEYS[4] active index of the deployment (zset: created-at ms → "<teamId>:<intentId>")
+  KEYS[4] active index of the deployment (zset, scores 0, members "<intentId>:<teamId>": creation order)
   KEYS[5] idempotency record (string); the intent key again when ARGV[5] is ''
 
   ARGV[1] max active intents of the team (0: no cap)
   ARGV[2] intent id
   ARGV[3] prune the team index below this id ('' : no pruning)
-  ARGV[4] created-at ms
+  ARGV[4] the intent's active-index member
   ARGV[5] our in-flight idempotency value ('' : no key)
   ARGV[6] the idempotency record to store (the answer)
   ARGV[7] its TTL in ms
-  ARGV[8] team id
-  ARGV[9..] field, value, ...
+  ARGV[8..] field, value, ...
 
   Returns 1 created, 0 cap reached, -1 exists, -2 idempotency lease lost.
 ]]
 if ARGV[5] ~= '' and redis.call('GET', KEYS[5]) ~= ARGV[5] then return -2 end
 if tonumber(ARGV[1]) > 0 and redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[1]) then return 0 end
 if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
-redis.call('HSET', KEYS[1], unpack(ARGV, 9))
+redis.call('HSET', KEYS[1], unpack(ARGV, 8))
 redis.call('ZADD', KEYS[2], 0, ARGV[2])
 redis.call('SADD', KEYS[3], ARGV[2])
-redis.call('ZADD', KEYS[4], tonumber(ARGV[4]), ARGV[8] .. ':' .. ARGV[2])
+redis.call('ZADD', KEYS[4], 0, ARGV[4])
 if ARGV[5] ~= '' then redis.call('SET', KEYS[5], ARGV[6], 'PX', ARGV[7]) end
 if ARGV[3] ~= '' then redis.call('ZREMRANGEBYLEX', KEYS[2], '-', '(' .. ARGV[3]) end
 return 1

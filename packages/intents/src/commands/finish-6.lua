@@ -28,7 +28,7 @@ redis.call('HSET', KEYS[1], unpack(ARGV, 9))
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
 redis.call('EXPIRE', KEYS[3], tonumber(ARGV[1]))
 redis.call('SREM', KEYS[2], ARGV[2])
-redis.call('ZREM', KEYS[4], ARGV[4] .. ':' .. ARGV[2])
+redis.call('ZREM', KEYS[4], ARGV[2] .. ':' .. ARGV[4])
 redis.call('XADD', KEYS[5], '*', 'type', 'intent.finished', 'intentId', ARGV[2], 'teamId', ARGV[4],
   'kind', ARGV[5], 'status', ARGV[6], 'at', ARGV[7])
 redis.call('PUBLISH', ARGV[8], ARGV[2])
