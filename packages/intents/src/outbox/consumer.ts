@@ -40,6 +40,12 @@ export interface OutboxConsumerOptions {
   reclaimIdleMs?: number;
   /** Pause after a Redis error before reading again, in ms. Default 1000. */
   errorPauseMs?: number;
+  /**
+   * How long `close` waits for events being handled, in ms; after it, they stay pending and
+   * another process takes them over (a handler stuck on an unreachable Redis must not hold a
+   * shutdown forever). Default 5000.
+   */
+  closeTimeoutMs?: number;
   logger: OutboxLogger;
 }
 
@@ -76,13 +82,18 @@ export class OutboxConsumer {
     this.loop = this.run();
   }
 
-  /** Stops reading; events being handled finish (and are acknowledged) first. */
+  /** Stops reading; events being handled finish (and are acknowledged) first, within `closeTimeoutMs`. */
   async close(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     // Interrupts a blocked read at once instead of waiting out `blockMs`.
     this.options.blocking.disconnect();
-    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.options.closeTimeoutMs ?? 5000);
+    });
+    await Promise.race([this.loop, timeout]);
+    clearTimeout(timer);
   }
 
   private async run(): Promise<void> {
