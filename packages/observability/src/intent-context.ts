@@ -1,0 +1,58 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * What the code running for one intent knows about it: log lines and Neon calls made
+ * inside {@link runInIntentContext} carry these without every function passing them on.
+ * The engine updates `step` and `attempt` in place as the intent moves.
+ */
+export interface IntentContext {
+  intentId: string;
+  teamId: string;
+  kind: string;
+  /** The step running now (or `poll` while operations are polled, `finish` while the result is built). */
+  step?: string;
+  /** The step's attempt number (1 for the first). */
+  attempt?: number;
+  /** Neon calls made so far in this context (numbers each call's request id). */
+  calls: number;
+}
+
+const storage = new AsyncLocalStorage<IntentContext>();
+
+/** Runs `fn` with `context` as the current intent context (also for everything it awaits). */
+export function runInIntentContext<T>(context: Omit<IntentContext, 'calls'> & { calls?: number }, fn: () => T): T {
+  return storage.run({ calls: 0, ...context }, fn);
+}
+
+/** The intent context of the code running now, if any. */
+export function currentIntentContext(): IntentContext | undefined {
+  return storage.getStore();
+}
+
+/** Log fields of the current intent context: `intentId`, `teamId` (and kind, step, attempt); empty outside one. */
+export function intentLogFields(context: IntentContext | undefined = currentIntentContext()): Record<string, string | number> {
+  if (!context) return {};
+  return {
+    intentId: context.intentId,
+    teamId: context.teamId,
+    kind: context.kind,
+    ...(context.step === undefined ? {} : { step: context.step }),
+    ...(context.attempt === undefined ? {} : { attempt: context.attempt }),
+  };
+}
+
+/** Characters Neon (and most proxies) keep in a request id header. */
+const unsafe = /[^A-Za-z0-9._:-]/g;
+
+/**
+ * The `X-Request-ID` of a Neon call: `<intentId>:<step>:a<attempt>:<n>` inside an intent
+ * context (support finds every call of an intent by its id, and each call of a step's attempt
+ * by its number), a random UUID outside one. Every retry of one call sends the same id.
+ */
+export function neonRequestId(context: IntentContext | undefined = currentIntentContext()): string {
+  if (!context) return randomUUID();
+  context.calls++;
+  const step = (context.step ?? 'start').replace(unsafe, '_');
+  return `${context.intentId}:${step}:a${context.attempt ?? 1}:${context.calls}`.slice(0, 200);
+}

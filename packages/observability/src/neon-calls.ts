@@ -1,0 +1,92 @@
+import type { NeonClientHooks } from '@neonops/neon-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import { currentIntentContext, intentLogFields } from './intent-context.js';
+import { LATENCY_BUCKETS } from './registry.js';
+
+/** Metric families of Neon calls; labels are the route template, the method and the status, never an id. */
+export class NeonCallMetrics {
+  /** One per attempt: `status` is the HTTP status, or `none` when no answer came (timeout, connection). */
+  readonly requests: Counter<'method' | 'route' | 'status'>;
+  readonly duration: Histogram<'method' | 'route'>;
+  /** `423 Locked` answers (a project busy with other operations). */
+  readonly locked: Counter<'method' | 'route'>;
+  /** `429` answers (the account's or the route's rate limit). */
+  readonly rateLimited: Counter<'method' | 'route'>;
+  /** Attempts retried inside one call by the client, by the failed attempt's error code. */
+  readonly retries: Counter<'method' | 'route' | 'reason'>;
+  /** 1 while Neon's last answer was below 500, 0 after a 5xx or no answer. */
+  readonly up: Gauge;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.requests = new Counter({
+      name: 'neonops_neon_requests_total',
+      help: 'Neon API attempts by method, route template and HTTP status (none: no answer).',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'neonops_neon_request_duration_seconds',
+      help: 'Time from sending a Neon API attempt to its answer (or failure).',
+      labelNames: ['method', 'route'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.locked = new Counter({ name: 'neonops_neon_locked_total', help: 'Neon answers 423 Locked.', labelNames: ['method', 'route'], registers });
+    this.rateLimited = new Counter({ name: 'neonops_neon_rate_limited_total', help: 'Neon answers 429 Too Many Requests.', labelNames: ['method', 'route'], registers });
+    this.retries = new Counter({
+      name: 'neonops_neon_retries_total',
+      help: 'Neon attempts retried by the client within one call, by the error code of the failed attempt.',
+      labelNames: ['method', 'route', 'reason'],
+      registers,
+    });
+    this.up = new Gauge({ name: 'neonops_neon_up', help: "1 while Neon's last answer was below 500; 0 after a 5xx or no answer.", registers });
+  }
+}
+
+export interface NeonCallObserverOptions {
+  /** Where each attempt is logged at `info` (a failed one at `warn`). */
+  logger: Logger;
+  /** Where attempts are counted. Default: not counted. */
+  metrics?: NeonCallMetrics;
+}
+
+/**
+ * Hooks for the Neon client: every attempt is logged with its method, route template,
+ * status, duration, our `X-Request-ID` and Neon's `request_id`, plus the intent's
+ * `intentId`/`teamId`/step when it runs in an intent context; and counted in `metrics`.
+ */
+export function observeNeonCalls(options: NeonCallObserverOptions): NeonClientHooks {
+  const { logger, metrics } = options;
+  return {
+    onResponse(info) {
+      const status = info.status === undefined ? 'none' : String(info.status);
+      if (metrics) {
+        metrics.requests.inc({ method: info.method, route: info.route, status });
+        metrics.duration.observe({ method: info.method, route: info.route }, info.durationMs / 1000);
+        if (info.status === 423) metrics.locked.inc({ method: info.method, route: info.route });
+        if (info.status === 429) metrics.rateLimited.inc({ method: info.method, route: info.route });
+        metrics.up.set(info.status !== undefined && info.status < 500 ? 1 : 0);
+      }
+      const line = {
+        ...intentLogFields(currentIntentContext()),
+        neon: {
+          method: info.method,
+          route: info.route,
+          status: info.status ?? null,
+          durationMs: Math.round(info.durationMs),
+          attempt: info.attempt,
+          requestId: info.requestId,
+          ...(info.neonRequestId === undefined ? {} : { neonRequestId: info.neonRequestId }),
+          ...(info.errorCode === undefined ? {} : { errorCode: info.errorCode }),
+        },
+      };
+      if (info.status !== undefined && info.status < 400) logger.info(line, 'neon call');
+      else logger.warn(line, 'neon call failed');
+    },
+    onRetry(info) {
+      metrics?.retries.inc({ method: info.method, route: info.route, reason: info.errorCode });
+    },
+  };
+}
