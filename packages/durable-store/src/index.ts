@@ -4,4 +4,28 @@ export { migrateToLatest, MigrationError } from './migrate.js';
 export { migrations } from './migrations/index.js';
 export { IntentHistory, type ArchivedIntent, type HistoryListQuery, type HistoryWrite } from './intent-history.js';
 export { PGliteDialect } from './pglite-dialect.js';
-export type { Database, IntentHistoryTable } from './schema.js';
+export type { Database, IntentHistoryTable, UsageCollectionRunsTable, UsageHourlyTable } from './schema.js';
+export {
+  emptyUsage,
+  USAGE_METRICS,
+  UsageStore,
+  usageGranularitySchema,
+  usageGroupBySchema,
+  usageMetricSchema,
+  usageMetricsSchema,
+  usageRunErrorSchema,
+  usageRunSchema,
+  usageRunStatusSchema,
+  type UsageAggregateQuery,
+  type UsageBucket,
+  type UsageCursor,
+  type UsageGranularity,
+  type UsageGroupBy,
+  type UsageHourRow,
+  type UsageMetric,
+  type UsageMetrics,
+  type UsageRun,
+  type UsageRunError,
+  type UsageRunStatus,
+  type UsageWriteResult,
+} from './usage/usage-store.js';

@@ -42,7 +42,47 @@ export interface IntentHistoryTable {
   recorded_at: Generated<Date>;
 }
 
+/** `usage_hourly`: Neon's consumption per project, branch and hour (see the 0002 migration). Metrics are Neon's v2 names and units. */
+export interface UsageHourlyTable {
+  project_id: string;
+  /** `''` for the project-level row (metrics Neon gives per project only, or all of them when the plan has no per-branch history). */
+  branch_id: string;
+  /** Start of the hour (UTC). */
+  hour: Timestamp;
+  /** The team the usage is attributed to (project ownership); null when no team owns the project. */
+  team_id: string | null;
+  /** For a preview branch, the branch it was made from (its source); null otherwise. */
+  source_branch_id: string | null;
+  compute_unit_seconds: number;
+  root_branch_bytes_month: number;
+  child_branch_bytes_month: number;
+  instant_restore_bytes_month: number;
+  public_network_transfer_bytes: number;
+  private_network_transfer_bytes: number;
+  extra_branches_month: number;
+  snapshot_storage_bytes_month: number;
+  /** When the row was last changed by a collection. */
+  collected_at: Generated<Date>;
+}
+
+/** `usage_collection_runs`: one row per usage collection run (see the 0002 migration). */
+export interface UsageCollectionRunsTable {
+  id: string;
+  window_from: Timestamp;
+  window_to: Timestamp;
+  /** `running`, `succeeded`, `partial` (some calls failed) or `failed`. */
+  status: string;
+  projects: number;
+  calls: number;
+  rows_written: number;
+  errors: Json<unknown>;
+  started_at: Timestamp;
+  finished_at: NullableTimestamp;
+}
+
 /** Every table of the durable store. */
 export interface Database {
   intent_history: IntentHistoryTable;
+  usage_hourly: UsageHourlyTable;
+  usage_collection_runs: UsageCollectionRunsTable;
 }

@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { intentHistory } from './0001-intent-history.js';
+import { usage } from './0002-usage.js';
 
 /**
  * Every migration, by name; Kysely runs them in the names' order and records each one it
@@ -11,6 +12,7 @@ import { intentHistory } from './0001-intent-history.js';
  */
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-intent-history': intentHistory,
+  '0002-usage': usage,
 };
 
 /** The provider `Migrator` reads {@link migrations} through. */
