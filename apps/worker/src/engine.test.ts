@@ -1,3 +1,4 @@
+import { secretContext } from '@neonops/intents';
 import { waitUntil } from '@neonops/testing';
 import { createManualClock } from '@neonops/neon-sim';
 import { describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ describe('step engine', () => {
     expect(done.status).toBe('succeeded');
     expect(done.steps.find((s) => s.name === 'create_branch')).toMatchObject({ status: 'succeeded', attempts: 1 });
     // Connection URIs came from the create response (sealed at once), direct and pooled.
-    const secrets = h.box.open((await h.store.getSecrets(slow)) ?? '') as { connectionUris: Array<{ databaseName: string; roleName: string; uri: string; pooledUri: string }> };
+    const secrets = h.box.open((await h.store.getSecrets(slow)) ?? '', secretContext.intent(slow)) as { connectionUris: Array<{ databaseName: string; roleName: string; uri: string; pooledUri: string }> };
     expect(secrets.connectionUris).toHaveLength(1);
     const [conn] = secrets.connectionUris;
     const branchId = (done.result as { branch: { id: string } }).branch.id;

@@ -1,4 +1,4 @@
-import type { IntentRecord } from '@neonops/intents';
+import { secretContext, type IntentRecord } from '@neonops/intents';
 import { describe, expect, it } from 'vitest';
 import { FailureCodes } from './errors.js';
 import { live, startHarness } from './test/harness.js';
@@ -82,7 +82,7 @@ describe('faults', () => {
     const logs = h.logs.join('');
     expect(logs).not.toContain(h.sim.apiKey);
     for (const r of records.filter((x) => x.hasSecrets)) {
-      const secrets = JSON.stringify(h.box.open((await h.store.getSecrets(r.id)) ?? ''));
+      const secrets = JSON.stringify(h.box.open((await h.store.getSecrets(r.id)) ?? '', secretContext.intent(r.id)));
       for (const value of secrets.match(/"(?:uri|pooledUri|password|key)":"([^"]+)"/g) ?? []) {
         const secret = value.slice(value.indexOf(':"') + 2, -1);
         expect(logs).not.toContain(secret);

@@ -1,4 +1,4 @@
-import { intentKinds, ProjectOwnership, PullRequestStates, type IntentKind } from '@neonops/intents';
+import { intentKinds, ProjectOwnership, secretContext, PullRequestStates, type IntentKind } from '@neonops/intents';
 import { describe, expect, it } from 'vitest';
 import { INTENT_ANNOTATION, PREVIEW_ANNOTATION } from './reconcile/annotation.js';
 import { live, startHarness } from './test/harness.js';
@@ -25,7 +25,7 @@ describe('every intent kind', () => {
     expect(live(state().projects).map((p) => p.name)).toContain('made-by-intent');
     expect(created.hasSecrets).toBe(true);
     const sealed = await h.store.getSecrets(created.id);
-    const secrets = h.box.open(sealed ?? '') as { connectionUris: Array<{ uri: string; pooledUri: string }> };
+    const secrets = h.box.open(sealed ?? '', secretContext.intent(created.id)) as { connectionUris: Array<{ uri: string; pooledUri: string }> };
     expect(secrets.connectionUris.length).toBeGreaterThan(0);
     expect(secrets.connectionUris[0]?.pooledUri).toContain('-pooler');
     const ownership = new ProjectOwnership(h.redis.connect(), { prefix: h.redis.prefix });
@@ -47,7 +47,7 @@ describe('every intent kind', () => {
     expect(live(state().endpoints).filter((e) => e.branchId === branchId)).toHaveLength(1);
     expect(live(state().roles).some((r) => r.branchId === branchId && r.name === 'app')).toBe(true);
     expect(live(state().databases).find((d) => d.branchId === branchId && d.name === 'appdb')?.ownerName).toBe('app');
-    const branchSecrets = h.box.open((await h.store.getSecrets(branchRecord.id)) ?? '') as { connectionUris: Array<{ databaseName: string }> };
+    const branchSecrets = h.box.open((await h.store.getSecrets(branchRecord.id)) ?? '', secretContext.intent(branchRecord.id)) as { connectionUris: Array<{ databaseName: string }> };
     expect(branchSecrets.connectionUris.map((c) => c.databaseName)).toContain('appdb');
     expect(JSON.stringify(branchRecord.result)).not.toMatch(/postgres(ql)?:\/\//);
 
@@ -82,7 +82,7 @@ describe('every intent kind', () => {
     await run('database.delete', { projectId, branchId, name: 'reports2' });
     expect(live(state().databases).some((d) => d.branchId === branchId && d.name === 'reports2')).toBe(false);
     const reset = await run('role.reset_password', { projectId, branchId, name: 'reporter' });
-    const password = (h.box.open((await h.store.getSecrets(reset.id)) ?? '') as { password: string }).password;
+    const password = (h.box.open((await h.store.getSecrets(reset.id)) ?? '', secretContext.intent(reset.id)) as { password: string }).password;
     expect(state().roles.find((r) => r.branchId === branchId && r.name === 'reporter' && !r.deletedAt)?.password).toBe(password);
     await run('role.delete', { projectId, branchId, name: 'reporter' });
     expect(live(state().roles).some((r) => r.branchId === branchId && r.name === 'reporter')).toBe(false);
@@ -116,7 +116,7 @@ describe('every intent kind', () => {
     // API keys (admin kinds).
     const key = await run('api_key.create', { keyName: 'ci' });
     const keyId = (key.result as { id: number }).id;
-    expect((h.box.open((await h.store.getSecrets(key.id)) ?? '') as { key: string }).key.length).toBeGreaterThan(10);
+    expect((h.box.open((await h.store.getSecrets(key.id)) ?? '', secretContext.intent(key.id)) as { key: string }).key.length).toBeGreaterThan(10);
     await run('api_key.revoke', { keyId });
     expect(state().apiKeys.find((k) => k.id === keyId)).toMatchObject({ revoked: true });
 

@@ -5,6 +5,7 @@ export * from './record.js';
 export * from './ids.js';
 export * from './store.js';
 export * from './secret-box.js';
+export * from './secret-reseal.js';
 export * from './queue.js';
 export * from './project-ownership.js';
 export * from './queue-prefix.js';

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 
 /** The configured secrets key is not 32 bytes of base64 or hex. */
@@ -10,11 +10,11 @@ export class InvalidSecretsKeyError extends Error {
   }
 }
 
-/** A sealed value could not be opened: wrong key, or it was tampered with. */
+/** A sealed value could not be opened: wrong or retired key, another record's value, or tampered data. */
 export class SecretOpenError extends Error {
   readonly code = 'secret_open_failed';
   constructor() {
-    super('A sealed secret could not be opened (wrong key or corrupted data)');
+    super('A sealed secret could not be opened (unknown key, sealed for another record, or corrupted data)');
     this.name = 'SecretOpenError';
   }
 }
@@ -41,15 +41,79 @@ export const isValidSecretsKey = (key: string): boolean => decodeKey(key) !== un
 export const secretsKeySchema = z.string().refine(isValidSecretsKey, 'SECRETS_KEY must be 32 bytes, as base64 or 64 hex characters');
 
 /**
- * Seals secrets (passwords, connection URIs, API keys) for storage in Redis with
- * AES-256-GCM: `v1.<iv>.<tag>.<ciphertext>`, base64url. Only the API opens them, for the
- * owning team. The key comes from config; the box never reveals it (not even in inspect).
+ * `SECRETS_KEYS_PREVIOUS`: retired keys, comma-separated, that still open values sealed
+ * before a rotation (until the re-seal job has moved them to the current key). Empty: none.
+ */
+export const previousSecretsKeysSchema = z
+  .string()
+  .transform((list) =>
+    list
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== ''),
+  )
+  .refine((keys) => keys.every(isValidSecretsKey), 'SECRETS_KEYS_PREVIOUS must be a comma-separated list of 32-byte keys (base64 or 64 hex characters)');
+
+/**
+ * Keys that must never protect real data: the example key shipped in `docker-compose.yml`
+ * (and the READMEs) for local trials. Compared by their bytes, so any spelling is caught.
+ */
+const EXAMPLE_KEYS = ['bG9jYWwtdHJpYWwtb25seS1zZWNyZXRzLWtleS0zMmI='];
+
+/**
+ * Why a key is unfit outside local mode (the shipped example key, or every byte the same
+ * like `00…00`), or `undefined` when it is fine. Never includes the key.
+ */
+export function weakSecretsKeyReason(key: string): string | undefined {
+  const bytes = decodeKey(key);
+  if (!bytes) return 'not a 32-byte key';
+  if (EXAMPLE_KEYS.some((example) => decodeKey(example)?.equals(bytes))) return 'is the example key shipped with the repository';
+  if (bytes.every((b) => b === bytes[0])) return 'is the same byte repeated';
+  return undefined;
+}
+
+/** The id of a key: 8 hex characters of a SHA-256 of its bytes (names the key, reveals nothing of it). */
+export function secretsKeyId(key: string): string {
+  return createHash('sha256').update('neonops-secret-box-key-id:').update(parseKey(key)).digest('hex').slice(0, 8);
+}
+
+/**
+ * What a sealed value belongs to, bound into it as AES-GCM additional data: a value copied
+ * to another record does not open there.
+ */
+export const secretContext = {
+  /** The sealed secrets (passwords, URIs, keys) of an intent's result. */
+  intent: (intentId: string) => `intent:${intentId}`,
+  /** The signing secrets of a webhook subscription. */
+  subscription: (subscriptionId: string) => `webhook-subscription:${subscriptionId}`,
+  /** The shared secret of a hook source. */
+  source: (sourceId: string) => `source:${sourceId}`,
+} as const;
+
+interface Key {
+  id: string;
+  bytes: Buffer;
+}
+
+/**
+ * Seals secrets (passwords, connection URIs, API keys, signing secrets) for storage with
+ * AES-256-GCM: `v2.<keyId>.<iv>.<tag>.<ciphertext>` (base64url parts), with the record it
+ * belongs to (see {@link secretContext}) as additional data. Seals with the current key;
+ * opens with the current key or any previous one (key rotation), and still opens the older
+ * `v1.<iv>.<tag>.<ciphertext>` values (no key id, no context) that Redis may hold from
+ * before — the re-seal job rewrites those. The box never reveals a key (not even in inspect).
  */
 export class SecretBox {
-  readonly #key: Buffer;
+  readonly #current: Key;
+  readonly #keys: Key[];
 
-  constructor(key: string) {
-    this.#key = parseKey(key);
+  /**
+   * @param key the current key (`SECRETS_KEY`): seals every new value.
+   * @param previousKeys retired keys (`SECRETS_KEYS_PREVIOUS`) that still open old values. Default none.
+   */
+  constructor(key: string, previousKeys: readonly string[] = []) {
+    this.#current = { id: secretsKeyId(key), bytes: parseKey(key) };
+    this.#keys = [this.#current, ...previousKeys.map((k) => ({ id: secretsKeyId(k), bytes: parseKey(k) }))];
   }
 
   /** A new random key in the format the config expects (base64). */
@@ -57,27 +121,66 @@ export class SecretBox {
     return randomBytes(32).toString('base64');
   }
 
-  seal(value: unknown): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
-    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
-    return ['v1', iv, cipher.getAuthTag(), body].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+  /** The id of the key that seals (as written into each `v2` value). */
+  get currentKeyId(): string {
+    return this.#current.id;
   }
 
-  open(sealed: string): unknown {
-    const [version, iv, tag, body] = sealed.split('.');
-    if (version !== 'v1' || !iv || !tag || body === undefined) throw new SecretOpenError();
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
-      return JSON.parse(text);
-    } catch {
-      throw new SecretOpenError();
+  /** Seals `value` (JSON) for the record named by `context` (see {@link secretContext}). */
+  seal(value: unknown, context: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#current.bytes, iv);
+    cipher.setAAD(Buffer.from(context, 'utf8'));
+    const body = Buffer.concat([cipher.update(JSON.stringify(value), 'utf8'), cipher.final()]);
+    return ['v2', this.#current.id, ...[iv, cipher.getAuthTag(), body].map((p) => p.toString('base64url'))].join('.');
+  }
+
+  /** Opens a value sealed for `context`; throws {@link SecretOpenError} for anything else. */
+  open(sealed: string, context: string): unknown {
+    const parts = sealed.split('.');
+    if (parts[0] === 'v2' && parts.length === 5) {
+      const [, keyId, iv, tag, body] = parts as [string, string, string, string, string];
+      const key = this.#keys.find((k) => k.id === keyId);
+      if (!key) throw new SecretOpenError();
+      return decrypt(key.bytes, iv, tag, body, context);
     }
+    if (parts[0] === 'v1' && parts.length === 4) {
+      // Sealed before key ids and contexts: no id says which key, so each listed key is tried.
+      const [, iv, tag, body] = parts as [string, string, string, string];
+      for (const key of this.#keys) {
+        try {
+          return decrypt(key.bytes, iv, tag, body, undefined);
+        } catch {
+          // the next key
+        }
+      }
+    }
+    throw new SecretOpenError();
+  }
+
+  /** True when `sealed` is not in the current format under the current key (the re-seal job rewrites it). */
+  needsReseal(sealed: string): boolean {
+    return !sealed.startsWith(`v2.${this.#current.id}.`);
+  }
+
+  /** `sealed` opened (with any listed key) and sealed again with the current key for the same context. */
+  reseal(sealed: string, context: string): string {
+    return this.seal(this.open(sealed, context), context);
   }
 
   toJSON(): string {
     return '[SecretBox]';
+  }
+}
+
+function decrypt(key: Buffer, iv: string, tag: string, body: string, context: string | undefined): unknown {
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), { authTagLength: 16 });
+    if (context !== undefined) decipher.setAAD(Buffer.from(context, 'utf8'));
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+    const text = Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+    return JSON.parse(text);
+  } catch {
+    throw new SecretOpenError();
   }
 }

@@ -1,4 +1,4 @@
-import type { IntentStore, SecretBox } from '@neonops/intents';
+import { secretContext, type IntentStore, type SecretBox } from '@neonops/intents';
 import type { DeliveryRecord, SubscriptionRecord, WebhookPayload } from './schemas.js';
 
 /**
@@ -16,7 +16,7 @@ export async function intentView(
   if (!includeSecrets || !record.hasSecrets) return record;
   const sealed = await store.getSecrets(intentId);
   if (sealed === undefined) return record;
-  return { ...record, secrets: secretBox.open(sealed) as Record<string, unknown> };
+  return { ...record, secrets: secretBox.open(sealed, secretContext.intent(intentId)) as Record<string, unknown> };
 }
 
 /**
@@ -32,6 +32,7 @@ export async function buildPayload(
   if (delivery.eventType === 'ping') {
     return { type: 'ping', timestamp: delivery.eventTimestamp, data: { subscriptionId: subscription.id, message: 'ping from neonops' } };
   }
+  if (delivery.data !== undefined) return { type: delivery.eventType, timestamp: delivery.eventTimestamp, data: delivery.data };
   if (delivery.intentId === undefined) return undefined;
   const data = await intentView(store, secretBox, delivery.intentId, subscription.includeSecrets);
   return data ? { type: delivery.eventType, timestamp: delivery.eventTimestamp, data } : undefined;

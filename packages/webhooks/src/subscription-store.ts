@@ -1,4 +1,4 @@
-import type { SecretBox } from '@neonops/intents';
+import { secretContext, type SecretBox } from '@neonops/intents';
 import type { Redis } from 'ioredis';
 import { newId } from './ids.js';
 import { encodeFields as encode, webhookKeys, webhookScript, type WebhookKeys } from './keys.js';
@@ -94,7 +94,7 @@ export class SubscriptionStore {
     const secrets: SecretSet = { current: secret };
     await this.redis
       .multi()
-      .hset(this.key(record.id), ...encode(record), SECRETS_FIELD, this.box.seal(secrets))
+      .hset(this.key(record.id), ...encode(record), SECRETS_FIELD, this.box.seal(secrets, secretContext.subscription(record.id)))
       .zadd(this.teamKey(teamId), 0, record.id)
       .exec();
     return { subscription: record, secret };
@@ -159,7 +159,7 @@ export class SubscriptionStore {
       id,
       [
         SECRETS_FIELD,
-        this.box.seal(next),
+        this.box.seal(next, secretContext.subscription(id)),
         ...encode({ updatedAt: this.now().toISOString(), previousSecretExpiresAt: overlapSeconds > 0 ? expiresAt : undefined }),
       ],
       overlapSeconds > 0 ? [] : ['previousSecretExpiresAt'],
@@ -204,6 +204,6 @@ export class SubscriptionStore {
 
   private async readSecrets(id: string): Promise<SecretSet | undefined> {
     const sealed = await this.redis.hget(this.key(id), SECRETS_FIELD);
-    return sealed === null ? undefined : (this.box.open(sealed) as SecretSet);
+    return sealed === null ? undefined : (this.box.open(sealed, secretContext.subscription(id)) as SecretSet);
   }
 }

@@ -1,4 +1,4 @@
-import { IntentStore } from '@neonops/intents';
+import { IntentStore, secretContext } from '@neonops/intents';
 import { spawnRedisServer, waitUntil } from '@neonops/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -120,7 +120,7 @@ describe('GET /v1/intents/:id/events', () => {
     await store.update(id, { status: 'running', steps: [{ name: 'create_branch', status: 'running', attempts: 1 }] });
     await waitUntil(() => heartbeats >= 2, { what: 'heartbeats' });
     await store.update(id, { status: 'waiting', steps: [{ name: 'create_branch', status: 'waiting', attempts: 1 }] });
-    await store.putSecrets(id, t.secretBox.seal({ connectionUris: [{ uri: 'postgresql://u:pw@h/db' }] }));
+    await store.putSecrets(id, t.secretBox.seal({ connectionUris: [{ uri: 'postgresql://u:pw@h/db' }] }, secretContext.intent(id)));
     await store.finish(id, 'succeeded', { result: { branch: { id: 'br-1' } } });
     const messages = (await done).filter((m) => m.event);
     const events = messages.map((m) => `${m.event} ${m.data?.status}`);

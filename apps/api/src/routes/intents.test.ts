@@ -1,4 +1,4 @@
-import { IntentStore, ProjectOwnership } from '@neonops/intents';
+import { IntentStore, ProjectOwnership, secretContext } from '@neonops/intents';
 import { describe, expect, it } from 'vitest';
 import { branchCreate, buildTestApp, jobCount } from '../../test/helper.js';
 import { hashToken } from '../teams/teams-file.js';
@@ -133,7 +133,7 @@ describe('GET /v1/intents and /v1/intents/:id', () => {
     const t = await buildTestApp();
     const id = (await t.as('alpha', { method: 'POST', url: '/v1/intents', payload: branchCreate() })).json().id;
     const store = new IntentStore(t.redis.connect(), { prefix: t.redis.prefix });
-    await store.putSecrets(id, t.secretBox.seal({ connectionUris: [{ databaseName: 'db', roleName: 'r', uri: 'postgresql://r:pw@h/db', pooledUri: 'x' }] }));
+    await store.putSecrets(id, t.secretBox.seal({ connectionUris: [{ databaseName: 'db', roleName: 'r', uri: 'postgresql://r:pw@h/db', pooledUri: 'x' }] }, secretContext.intent(id)));
     await store.finish(id, 'succeeded', { result: { branch: { id: 'br-1' } } });
     const res = (await t.as('alpha', { method: 'GET', url: `/v1/intents/${id}` })).json();
     expect(res).toMatchObject({ status: 'succeeded', hasSecrets: true, result: { branch: { id: 'br-1' } } });

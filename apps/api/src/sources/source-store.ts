@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { RedisScript, type SecretBox } from '@neonops/intents';
+import { RedisScript, secretContext, type SecretBox } from '@neonops/intents';
 import type { Redis } from 'ioredis';
 import type { CreateSourceBody, SourceRecord, SourceView } from './source-schemas.js';
 
@@ -42,7 +42,7 @@ export class SourceStore {
     const secret = body.kind === 'github' ? bytes.toString('hex') : `whsec_${bytes.toString('base64')}`;
     const normalized = body.kind === 'github' ? { ...body, repositories: [...new Set(body.repositories.map((r) => r.toLowerCase()))] } : body;
     const source = { ...normalized, id, createdAt: (this.options.now?.() ?? new Date()).toISOString() } as SourceView;
-    const record: SourceRecord = { ...source, teamId, sealedSecret: this.options.secretBox.seal({ secret }) };
+    const record: SourceRecord = { ...source, teamId, sealedSecret: this.options.secretBox.seal({ secret }, secretContext.source(id)) };
     const stored = await CREATE.run(this.redis, [this.key(id), this.teamKey(teamId)], [JSON.stringify(record), id, String(this.max)]);
     return stored === 1 ? { source, secret } : undefined;
   }
@@ -74,7 +74,7 @@ export class SourceStore {
 
   /** The source's secret, opened. */
   secretOf(record: SourceRecord): string {
-    return (this.options.secretBox.open(record.sealedSecret) as { secret: string }).secret;
+    return (this.options.secretBox.open(record.sealedSecret, secretContext.source(record.id)) as { secret: string }).secret;
   }
 }
 

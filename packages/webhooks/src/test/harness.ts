@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { IntentStore, newIntentId, SecretBox, type IntentRecord } from '@neonops/intents';
+import { IntentStore, newIntentId, SecretBox, secretContext, type IntentRecord } from '@neonops/intents';
 import { useTestRedis, waitUntil } from '@neonops/testing';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -111,7 +111,7 @@ export function useHarness(): Harness {
         updatedAt: now.toISOString(),
       };
       await intents.create(record);
-      if (secrets) await intents.putSecrets(record.id, secretBox.seal(secrets));
+      if (secrets) await intents.putSecrets(record.id, secretBox.seal(secrets, secretContext.intent(record.id)));
       await intents.finish(record.id, status, status === 'succeeded' ? { result: { branch: { id: 'br-1', name: 'b' } } } : { error: { code: 'x', message: 'y' } });
       const finished = await intents.get(record.id);
       if (!finished) throw new Error('intent vanished');

@@ -12,6 +12,7 @@ import {
   type IntentRecord,
   type IntentRequest,
   type IntentStatus,
+  secretContext,
   type SecretBox,
 } from '@neonops/intents';
 import type { Queue } from 'bullmq';
@@ -185,7 +186,7 @@ export class IntentsService {
     const sealed = await withRedis(this.deps.redis, () => this.deps.store.getSecrets(id));
     if (sealed === undefined) return record;
     try {
-      return { ...record, secrets: this.deps.secretBox.open(sealed) as Record<string, unknown> };
+      return { ...record, secrets: this.deps.secretBox.open(sealed, secretContext.intent(id)) as Record<string, unknown> };
     } catch (error) {
       // Wrong SECRETS_KEY or corrupted data: show the intent, log the cause, never the value.
       this.deps.log.error({ err: error, intentId: id }, 'could not open the secrets of an intent');
