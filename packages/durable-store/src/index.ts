@@ -29,3 +29,22 @@ export {
   type UsageRunStatus,
   type UsageWriteResult,
 } from './usage/usage-store.js';
+export {
+  addUsage,
+  BYTES_PER_GB,
+  costLinesSchema,
+  costOf,
+  costSchema,
+  cuHoursOf,
+  DEFAULT_PRICES,
+  forecastMonth,
+  monthBounds,
+  monthOf,
+  monthToDateSpend,
+  parsePriceTable,
+  priceTableSchema,
+  type Cost,
+  type Forecast,
+  type MonthToDateSpend,
+  type PriceTable,
+} from './usage/costs.js';
