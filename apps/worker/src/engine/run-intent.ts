@@ -21,7 +21,6 @@ import {
 import { NeonNotFoundError, type NeonClient, type Operation } from '@neonops/neon-client';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { currentIntentContext } from '@neonops/observability';
 import type { Logger } from 'pino';
 import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import { ProjectLockLostError, type ProjectLock } from '../project-lock.js';
@@ -31,7 +30,7 @@ import { guardNeon, type NeonGuard } from './neon-guard.js';
 import { operationDeadline, stuckMessage, type OperationDeadlineSettings } from './operation-deadline.js';
 import { OperationTimings, type OperationTimingsSource } from './operation-timings.js';
 import { pollOperations } from './poll.js';
-import { nextPollDelay, progressEstimateMs, type PollScheduleSettings } from './poll-schedule.js';
+import { nextPollDelay, type PollScheduleSettings } from './poll-schedule.js';
 import { RunLock } from './run-lock.js';
 import { addResource, endUndo, onFailureOf, startUndo, undoLockProject, undoRunning, undoStepRecords, undoSteps, type UndoState } from './undo.js';
 import { lockRetryDelay, retryDelay } from './wait.js';
@@ -45,23 +44,8 @@ export interface WorkerHooks {
   afterMutation?(info: { intentId: string; kind: IntentKind; step: string }): void | Promise<void>;
   /** Right before the intent's end is written (crash tests). */
   beforeFinish?(info: { intentId: string; kind: IntentKind }): void | Promise<void>;
-  /** After an intent reached a terminal status; `durationMs` from its creation, when known. */
-  onFinished?(info: {
-    intentId: string;
-    kind: IntentKind;
-    teamId?: string;
-    status: 'succeeded' | 'failed' | 'cancelled';
-    error?: IntentError;
-    durationMs?: number;
-  }): void;
-  /** A step failed with a retryable error (`reason`: its error code) and comes back after `delayMs`. */
-  onStepRetry?(info: { intentId: string; kind: IntentKind; step: string; reason: string; delayMs: number }): void;
-  /** A mutating step found its project locked by another intent and waits. */
-  onLockWait?(info: { intentId: string; kind: IntentKind; step: string }): void;
-  /** Operations of a step were polled; `pending` of them are still running. */
-  onOperationsPolled?(info: { intentId: string; kind: IntentKind; polled: number; pending: number }): void;
-  /** A step's operations all ended; `waitedMs` since the first of them was created. */
-  onOperationsDone?(info: { intentId: string; kind: IntentKind; waitedMs: number }): void;
+  /** After an intent reached a terminal status. */
+  onFinished?(info: { intentId: string; kind: IntentKind; status: 'succeeded' | 'failed' | 'cancelled'; error?: IntentError }): void;
 }
 
 /**
@@ -122,12 +106,6 @@ export interface EngineDeps {
    * `OperationTimings` per processor; the worker passes a `SharedOperationTimings` (Redis).
    */
   timings?: OperationTimingsSource;
-  /**
-   * The expected duration of a batch kind nothing was learned about yet (a prior, e.g.
-   * `neonPriorMs`: Neon's typical durations), replaced by the learned one as soon as a batch
-   * of that kind finished. Default none: such a batch is polled on the doubling schedule.
-   */
-  priorMs?: (key: string) => number | undefined;
 }
 
 /** What the processor returns (stored by BullMQ as the job's return value: no result, no secrets). */
@@ -150,9 +128,6 @@ const isDone = (op: Operation): boolean => ['finished', 'skipped'].includes(Stri
 const isFailed = (op: Operation): boolean => ['failed', 'error', 'cancelled'].includes(String(op.status));
 /** How long Neon says an operation has run (or ran), from its creation. */
 const durationOf = (op: Operation): number => (Number.isFinite(op.total_duration_ms) ? Math.max(0, op.total_duration_ms) : 0);
-/** The latest end among finished operations of a batch (from its creation), or `before`. */
-const latestEnd = (done: readonly Operation[], before: number | undefined): number | undefined =>
-  done.length === 0 ? before : Math.max(before ?? 0, ...done.map(durationOf));
 
 /**
  * Builds the BullMQ processor that carries out intents as checkpointed steps. One call of
@@ -171,14 +146,8 @@ export function createIntentProcessor(deps: EngineDeps) {
    * reported on time. The estimate is usually in memory; a shared one may read Redis once.
    */
   const waitPlan = async (wait: NonNullable<Checkpoint['wait']>): Promise<{ delayMs: number; elapsedMs: number; deadlineMs: number }> => {
-    const learnedMs = wait.key === undefined ? undefined : ((await timings.expectedMs(wait.key)) ?? deps.priorMs?.(wait.key));
+    const expectedMs = wait.key === undefined ? undefined : await timings.expectedMs(wait.key);
     const elapsedMs = wait.startedAt === undefined ? undefined : Math.max(0, now() - wait.startedAt);
-    // Found pending past that: the batch's own progress tells when the rest is due.
-    const progressMs =
-      wait.key === undefined || elapsedMs === undefined || wait.polls === 0 || (learnedMs !== undefined && learnedMs > elapsedMs)
-        ? undefined
-        : progressEstimateMs({ size: wait.key.split('+').length, pending: wait.operationIds.length, doneMs: wait.doneMs, elapsedMs });
-    const expectedMs = progressMs ?? learnedMs;
     const deadlineMs = operationDeadline(expectedMs, settings);
     const delayMs = nextPollDelay({ polls: wait.polls, elapsedMs, expectedMs }, settings);
     if (elapsedMs === undefined) return { delayMs, elapsedMs: 0, deadlineMs };
@@ -188,14 +157,7 @@ export function createIntentProcessor(deps: EngineDeps) {
   return async function processIntent(job: Job<WorkerJobData>, token?: string): Promise<JobOutcome> {
     const data = workerJobDataSchema.parse(job.data);
     const { intentId, kind } = data;
-    const log = deps.logger.child({ intentId, teamId: data.teamId, kind, jobId: job.id });
-    /** The intent log context (see @neonops/observability) follows the step: Neon request ids and call logs name it. */
-    const trace = (step: string, attempt: number | undefined): void => {
-      const context = currentIntentContext();
-      if (context?.intentId !== intentId) return;
-      context.step = step;
-      context.attempt = attempt;
-    };
+    const log = deps.logger.child({ intentId, kind, jobId: job.id });
     const record = await deps.store.get(intentId);
     if (!record) {
       log.warn('intent record missing (expired or never stored); dropping job');
@@ -278,8 +240,7 @@ export function createIntentProcessor(deps: EngineDeps) {
       const resources = outcome.resources ?? (checkpoint.resources.length > 0 ? checkpoint.resources : undefined);
       const done = await deps.store.finish(intentId, status, { ...outcome, steps, ...(resources ? { resources } : {}) }, { owner, ...(fence ? { fence } : {}) });
       if (done) {
-        const durationMs = now() - Date.parse(record.createdAt);
-        deps.hooks?.onFinished?.({ intentId, kind, teamId: record.teamId, status, ...(outcome.error ? { error: outcome.error } : {}), ...(Number.isFinite(durationMs) ? { durationMs } : {}) });
+        deps.hooks?.onFinished?.({ intentId, kind, status, ...(outcome.error ? { error: outcome.error } : {}) });
         if (status === 'succeeded') log.info({ status }, 'intent finished');
         else log.warn({ status, error: outcome.error, undo: outcome.undo?.status }, 'intent finished');
       }
@@ -360,13 +321,11 @@ export function createIntentProcessor(deps: EngineDeps) {
           await runLock?.renew();
           const waitProject = (ctx.state.projectId as string | undefined) ?? projectId;
           if (!waitProject) throw new Error('operations to wait for but no project id');
-          trace(`${stepRecord?.name ?? 'step'}.poll`, stepRecord?.attempts);
           const operations = await pollOperations(deps.neon, waitProject, checkpoint.wait.operationIds).catch((err: unknown) => {
             // Right after a mutation Neon may not show its operation yet: that passes.
             if (err instanceof NeonNotFoundError) throw new NotReadyError(`operations of ${waitProject} not visible yet`);
             throw err;
           });
-          deps.hooks?.onOperationsPolled?.({ intentId, kind, polled: operations.length, pending: operations.filter((op) => !isDone(op) && !isFailed(op)).length });
           const failed = operations.find(isFailed);
           if (failed) {
             throw new IntentFailedError({
@@ -376,12 +335,10 @@ export function createIntentProcessor(deps: EngineDeps) {
           }
           const pending = operations.filter((op) => !isDone(op));
           if (pending.length > 0) {
-            const doneMs = latestEnd(operations.filter(isDone), checkpoint.wait.doneMs);
             checkpoint.wait = {
               ...checkpoint.wait,
               operationIds: pending.map((op) => op.id),
               polls: checkpoint.wait.polls + 1,
-              ...(doneMs === undefined ? {} : { doneMs }),
               // Checkpoints of older workers lack the start: the deadline counts from now.
               startedAt: checkpoint.wait.startedAt ?? now(),
             };
@@ -394,7 +351,6 @@ export function createIntentProcessor(deps: EngineDeps) {
             await delay(plan.delayMs, 'waiting');
           }
           // The batch is done: its last operations say how long it took (from its creation).
-          if (checkpoint.wait.startedAt !== undefined) deps.hooks?.onOperationsDone?.({ intentId, kind, waitedMs: Math.max(0, now() - checkpoint.wait.startedAt) });
           if (checkpoint.wait.key !== undefined) timings.observe(checkpoint.wait.key, Math.max(...operations.map(durationOf)));
           checkpoint.wait = undefined;
           if (stepRecord) Object.assign(stepRecord, { status: 'succeeded', finishedAt: new Date(now()).toISOString() });
@@ -423,7 +379,6 @@ export function createIntentProcessor(deps: EngineDeps) {
           return { status: undo.after };
         }
         if (!step) {
-          trace('finish', undefined);
           const { result, secrets } = await handler.finish(ctx);
           const publicResult = definition.result.parse(result) as Record<string, unknown>;
           if (secrets && Object.keys(secrets as object).length > 0) {
@@ -446,7 +401,6 @@ export function createIntentProcessor(deps: EngineDeps) {
           const { attempt: lock, changed } = await runLock.acquire();
           if (!lock.acquired) {
             checkpoint.lockWaits++;
-            deps.hooks?.onLockWait?.({ intentId, kind, step: step.name });
             log.debug({ holder: lock.holder, step: step.name }, 'project locked by another intent; delaying');
             await delay(lockRetryDelay(checkpoint.lockWaits, random), 'running');
           }
@@ -464,7 +418,6 @@ export function createIntentProcessor(deps: EngineDeps) {
           startedAt: stepRecord.startedAt ?? new Date(now()).toISOString(),
         });
         steps[checkpoint.step] = stepRecord;
-        trace(step.name, stepRecord.attempts);
         // Under the lock the step's Neon calls stop when a renewal finds the lock lost (see RunLock.hold).
         const outcome = step.mutates && runLock ? await runLock.hold(runGuarded) : await step.run(ctx);
         if (step.mutates) await deps.hooks?.afterMutation?.({ intentId, kind, step: step.name });
@@ -482,13 +435,11 @@ export function createIntentProcessor(deps: EngineDeps) {
         if (pending.length > 0) {
           // First poll when this kind of batch is expected to be done (or soon, when not yet
           // learned); the slot is freed meanwhile. Adopted operations may be old: count from their creation.
-          const doneMs = latestEnd(operations.filter(isDone), undefined);
           checkpoint.wait = {
             operationIds: pending.map((op) => op.id),
             polls: 0,
             key: OperationTimings.keyOf(operations.map((op) => String(op.action))),
             startedAt: now() - Math.max(...pending.map(durationOf)),
-            ...(doneMs === undefined ? {} : { doneMs }),
           };
           stepRecord.status = 'waiting';
           const { delayMs } = await waitPlan(checkpoint.wait);
@@ -578,7 +529,6 @@ export function createIntentProcessor(deps: EngineDeps) {
       // Never hold the project while backing off: others may use it meanwhile.
       await releaseLock();
       log.warn({ error, retry: checkpoint.retries, delayMs: wait }, 'step failed; retrying');
-      deps.hooks?.onStepRetry?.({ intentId, kind, step: runSteps[checkpoint.step]?.name ?? 'unknown', reason: error.code, delayMs: wait });
       return comeBackIn(wait);
     }
   };
