@@ -4,6 +4,8 @@ export * from './resources.js';
 export * from './record.js';
 export * from './ids.js';
 export * from './store.js';
+export * from './rights.js';
+export * from './submit.js';
 export * from './secret-box.js';
 export * from './secret-reseal.js';
 export * from './queue.js';

@@ -38,6 +38,17 @@ export const intentEventsChannel = (prefix: string): string => `${prefix}intent-
 /** `lease_lost`: the request's idempotency claim expired before its intent was stored (nothing was written). */
 export type CreateOutcome = 'created' | 'cap_reached' | 'exists' | 'lease_lost';
 
+/**
+ * A key naming the one intent a producer's event may make (see `IntentStore.create`): the
+ * same key never makes a second intent while it lives, across crashes and retries.
+ */
+export interface DedupeCreate {
+  /** The key's id within the team, e.g. `schedule:<scheduleId>:<tickTime>`; stored under `${prefix}dedupe:{<teamId>}:<key>`. */
+  key: string;
+  /** How long the key is kept, in ms: longer than any retry or re-delivery of the event that made it. */
+  ttlMs: number;
+}
+
 /** Who an intent belongs to, when the caller knows it already (saves a read before `finish`). */
 export interface IntentOwner {
   teamId: string;
@@ -63,7 +74,7 @@ export type IntentPatch = Partial<
 >;
 
 const script = (file: string) => RedisScript.load(new URL(`./commands/${file}`, import.meta.url));
-const CREATE = script('create-5.lua');
+const CREATE = script('create-6.lua');
 const UPDATE = script('update-2.lua');
 const PUT_SECRETS = script('put-secrets-3.lua');
 const FINISH = script('finish-6.lua');
@@ -172,12 +183,47 @@ export class IntentStore {
    * the key is still its own: a retry can never find the record without the answer.
    */
   async create(record: IntentRecord, options: { maxActive?: number; idempotency?: IdempotentCreate } = {}): Promise<CreateOutcome> {
+    const outcome = await this.createOnce(record, options);
+    return typeof outcome === 'object' ? 'exists' : outcome;
+  }
+
+  /**
+   * Like `create`, and in the same script: the dedupe key is checked first and, when the
+   * intent is stored, set to its id. A key that already made an intent answers
+   * `{ duplicateOf }` (that intent's id) and writes nothing, even at the team's cap.
+   */
+  async createDeduped(
+    record: IntentRecord,
+    options: { maxActive?: number; dedupe: DedupeCreate },
+  ): Promise<Exclude<CreateOutcome, 'lease_lost'> | { duplicateOf: string }> {
+    const outcome = await this.createOnce(record, options);
+    if (typeof outcome === 'object') return outcome;
+    // No idempotency lease here: `lease_lost` cannot happen.
+    return outcome === 'lease_lost' ? 'exists' : outcome;
+  }
+
+  /** A team's dedupe key: `${prefix}dedupe:{<teamId>}:<key>` (keys are per team). */
+  dedupeKey(teamId: string, key: string) {
+    return `${this.prefix}dedupe:{${teamId}}:${key}`;
+  }
+
+  private async createOnce(
+    record: IntentRecord,
+    options: { maxActive?: number; idempotency?: IdempotentCreate; dedupe?: DedupeCreate },
+  ): Promise<CreateOutcome | { duplicateOf: string }> {
     const valid = intentRecordSchema.parse(record);
     const pruneBelow = intentIdFloor(new Date(this.now().getTime() - this.retentionSeconds * 1000));
     const idem = options.idempotency;
     const outcome = await CREATE.run(
       this.redis,
-      [this.intentKey(valid.id), this.teamIndexKey(valid.teamId), this.teamActiveKey(valid.teamId), this.activeIndexKey, idem?.key ?? this.intentKey(valid.id)],
+      [
+        this.intentKey(valid.id),
+        this.teamIndexKey(valid.teamId),
+        this.teamActiveKey(valid.teamId),
+        this.activeIndexKey,
+        idem?.key ?? this.intentKey(valid.id),
+        options.dedupe ? this.dedupeKey(valid.teamId, options.dedupe.key) : this.intentKey(valid.id),
+      ],
       [
         String(options.maxActive ?? 0),
         valid.id,
@@ -186,9 +232,12 @@ export class IntentStore {
         idem?.inFlightValue ?? '',
         idem?.completedValue ?? '',
         String(idem?.ttlMs ?? 0),
+        String(options.dedupe ? Math.max(1, Math.ceil(options.dedupe.ttlMs)) : 0),
         ...encode(valid),
       ],
     );
+    // A string is the id of the intent the dedupe key made before.
+    if (typeof outcome === 'string') return { duplicateOf: outcome };
     switch (outcome) {
       case 1:
         return 'created';

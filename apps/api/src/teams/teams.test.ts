@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTeamToken } from '../cli/create-team-token.js';
 import { TeamDirectory } from './team-directory.js';
-import { hashToken, loadTeamsFile, parseTeamsFile, TeamsFileError } from './teams-file.js';
+import { hashToken, loadTeamsFile } from './teams-file.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -20,42 +20,6 @@ function runCli(argv: string[], env: Record<string, string | undefined> = {}) {
   const code = createTeamToken(argv, { stdout: (l) => out.push(l), stderr: (l) => err.push(l), env, cwd: dir });
   return code.then((c) => ({ code: c, out, err }));
 }
-
-describe('teams file', () => {
-  it('reads YAML and JSON with defaults', () => {
-    const yaml = parseTeamsFile(`teams:\n  - id: payments\n    tokenHashes: ["${hashToken('t')}"]\n    projects: [p-1]\n`);
-    expect(yaml.teams[0]).toEqual({
-      id: 'payments',
-      tokenHashes: [hashToken('t')],
-      projects: ['p-1'],
-      canCreateProjects: false,
-      admin: false,
-      limits: { maxActiveIntents: 100 },
-    });
-    const json = parseTeamsFile(JSON.stringify({ teams: [{ id: 'a', admin: true, limits: { maxActiveIntents: 3 } }] }));
-    expect(json.teams[0]).toMatchObject({ id: 'a', admin: true, limits: { maxActiveIntents: 3 } });
-  });
-
-  it('rejects unknown fields, bad hashes and duplicate ids, naming the field', () => {
-    expect(() => parseTeamsFile('teams:\n  - id: a\n    colour: red\n')).toThrow(TeamsFileError);
-    expect(() => parseTeamsFile('teams:\n  - id: a\n    tokenHashes: [abc]\n')).toThrow(/teams\.0\.tokenHashes\.0/);
-    expect(() => parseTeamsFile('teams:\n  - id: a\n  - id: a\n')).toThrow(/duplicate team id a/);
-    expect(() => parseTeamsFile('teams: [')).toThrow(TeamsFileError);
-  });
-});
-
-describe('TeamDirectory', () => {
-  it('finds the team of a token and nothing for others', () => {
-    const teams = new TeamDirectory([
-      { id: 'a', tokenHashes: [hashToken('token-a1'), hashToken('token-a2')] },
-      { id: 'b', tokenHashes: [hashToken('token-b')] },
-    ]);
-    expect(teams.authenticate('token-a2')?.id).toBe('a');
-    expect(teams.authenticate('token-b')?.id).toBe('b');
-    expect(teams.authenticate('token-c')).toBeUndefined();
-    expect(teams.authenticate('')).toBeUndefined();
-  });
-});
 
 describe('team:token command', () => {
   it('creates the file and the team, prints the token once and stores only its hash', async () => {

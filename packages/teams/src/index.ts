@@ -1,0 +1,2 @@
+export * from './teams-file.js';
+export * from './team-directory.js';
