@@ -1,12 +1,12 @@
 import type { ArchivedIntent, IntentHistory } from '@neonops/durable-store';
 import {
-  intentCatalog,
   intentIdPattern,
+  IdempotencyLeaseLostError,
+  IntentCapReachedError,
   IntentStore,
+  IntentSubmitter,
   intentJobId,
   isTerminalStatus,
-  newIntentId,
-  scopeOf,
   type IntentJobData,
   type IntentKind,
   type IntentRecord,
@@ -25,10 +25,11 @@ import {
   IntentNotFoundError,
   KindForbiddenError,
   ProjectCreationForbiddenError,
+  ProjectNotFoundError,
   StoreUnavailableError,
   TooManyActiveIntentsError,
 } from '../../errors.js';
-import { withDeadline, withRedis } from '../../redis-errors.js';
+import { withRedis } from '../../redis-errors.js';
 import type { Team } from '../../teams/teams-file.js';
 import { mergeIntentPages, type IntentPage } from './intent-pages.js';
 import type { IntentWatch } from './intent-watch.js';
@@ -118,20 +119,38 @@ export class IntentsService {
   /** Reads of an intent in flight, shared by its long-polls (see `readShared`). */
   private readonly reads = new Map<string, Promise<IntentView>>();
 
-  constructor(private readonly deps: IntentsServiceDeps) {}
+  private readonly submitter: IntentSubmitter;
 
-  /** Checks the request against the team's rights; throws the catalog error that applies. */
+  constructor(private readonly deps: IntentsServiceDeps) {
+    const crashPoints = deps.crashPoints;
+    this.submitter = new IntentSubmitter({
+      store: deps.store,
+      queue: deps.queue,
+      now: deps.now,
+      enqueueTimeoutMs: deps.enqueueTimeoutMs ?? 3000,
+      // Stored is accepted: the sweeper queues it within its interval.
+      onEnqueueFailed: (error, intentId) => deps.log.warn({ err: error, intentId }, 'could not queue the intent now; the sweeper will'),
+      ...(crashPoints ? { crashPoints: (point) => crashPoints(point === 'submit.after_record' ? 'api.after_record' : 'api.after_job_add') } : {}),
+    });
+  }
+
+  /** Checks the request against the team's rights (`IntentRights`, shared with the worker); throws the catalog error that applies. */
   async authorize(team: Team, request: IntentRequest): Promise<void> {
-    const definition = intentCatalog[request.kind];
-    if (definition.adminOnly && !team.admin) throw new KindForbiddenError(`${request.kind} needs an admin token`);
-    const scope = scopeOf(request);
-    if ('projectId' in scope) await this.deps.projectScope.assertAllowed(team, scope.projectId);
-    else if ('newProject' in scope && !team.canCreateProjects) throw new ProjectCreationForbiddenError();
-    else if ('account' in scope && !team.admin) throw new KindForbiddenError(`${request.kind} needs an admin token`);
+    const refused = await withRedis(this.deps.redis, () => this.deps.projectScope.rights.refusal(team, request));
+    if (!refused) return;
+    switch (refused.code) {
+      case 'kind_forbidden':
+        throw new KindForbiddenError(refused.message);
+      case 'project_creation_forbidden':
+        throw new ProjectCreationForbiddenError();
+      case 'project_not_found':
+        throw new ProjectNotFoundError(refused.message);
+    }
   }
 
   /**
-   * Stores a new intent (refused at the team's cap) and enqueues its job (job id = intent id).
+   * Stores a new intent (refused at the team's cap) and enqueues its job (job id = intent id),
+   * through the submit path every producer shares (`IntentSubmitter` of @neonops/intents).
    *
    * The record, the team's cap and (with an `Idempotency-Key`) the key's stored answer are
    * written in one script, so at every crash point a retry with the same key finds either
@@ -142,40 +161,22 @@ export class IntentsService {
    */
   async submit(team: Team, request: IntentRequest, idempotency?: SubmitIdempotency): Promise<Submitted> {
     await this.authorize(team, request);
-    const now = this.deps.now();
-    const record: IntentRecord = {
-      id: newIntentId(now),
-      teamId: team.id,
-      kind: request.kind,
-      params: request.params as Record<string, unknown>,
-      status: 'queued',
-      steps: [],
-      operationIds: [],
-      hasSecrets: false,
-      cancelRequested: false,
-      ...(idempotency === undefined ? {} : { idempotencyKey: idempotency.key }),
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-    };
-    const accepted = (idempotency?.response ?? acceptedResponse)(record);
-    const answer = idempotency && (idempotency.store ?? this.deps.idempotency).answerFor(idempotency.lease, accepted);
-    const outcome = await withRedis(this.deps.redis, () =>
-      this.deps.store.create(record, { maxActive: team.limits.maxActiveIntents, ...(answer ? { idempotency: answer } : {}) }),
-    );
-    if (outcome === 'cap_reached') throw new TooManyActiveIntentsError(team.limits.maxActiveIntents, this.deps.capRetryAfterSeconds);
-    if (outcome === 'lease_lost') throw new IdempotencyRequestInFlightError();
-    this.deps.crashPoints?.('api.after_record');
-    try {
-      await withDeadline(
-        this.deps.queue.add(record.kind, { intentId: record.id, teamId: team.id, kind: record.kind }, { jobId: intentJobId(record.id) }),
-        this.deps.enqueueTimeoutMs ?? 3000,
-      );
-    } catch (error) {
-      // Stored is accepted: the sweeper queues it within its interval.
-      this.deps.log.warn({ err: error, intentId: record.id }, 'could not queue the intent now; the sweeper will');
-    }
-    this.deps.crashPoints?.('api.after_job_add');
-    return { intent: record, response: accepted };
+    let accepted: StoredResponse | undefined;
+    const respond = (record: IntentRecord): StoredResponse => (accepted ??= (idempotency?.response ?? acceptedResponse)(record));
+    const submitted = await withRedis(this.deps.redis, () =>
+      this.submitter.submit(
+        team,
+        request,
+        idempotency
+          ? { idempotency: { key: idempotency.key, answer: (record) => (idempotency.store ?? this.deps.idempotency).answerFor(idempotency.lease, respond(record)) } }
+          : {},
+      ),
+    ).catch((error: unknown) => {
+      if (error instanceof IntentCapReachedError) throw new TooManyActiveIntentsError(error.maxActive, this.deps.capRetryAfterSeconds);
+      if (error instanceof IdempotencyLeaseLostError) throw new IdempotencyRequestInFlightError();
+      throw error;
+    });
+    return { intent: submitted.intent, response: respond(submitted.intent) };
   }
 
   /** The team's intent with its secrets opened, or 404 (also for other teams' intents). */

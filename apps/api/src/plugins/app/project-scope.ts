@@ -1,4 +1,4 @@
-import { ProjectOwnership } from '@neonops/intents';
+import { IntentRights, type ProjectOwnership } from '@neonops/intents';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { ProjectNotFoundError } from '../../errors.js';
@@ -14,34 +14,31 @@ declare module 'fastify' {
 /**
  * Which Neon projects a team may use: those the teams file lists for it, plus those its
  * `project.create` intents made (recorded in Redis by the worker through ProjectOwnership).
- * A project of another team, or none at all, is "not found" — never "forbidden".
+ * A project of another team, or none at all, is "not found" — never "forbidden". The rule
+ * itself is `IntentRights` (@neonops/intents), which the worker applies to the intents it
+ * submits for teams (schedules); this wraps it with the API's errors.
  */
 export class ProjectScope {
+  readonly rights: IntentRights;
   readonly ownership: ProjectOwnership;
 
   constructor(
     private readonly redis: Redis,
     keyPrefix: string,
-    private readonly allTeams: () => readonly Team[],
+    allTeams: () => readonly Team[],
   ) {
-    this.ownership = new ProjectOwnership(redis, { prefix: keyPrefix });
+    this.rights = new IntentRights(redis, { prefix: keyPrefix, allTeams });
+    this.ownership = this.rights.ownership;
   }
 
   /** The team's projects: configured first, then created ones, without duplicates. */
   async projectsOf(team: Team): Promise<string[]> {
-    const created = await withRedis(this.redis, () => this.ownership.projectsOf(team.id));
-    return [...new Set([...team.projects, ...created])];
+    return withRedis(this.redis, () => this.rights.projectsOf(team));
   }
 
   /** Throws `ProjectNotFoundError` unless the team may use `projectId`. */
   async assertAllowed(team: Team, projectId: string): Promise<void> {
-    if (team.projects.includes(projectId)) return;
-    // A project configured for another team is theirs even if a stale ownership says otherwise.
-    if (this.allTeams().some((other) => other.id !== team.id && other.projects.includes(projectId))) {
-      throw new ProjectNotFoundError(`No project ${projectId}`);
-    }
-    const owner = await withRedis(this.redis, () => this.ownership.ownerOf(projectId));
-    if (owner !== team.id) throw new ProjectNotFoundError(`No project ${projectId}`);
+    if (!(await withRedis(this.redis, () => this.rights.mayUseProject(team, projectId)))) throw new ProjectNotFoundError(`No project ${projectId}`);
   }
 }
 
