@@ -67,6 +67,34 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'development' }).devMode).toBe(true);
   });
 
+  it('refuses the example key and a one-byte key outside local mode; dev mode and the simulator (http://) accept them', () => {
+    const example = 'bG9jYWwtdHJpYWwtb25seS1zZWNyZXRzLWtleS0zMmI=';
+    for (const weak of [example, 'ab'.repeat(32), Buffer.alloc(32).toString('base64')]) {
+      let error: unknown;
+      try {
+        loadConfig({ SECRETS_KEY: weak });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues.map((i) => i.variable)).toEqual(['SECRETS_KEY']);
+      expect((error as ConfigError).message).not.toContain(weak);
+      expect(() => loadConfig({ SECRETS_KEY: weak, NODE_ENV: 'production', NEON_BASE_URL: 'https://console.neon.tech/api/v2' })).toThrow(/SECRETS_KEY/);
+      expect(loadConfig({ SECRETS_KEY: weak, DEV_MODE: 'true' }).secretsKey).toBe(weak);
+      expect(loadConfig({ SECRETS_KEY: weak, NODE_ENV: 'development' }).secretsKey).toBe(weak);
+      expect(loadConfig({ SECRETS_KEY: weak, NEON_BASE_URL: 'http://sim:4010/api/v2' }).secretsKey).toBe(weak);
+    }
+  });
+
+  it('reads SECRETS_KEYS_PREVIOUS (comma-separated keys) and refuses a bad entry without echoing it', () => {
+    const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i)).toString('base64');
+    const previous = [Buffer.from(Array.from({ length: 32 }, (_, i) => 200 - i)).toString('base64'), '0123456789abcdef'.repeat(4)];
+    expect(loadConfig({ SECRETS_KEY: key }).previousSecretsKeys).toEqual([]);
+    expect(loadConfig({ SECRETS_KEY: key, SECRETS_KEYS_PREVIOUS: previous.join(',') }).previousSecretsKeys).toEqual(previous);
+    expect(() => loadConfig({ SECRETS_KEY: key, SECRETS_KEYS_PREVIOUS: 'hunter2-old-key' })).toThrow(/SECRETS_KEYS_PREVIOUS/);
+    expect(() => loadConfig({ SECRETS_KEY: key, SECRETS_KEYS_PREVIOUS: 'hunter2-old-key' })).not.toThrow(/hunter2/);
+  });
+
   it('names bad variables without echoing their values', () => {
     let error: unknown;
     try {

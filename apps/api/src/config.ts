@@ -1,5 +1,5 @@
 import { databaseSchemaSchema, databaseUrlSchema } from '@neonops/durable-store';
-import { secretsKeySchema } from '@neonops/intents';
+import { previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
@@ -44,6 +44,11 @@ export const apiConfigSchema = z
      * Required unless `NODE_ENV=development` or `DEV_MODE=true`.
      */
     SECRETS_KEY: secretsKeySchema.optional(),
+    /**
+     * Retired keys, comma-separated, that still open secrets sealed before a rotation (the
+     * worker's re-seal job moves them to `SECRETS_KEY`). Default none.
+     */
+    SECRETS_KEYS_PREVIOUS: previousSecretsKeysSchema.optional(),
     /**
      * The durable store holding the intent history (written by the workers): intents older
      * than Redis's retention are listed and read from it. `postgres://…` (Neon or any
@@ -92,6 +97,8 @@ export interface ApiConfig {
   database: { url: string; schema: string } | undefined;
   /** The 32-byte key as written (base64 or hex); `undefined` only in dev mode (a random key is then made per process). */
   secretsKey: string | undefined;
+  /** Keys that still open old secrets (`SECRETS_KEYS_PREVIOUS`). */
+  previousSecretsKeys: string[];
   devMode: boolean;
   neon: { apiKey: string | undefined; baseUrl: string };
   bodyLimit: number;
@@ -122,6 +129,14 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     throw new ConfigError(parsed.error.issues.map((i) => ({ variable: i.path.join('.'), message: i.message })));
   }
   const e = parsed.data;
+  // Outside local runs (dev mode, or the simulator over plain http://) a known or trivial key protects nothing.
+  const local = e.DEV_MODE || e.NODE_ENV === 'development' || new URL(e.NEON_BASE_URL).protocol === 'http:';
+  const weak = e.SECRETS_KEY === undefined ? undefined : weakSecretsKeyReason(e.SECRETS_KEY);
+  if (weak && !local) {
+    throw new ConfigError([
+      { variable: 'SECRETS_KEY', message: `${weak}: set your own (openssl rand -base64 32); only local runs (DEV_MODE, NODE_ENV=development or an http:// NEON_BASE_URL) accept it` },
+    ]);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -133,6 +148,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
     database: e.DATABASE_URL === undefined ? undefined : { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
     secretsKey: e.SECRETS_KEY?.trim(),
+    previousSecretsKeys: e.SECRETS_KEYS_PREVIOUS ?? [],
     devMode: e.DEV_MODE || e.NODE_ENV === 'development',
     neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL },
     bodyLimit: e.BODY_LIMIT,

@@ -41,7 +41,7 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     redis: { url: config.redisUrl },
     keyPrefix: config.keyPrefix,
     teams,
-    secretBox: new SecretBox(secretsKey),
+    secretBox: new SecretBox(secretsKey, config.previousSecretsKeys),
     neon: config.neon.apiKey ? { apiKey: config.neon.apiKey, baseUrl: config.neon.baseUrl } : undefined,
     ...(config.neon.apiKey ? { neonBaseUrl: config.neon.baseUrl } : {}),
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
-const required = { NEON_API_KEY: 'napi_test', SECRETS_KEY: Buffer.alloc(32, 7).toString('base64') };
+const required = { NEON_API_KEY: 'napi_test', SECRETS_KEY: Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7)).toString('base64') };
 
 describe('loadConfig', () => {
   it('applies the documented defaults', () => {
@@ -44,6 +44,29 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ...required, DATABASE_URL: 'mysql://u:hunter2@x/db' })).toThrow(/DATABASE_URL/);
     expect(() => loadConfig({ ...required, DATABASE_URL: 'mysql://u:hunter2@x/db' })).not.toThrow(/hunter2/);
     expect(() => loadConfig({ ...required, DATABASE_URL: 'pglite:memory', DATABASE_SCHEMA: 'a-b; drop' })).toThrow(/DATABASE_SCHEMA/);
+  });
+
+  it('refuses the example key and a one-byte key against Neon, accepts them against the simulator (http://), and reads SECRETS_KEYS_PREVIOUS', () => {
+    const example = 'bG9jYWwtdHJpYWwtb25seS1zZWNyZXRzLWtleS0zMmI=';
+    for (const weak of [example, Buffer.from(example, 'base64').toString('hex'), '00'.repeat(32), Buffer.alloc(32, 7).toString('base64')]) {
+      let error: unknown;
+      try {
+        loadConfig({ ...required, SECRETS_KEY: weak });
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).issues.map((i) => i.variable)).toEqual(['SECRETS_KEY']);
+      expect((error as ConfigError).message).not.toContain(weak);
+      expect(() => loadConfig({ ...required, SECRETS_KEY: weak, NEON_BASE_URL: 'https://console.neon.tech/api/v2' })).toThrow(/SECRETS_KEY/);
+      expect(loadConfig({ ...required, SECRETS_KEY: weak, NEON_BASE_URL: 'http://sim:4010/api/v2' }).secretsKey).toBe(weak);
+    }
+    expect(loadConfig(required).previousSecretsKeys).toEqual([]);
+    expect(loadConfig(required).resealIntervalMs).toBe(3_600_000);
+    const previous = [Buffer.from(Array.from({ length: 32 }, (_, i) => i + 100)).toString('base64'), 'ab'.repeat(16) + 'cd'.repeat(16)];
+    expect(loadConfig({ ...required, SECRETS_KEYS_PREVIOUS: previous.join(', '), SECRETS_RESEAL_INTERVAL_MS: '60000' })).toMatchObject({ previousSecretsKeys: previous, resealIntervalMs: 60_000 });
+    expect(() => loadConfig({ ...required, SECRETS_KEYS_PREVIOUS: `${previous[0]},not-a-key` })).toThrow(/SECRETS_KEYS_PREVIOUS/);
+    expect(() => loadConfig({ ...required, SECRETS_KEYS_PREVIOUS: `${previous[0]},not-a-key` })).not.toThrow(previous[0]);
   });
 
   it('names every bad variable without echoing values', () => {

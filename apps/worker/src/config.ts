@@ -1,5 +1,5 @@
 import { databaseSchemaSchema, databaseUrlSchema } from '@neonops/durable-store';
-import { secretsKeySchema } from '@neonops/intents';
+import { previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
@@ -21,6 +21,13 @@ export const workerConfigSchema = z.object({
   NEON_BASE_URL: z.url().default('https://console.neon.tech/api/v2'),
   /** 32-byte key (base64 or 64 hex characters) sealing result secrets; the API opens them with the same key. Required. */
   SECRETS_KEY: secretsKeySchema,
+  /**
+   * Retired keys, comma-separated, that still open secrets sealed before a rotation; the
+   * re-seal job moves those to `SECRETS_KEY` (drop a key from the list once it has run). Default none.
+   */
+  SECRETS_KEYS_PREVIOUS: previousSecretsKeysSchema.optional(),
+  /** How often the re-seal job runs (besides once at start for each new `SECRETS_KEY`), in ms. Default `3600000` (1 h). */
+  SECRETS_RESEAL_INTERVAL_MS: positiveInt.default(3_600_000),
   /** Jobs one worker process runs at once. Waiting on Neon never holds a slot, so this bounds CPU work only. Default `16`. */
   WORKER_CONCURRENCY: positiveInt.default(16),
   /** Neon requests per minute for the whole account, shared by every worker process. Default `700`. */
@@ -104,6 +111,10 @@ export interface WorkerConfig {
   keyPrefix: string;
   neon: { apiKey: string; baseUrl: string };
   secretsKey: string;
+  /** Keys that still open old secrets (`SECRETS_KEYS_PREVIOUS`). */
+  previousSecretsKeys: string[];
+  /** How often the re-seal job runs (`SECRETS_RESEAL_INTERVAL_MS`). */
+  resealIntervalMs: number;
   concurrency: number;
   rate: { perMinute: number; perRoutePerSecond: number };
   retry: { maxAttempts: number; backoffMs: number; backoffMaxMs: number };
@@ -149,11 +160,18 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     throw new ConfigError(parsed.error.issues.map((i) => ({ variable: i.path.join('.'), message: i.message })));
   }
   const e = parsed.data;
+  // Outside local runs (the simulator, reached over plain http://) a known or trivial key protects nothing.
+  const weak = weakSecretsKeyReason(e.SECRETS_KEY);
+  if (weak && new URL(e.NEON_BASE_URL).protocol !== 'http:') {
+    throw new ConfigError([{ variable: 'SECRETS_KEY', message: `${weak}: set your own (openssl rand -base64 32); only local runs against the simulator (http:// NEON_BASE_URL) accept it` }]);
+  }
   return {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.KEY_PREFIX,
     neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL },
     secretsKey: e.SECRETS_KEY,
+    previousSecretsKeys: e.SECRETS_KEYS_PREVIOUS ?? [],
+    resealIntervalMs: e.SECRETS_RESEAL_INTERVAL_MS,
     concurrency: e.WORKER_CONCURRENCY,
     rate: { perMinute: e.NEON_RATE_PER_MINUTE, perRoutePerSecond: e.NEON_RATE_PER_ROUTE_PER_SECOND },
     retry: { maxAttempts: e.INTENT_MAX_ATTEMPTS, backoffMs: e.INTENT_BACKOFF_MS, backoffMaxMs: e.INTENT_BACKOFF_MAX_MS },

@@ -83,7 +83,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     },
   });
   const store = new IntentStore(redis, { prefix: config.keyPrefix, retentionSeconds: config.intentRetentionSeconds });
-  const secretBox = new SecretBox(config.secretsKey);
+  const secretBox = new SecretBox(config.secretsKey, config.previousSecretsKeys);
   const webhooks = await startWorkerWebhooks({
     connection: connect,
     redis,
@@ -113,6 +113,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     logger,
     sweepIntervalMs: config.sweepIntervalMs,
     sweepGraceMs: config.sweepGraceMs,
+    secretBox,
+    resealIntervalMs: config.resealIntervalMs,
   });
   const intentWorker = createIntentWorker({
     connection: connect,

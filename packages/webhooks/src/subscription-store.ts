@@ -1,4 +1,4 @@
-import { secretContext, type SecretBox } from '@neonops/intents';
+import { secretContext, type ResealTarget, type SecretBox } from '@neonops/intents';
 import type { Redis } from 'ioredis';
 import { newId } from './ids.js';
 import { encodeFields as encode, webhookKeys, webhookScript, type WebhookKeys } from './keys.js';
@@ -36,6 +36,23 @@ function decode(hash: Record<string, string>): SubscriptionRecord | undefined {
   const raw: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(hash)) if (k !== SECRETS_FIELD) raw[k] = JSON.parse(v);
   return subscriptionRecordSchema.parse(raw);
+}
+
+/**
+ * Where the re-seal job finds the sealed signing secrets: the `sealedSecrets` field of each
+ * subscription hash `<prefix>webhook:sub:<id>` (bound to the subscription id).
+ */
+export function subscriptionSecretsTarget(prefix: string): ResealTarget {
+  const head = webhookKeys(prefix).subscription('');
+  return {
+    name: 'webhook signing secrets',
+    match: `${head.replace(/[*?[\]\\]/g, '\\$&')}*`,
+    layout: { type: 'hash-field', field: SECRETS_FIELD },
+    contextOf: (key) => {
+      const id = key.slice(head.length);
+      return id !== '' && !id.includes(':') ? secretContext.subscription(id) : undefined;
+    },
+  };
 }
 
 const PATCH = webhookScript('patch-subscription-1.lua');

@@ -1,13 +1,16 @@
-import { bullPrefix, INTENTS_QUEUE, type IntentJobData, type IntentStore } from '@neonops/intents';
+import { bullPrefix, INTENTS_QUEUE, type IntentJobData, type IntentStore, type ResealReport, type SecretBox } from '@neonops/intents';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { runReseal } from './reseal-secrets.js';
 import { sweepIntents, type SweepReport } from './sweep-intents.js';
 
 /** The queue of the deployment's own recurring jobs (BullMQ job schedulers). */
 export const MAINTENANCE_QUEUE = 'maintenance';
 /** The job scheduler id of the intent sweeper. */
 export const SWEEPER_SCHEDULER_ID = 'intent-sweeper';
+/** The job scheduler id of the secrets re-seal job. */
+export const RESEAL_SCHEDULER_ID = 'secrets-reseal';
 
 export interface MaintenanceDeps {
   /** Makes a BullMQ connection (`maxRetriesPerRequest: null`). */
@@ -23,11 +26,23 @@ export interface MaintenanceDeps {
   sweepGraceMs?: number;
   /** Called after each sweep (tests, metrics). */
   onSweep?: (report: SweepReport) => void;
+  /**
+   * The service's SecretBox: with it, a re-seal job moves stored secrets sealed with a
+   * previous key (`SECRETS_KEYS_PREVIOUS`) to the current one — once at start for each new
+   * current key, then every `resealIntervalMs`. Default none: no re-seal job.
+   */
+  secretBox?: SecretBox;
+  /** How often the re-seal job runs, in ms. Default 3600000 (1 h). */
+  resealIntervalMs?: number;
+  /** Called after each re-seal run (tests, metrics). */
+  onReseal?: (report: ResealReport) => void;
 }
 
 export interface Maintenance {
   /** Runs a sweep now, outside the schedule (tests, an operator). */
   sweepNow(): Promise<SweepReport>;
+  /** Runs the re-seal job now, outside the schedule (tests, an operator); undefined without a SecretBox. */
+  resealNow(): Promise<ResealReport | undefined>;
   close(): Promise<void>;
 }
 
@@ -52,6 +67,26 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
     deps.onSweep?.(report);
     return report;
   };
+  const secretBox = deps.secretBox;
+  const reseal = async (): Promise<ResealReport | undefined> => {
+    if (!secretBox) return undefined;
+    const report = await runReseal({ redis: deps.redis, keyPrefix: deps.keyPrefix, secretBox, logger: deps.logger });
+    deps.onReseal?.(report);
+    return report;
+  };
+  if (secretBox) {
+    await queue.upsertJobScheduler(
+      RESEAL_SCHEDULER_ID,
+      { every: deps.resealIntervalMs ?? 3_600_000 },
+      { name: 'reseal-secrets', opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
+    );
+    // A new current key is taken up at once, once per deployment (the job id names the key).
+    await queue.add(
+      'reseal-secrets',
+      {},
+      { jobId: `reseal-secrets-${secretBox.currentKeyId}`, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { count: 10 }, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
+    );
+  }
   await queue.upsertJobScheduler(
     SWEEPER_SCHEDULER_ID,
     { every: deps.sweepIntervalMs ?? 15_000 },
@@ -61,6 +96,7 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
     MAINTENANCE_QUEUE,
     async (job) => {
       if (job.name === 'sweep-intents') return sweep();
+      if (job.name === 'reseal-secrets') return reseal();
       deps.logger.warn({ job: job.name }, 'unknown maintenance job; ignored');
       return undefined;
     },
@@ -70,6 +106,7 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'maintenance worker error'));
   return {
     sweepNow: sweep,
+    resealNow: reseal,
     async close() {
       await worker.close();
       await Promise.all([queue.close(), intents.close()]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
 
-const required = { NEON_API_KEY: 'k', SECRETS_KEY: Buffer.alloc(32, 1).toString('base64') };
+const required = { NEON_API_KEY: 'k', SECRETS_KEY: Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1)).toString('base64') };
 
 describe('worker config: webhooks', () => {
   it('defaults to Svix’s schedule, 15 s timeout, no allowlist', () => {
