@@ -34,6 +34,8 @@ export class Simulation {
   branchesPerProject: number;
   /** A GET of a branch or endpoint younger than this (sim clock) answers 404, as Neon briefly can. */
   visibilityLagMs: number;
+  /** `GET /consumption_history/v2/branches` answers (a plan with per-branch history); `false`: 403, as on a plan without it. */
+  perBranchConsumption = true;
   readonly initialApiKeys: string[];
   readonly counters = new Counters();
   readonly rateLimiter: RateLimiter;

@@ -57,6 +57,26 @@ export class ConsumptionMeter {
     };
   }
 
+  /**
+   * One branch's storage at time `at`: its written bytes (write events and WAL of its
+   * read_write computes) and whether it is a root branch (no parent: billed as root storage).
+   * The project's `storageAt` is the sum of these over its branches alive at `at`.
+   */
+  branchStorageAt(projectId: string, branchId: string, at: number, now: number): { bytes: number; root: boolean; alive: boolean } {
+    const branch = [...this.store.allBranchesOf(projectId)].find((b) => b.id === branchId);
+    if (branch === undefined) return { bytes: 0, root: false, alive: false };
+    const alive = branch.createdAt <= at && (branch.deletedAt === undefined || branch.deletedAt > at);
+    let bytes = 0;
+    for (const w of this.store.writesOf(projectId)) if (w.branchId === branchId && w.at <= at) bytes += w.bytes;
+    for (const ep of this.store.allEndpointsOf(projectId)) {
+      if (ep.type !== 'read_write' || ep.branchId !== branchId) continue;
+      for (const interval of ep.activeIntervals) {
+        bytes += overlapSeconds(interval.start, interval.end ?? now, 0, Math.min(at, now)) * WRITTEN_BYTES_PER_ACTIVE_SECOND;
+      }
+    }
+    return { bytes: Math.round(bytes), root: branch.parentId === undefined, alive };
+  }
+
   /** Storage split by root (default/parentless) and child branches at time `at`. */
   storageAt(projectId: string, at: number, now: number): StorageAt {
     const rootIds = new Set<string>();

@@ -1,3 +1,5 @@
+import type { ManualClock, SimClock } from '../behaviour/clock.js';
+import type { ConsumptionMeter } from '../behaviour/consumption.js';
 import type { CountersSnapshot } from '../behaviour/counters.js';
 import type { Simulation } from '../core.js';
 import {
@@ -44,6 +46,17 @@ export interface SimOptionsView {
   branchesPerProject: number;
   visibilityLagMs: number;
 }
+
+/** The simulator runs on the system clock: it cannot be moved. */
+export class ClockNotManualError extends Error {
+  readonly code = 'clock_not_manual';
+  constructor() {
+    super('the simulator was started without a manual clock (createManualClock)');
+    this.name = 'ClockNotManualError';
+  }
+}
+
+const isManual = (clock: SimClock): clock is ManualClock => typeof (clock as Partial<ManualClock>).advance === 'function' && typeof (clock as Partial<ManualClock>).set === 'function';
 
 /**
  * In-process control of a running simulator (`sim.control`); the `/_sim/*` HTTP routes call
@@ -124,6 +137,39 @@ export class SimControl {
 
   setBranchesPerProject(limit: number): void {
     this.sim.branchesPerProject = limit;
+  }
+
+  /**
+   * The consumption ground truth (the meter the consumption routes read): usage of a project
+   * or branch over [from, to) and storage at a time, computed from the state at `now`.
+   */
+  get meter(): ConsumptionMeter {
+    return this.sim.meter;
+  }
+
+  /** Whether `GET /consumption_history/v2/branches` answers (`false`: `403`, as on a plan without per-branch history). */
+  setPerBranchConsumption(enabled: boolean): void {
+    this.sim.perBranchConsumption = enabled;
+  }
+
+  /** The clock: its time (ISO 8601 and epoch ms) and whether it is manual (can be advanced). */
+  clock(): { now: string; epochMs: number; manual: boolean } {
+    const now = this.sim.now();
+    return { now: new Date(now).toISOString(), epochMs: now, manual: isManual(this.sim.clock) };
+  }
+
+  /**
+   * Moves a manual clock forward by `ms` (or to `to`, epoch ms) and applies what the new time
+   * brings (operations ending, auto-suspend, branch expiry), as the next request would.
+   * Throws {@link ClockNotManualError} on the system clock.
+   */
+  advanceClock(by: { ms: number } | { to: number }): { now: string; epochMs: number; manual: boolean } {
+    const clock = this.sim.clock;
+    if (!isManual(clock)) throw new ClockNotManualError();
+    if ('ms' in by) clock.advance(by.ms);
+    else clock.set(by.to);
+    tickSimulation(this.sim);
+    return this.clock();
   }
 
   /** Read-after-create lag for GET of branches and endpoints (0 switches it off). */

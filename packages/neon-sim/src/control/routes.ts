@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Simulation } from '../core.js';
 import { parseBody } from '../http/bodies.js';
 import { faultRuleSchema, operationTimingSchema, rateLimitSchema } from '../options.js';
-import { SimControl } from './handles.js';
+import { ClockNotManualError, SimControl } from './handles.js';
 
 const faultsBody = z.union([z.array(faultRuleSchema), z.object({ rules: z.array(faultRuleSchema) })]);
 const optionsBody = z.object({
@@ -14,6 +14,8 @@ const optionsBody = z.object({
 });
 const seedBody = z.object({ seed: z.number().int().min(0).max(2 ** 32 - 1) });
 const resetBody = z.object({ seed: z.number().int().min(0).max(2 ** 32 - 1).optional() });
+const clockBody = z.union([z.object({ advanceMs: z.number().int().min(0) }).strict(), z.object({ to: z.iso.datetime({ offset: true }) }).strict()]);
+const consumptionBody = z.object({ perBranch: z.boolean() }).strict();
 const writeBody = z.object({ project_id: z.string(), branch_id: z.string().optional(), bytes: z.number().int().min(0) });
 
 /** The control API under `/_sim` (no API key; loopback only). Documented in the README. */
@@ -63,6 +65,19 @@ export function registerControlRoutes(app: FastifyInstance, sim: Simulation): vo
     if (body.branchesPerProject !== undefined) control.setBranchesPerProject(body.branchesPerProject);
     if (body.visibilityLagMs !== undefined) control.setVisibilityLag(body.visibilityLagMs);
     return control.options();
+  });
+  app.get('/clock', async () => control.clock());
+  app.post('/clock', async (request, reply) => {
+    const body = parseBody(clockBody, request.body);
+    const to = 'to' in body ? Date.parse(body.to) : undefined;
+    if (!control.clock().manual) return reply.code(409).send({ code: '', message: new ClockNotManualError().message, request_id: String(request.id) });
+    if (to !== undefined && to < control.clock().epochMs) return reply.code(400).send({ code: '', message: 'a clock cannot go backwards', request_id: String(request.id) });
+    return control.advanceClock(to === undefined ? { ms: 'advanceMs' in body ? body.advanceMs : 0 } : { to });
+  });
+  app.put('/consumption', async (request) => {
+    const body = parseBody(consumptionBody, request.body);
+    control.setPerBranchConsumption(body.perBranch);
+    return { perBranch: sim.perBranchConsumption };
   });
   app.post('/writes', async (request, reply) => {
     const body = parseBody(writeBody, request.body);

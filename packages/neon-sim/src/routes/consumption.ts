@@ -28,6 +28,15 @@ export const V2_METRICS = [
   'extra_branches_month',
   'snapshot_storage_bytes_month',
 ] as const;
+/** What `GET /consumption_history/v2/branches` accepts (Neon reports extra branches and snapshots per project only). */
+export const V2_BRANCH_METRICS = [
+  'compute_unit_seconds',
+  'root_branch_bytes_month',
+  'child_branch_bytes_month',
+  'instant_restore_bytes_month',
+  'public_network_transfer_bytes',
+  'private_network_transfer_bytes',
+] as const;
 const V1_OPTIONAL = ['data_storage_bytes_hour', 'logical_size_bytes', 'logical_size_bytes_hour'] as const;
 const V1_DEFAULT = ['active_time_seconds', 'compute_time_seconds', 'written_data_bytes', 'synthetic_storage_size_bytes'] as const;
 
@@ -69,7 +78,13 @@ interface Window {
 }
 
 /** Parses and checks the shared query, then picks the page of projects and the time buckets. */
-function window(sim: Simulation, query: Query['Querystring']): Window {
+interface Range {
+  buckets: Array<[number, number]>;
+  granularity: Granularity;
+}
+
+/** Parses and checks `from`, `to` and `granularity` (Neon's retention: 406 outside it) and cuts the buckets. */
+function range(sim: Simulation, query: Query['Querystring']): Range {
   const fromRaw = single(query.from);
   const toRaw = single(query.to);
   const granularity = single(query.granularity);
@@ -90,6 +105,13 @@ function window(sim: Simulation, query: Query['Querystring']): Window {
   }
   const buckets: Array<[number, number]> = [];
   for (let s = from; s < to && s <= now; s = nextBucket(s, granularity)) buckets.push([s, nextBucket(s, granularity)]);
+  return { buckets, granularity };
+}
+
+function window(sim: Simulation, query: Query['Querystring']): Window {
+  const { buckets, granularity } = range(sim, query);
+  const to = buckets.length === 0 ? sim.now() : buckets[buckets.length - 1]![1];
+  const from = buckets[0]?.[0] ?? sim.now();
   const ids = parseList(query.project_ids);
   if (ids.length > 100) throw badRequest('at most 100 project_ids');
   const limit = parseLimit(single(query.limit), 1, 100, 10) ?? 10;
@@ -102,6 +124,53 @@ function window(sim: Simulation, query: Query['Querystring']): Window {
 }
 
 export function registerConsumptionRoutes(app: FastifyInstance, sim: Simulation): void {
+  app.get<Query>('/consumption_history/v2/branches', async (request) => {
+    if (!sim.perBranchConsumption) {
+      throw new SimHttpError(403, 'branch consumption history is not available on this plan: it requires a paid usage-based Launch, Scale, Agent or Enterprise plan');
+    }
+    const metrics = parseList(request.query.metrics);
+    if (metrics.length === 0) throw badRequest('metrics is required');
+    const unknown = metrics.find((m) => !(V2_BRANCH_METRICS as readonly string[]).includes(m));
+    if (unknown) throw badRequest(`metric ${unknown} is not supported on this endpoint`);
+    const projectIds = parseList(request.query.project_ids);
+    if (projectIds.length === 0) throw badRequest('project_ids is required');
+    if (projectIds.length > 100) throw badRequest('at most 100 project_ids');
+    const branchIds = parseList(request.query.branch_ids);
+    if (branchIds.length > 100) throw badRequest('at most 100 branch_ids');
+    const { buckets } = range(sim, request.query);
+    const now = sim.now();
+    const from = buckets[0]?.[0] ?? now;
+    const to = buckets.length === 0 ? now : buckets[buckets.length - 1]![1];
+    const limit = parseLimit(single(request.query.limit), 1, 1000, 100) ?? 100;
+    const candidates = projectIds
+      .flatMap((id) => {
+        const project = sim.store.projects.get(id);
+        return project === undefined ? [] : [...sim.store.allBranchesOf(project.id)];
+      })
+      .filter((b) => b.createdAt < to && (b.deletedAt === undefined || b.deletedAt >= from))
+      .filter((b) => branchIds.length === 0 || branchIds.includes(b.id));
+    const { page, cursor } = pageAfterId(candidates, (b) => b.id, single(request.query.cursor), limit);
+    const body: ResponseBody<'getConsumptionHistoryPerBranchV2', 200> = {
+      branches: page.map((b) => ({
+        project_id: b.projectId,
+        branch_id: b.id,
+        periods: [
+          {
+            period_id: periodId(`${b.projectId}/${b.id}`, consumptionPeriod(buckets[0]?.[0] ?? now).start),
+            period_plan: 'scale',
+            period_start: iso(consumptionPeriod(buckets[0]?.[0] ?? now).start),
+            consumption: buckets.map(([s, e]) => {
+              const values = branchValues(sim, b.projectId, b.id, s, e, now);
+              return { timeframe_start: iso(s), timeframe_end: iso(e), metrics: metrics.map((m) => ({ metric_name: m, value: values[m] ?? 0 })) };
+            }),
+          },
+        ],
+      })),
+      ...(cursor !== undefined ? { pagination: { cursor } } : {}),
+    };
+    return body;
+  });
+
   app.get<Query>('/consumption_history/v2/projects', async (request) => {
     const metrics = parseList(request.query.metrics);
     if (metrics.length === 0) throw badRequest('metrics is required');
@@ -185,4 +254,24 @@ export function registerConsumptionRoutes(app: FastifyInstance, sim: Simulation)
     };
     return body;
   });
+}
+
+/**
+ * One branch's v2 metrics over [s, e): its computes' time and transfer, the data written on it,
+ * and its storage at the bucket's end (root or child by whether it has a parent) prorated
+ * over a 30-day month, as the project-level route does for the whole project.
+ */
+function branchValues(sim: Simulation, projectId: string, branchId: string, s: number, e: number, now: number): Record<string, number> {
+  const usage = sim.meter.usage(projectId, s, e, now, branchId);
+  const storage = sim.meter.branchStorageAt(projectId, branchId, Math.min(e, now), now);
+  const fraction = (Math.min(e, now) - s) / MONTH_MS;
+  const stored = storage.alive ? Math.round(storage.bytes * fraction) : 0;
+  return {
+    compute_unit_seconds: usage.computeUnitSeconds,
+    root_branch_bytes_month: storage.root ? stored : 0,
+    child_branch_bytes_month: storage.root ? 0 : stored,
+    instant_restore_bytes_month: Math.round(usage.writtenBytes * fraction),
+    public_network_transfer_bytes: usage.transferBytes,
+    private_network_transfer_bytes: 0,
+  };
 }
