@@ -29,6 +29,15 @@ describe('loadConfig', () => {
     expect(config.intentRetentionSeconds).toBe(2 * 86_400);
   });
 
+  it('uses Neon\'s typical operation durations as priors against Neon only, unless told', () => {
+    expect(loadConfig(required).operationPriors).toBe('neon');
+    expect(loadConfig({ ...required, NEON_BASE_URL: 'https://console.neon.tech/api/v2' }).operationPriors).toBe('neon');
+    expect(loadConfig({ ...required, NEON_BASE_URL: 'http://127.0.0.1:4000/api/v2' }).operationPriors).toBe('none');
+    expect(loadConfig({ ...required, NEON_BASE_URL: 'http://127.0.0.1:4000/api/v2', OPERATION_PRIORS: 'neon' }).operationPriors).toBe('neon');
+    expect(loadConfig({ ...required, OPERATION_PRIORS: 'none' }).operationPriors).toBe('none');
+    expect(() => loadConfig({ ...required, OPERATION_PRIORS: 'fast' })).toThrow(/OPERATION_PRIORS/);
+  });
+
   it('reads the operation deadline and refuses a non-positive one', () => {
     expect(loadConfig({ ...required, OPERATION_DEADLINE_MS: '60000' }).operationDeadlineMs).toBe(60_000);
     expect(() => loadConfig({ ...required, OPERATION_DEADLINE_MS: '0' })).toThrow(/OPERATION_DEADLINE_MS/);

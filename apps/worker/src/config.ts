@@ -50,6 +50,14 @@ export const workerConfigSchema = z.object({
    * intent fails with `neon_operation_stuck` and frees its project. Default `900000` (15 min).
    */
   OPERATION_DEADLINE_MS: positiveInt.default(900_000),
+  /**
+   * What a batch of Neon operations is expected to take before one of its kind was seen to its
+   * end: `neon` (Neon's typical durations, so the first intent of a kind polls near the end:
+   * 2–3 calls, not 5–6) or `none` (the doubling schedule from `OPERATION_POLL_MS`). Default
+   * `neon` against Neon's API (`NEON_BASE_URL` unset or `https://console.neon.tech/…`),
+   * `none` against any other base URL (a simulator's operations take its own time).
+   */
+  OPERATION_PRIORS: z.enum(['neon', 'none']).optional(),
   /** TTL in ms of a per-project lock; extended while its intent works, so a dead worker's lock frees itself. Default `30000`. */
   PROJECT_LOCK_TTL_MS: positiveInt.default(30_000),
   /** How long SIGTERM/SIGINT waits for active jobs to finish or checkpoint before closing anyway, in ms. Default `25000`. */
@@ -128,6 +136,8 @@ export interface WorkerConfig {
   sweepIntervalMs: number;
   sweepGraceMs: number;
   outboxReclaimIdleMs: number;
+  /** Expected batch durations before any was learned (see `OPERATION_PRIORS`). */
+  operationPriors: 'neon' | 'none';
   removeOnComplete: { age: number; count: number };
   removeOnFail: { age: number; count: number };
   intentRetentionSeconds: number;
@@ -186,6 +196,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     outboxReclaimIdleMs: e.OUTBOX_RECLAIM_IDLE_MS,
     removeOnComplete: { age: e.JOB_REMOVE_ON_COMPLETE_AGE_SECONDS, count: e.JOB_REMOVE_ON_COMPLETE_COUNT },
     removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },
+    operationPriors: e.OPERATION_PRIORS ?? (new URL(e.NEON_BASE_URL).hostname === 'console.neon.tech' ? 'neon' : 'none'),
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
     database: e.DATABASE_URL === undefined ? undefined : { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
     logLevel: e.LOG_LEVEL,

@@ -12,6 +12,7 @@ export {
 } from './engine/run-intent.js';
 export { OperationTimings, type OperationTimingsOptions, type OperationTimingsSource } from './engine/operation-timings.js';
 export { SharedOperationTimings, type SharedOperationTimingsOptions } from './engine/shared-operation-timings.js';
+export { NEON_TYPICAL_ACTION_MS, neonPriorMs } from './engine/operation-priors.js';
 export { checkpointSchema, workerJobDataSchema, type Checkpoint, type WorkerJobData } from './engine/checkpoint.js';
 export type { KindHandler, Step, StepContext, StepOutcome } from './engine/types.js';
 export { handlers } from './handlers/index.js';

@@ -8,6 +8,7 @@ import { loadConfig, processEnv, type WorkerConfig } from './config.js';
 import type { WorkerHooks } from './engine/run-intent.js';
 import { SharedOperationTimings } from './engine/shared-operation-timings.js';
 import { startWorkerHistory, warnHistoryOff, type WorkerHistory } from './history/index.js';
+import { neonPriorMs } from './engine/operation-priors.js';
 import { createLogger } from './logger.js';
 import { ProjectLock } from './project-lock.js';
 import { RedisRateBudget } from './rate-budget.js';
@@ -135,6 +136,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       pollMaxMs: config.polling.maxMs,
       operationDeadlineMs: config.operationDeadlineMs,
     },
+    // Until then, Neon's typical durations (OPERATION_PRIORS).
+    ...(config.operationPriors === 'neon' ? { priorMs: neonPriorMs } : {}),
     options: {
       concurrency: config.concurrency,
       lockDurationMs: config.jobLockDurationMs,

@@ -21,6 +21,8 @@ export const checkpointSchema = z.object({
       key: z.string().optional(),
       /** When the operations were created, in epoch ms of this worker's clock (from Neon's durations). */
       startedAt: z.number().optional(),
+      /** The latest end among the batch's finished operations, in ms from its creation (for `progressEstimateMs`). */
+      doneMs: z.number().optional(),
     })
     .optional(),
   /** The kind's state: created resource ids, names. */

@@ -39,3 +39,29 @@ export function nextPollDelay(state: PollState, s: PollScheduleSettings): number
   const near = Math.min(s.pollNearMs, s.pollMaxMs, Math.max(s.pollInitialMs, state.expectedMs / 4));
   return Math.round(Math.min(s.pollMaxMs, Math.max(near, -remaining / 4)));
 }
+
+export interface BatchProgress {
+  /** Operations in the batch (its actions: the wait's key, split). */
+  size: number;
+  /** Of them, still pending after the last poll. */
+  pending: number;
+  /** The latest end among the finished ones, in ms from the batch's creation, when any finished. */
+  doneMs: number | undefined;
+  /** Time since the batch's creation, in ms. */
+  elapsedMs: number;
+}
+
+/**
+ * When a batch found pending past its expected end is likely done, from its own progress:
+ * Neon runs a batch's operations one after another, so when `d` of `n` took `doneMs`, the
+ * whole batch takes about `doneMs × n / d`; when none finished yet after `elapsedMs`, the
+ * first alone takes longer than that, and the batch about `elapsedMs × n`. Undefined when the
+ * batch says nothing new (a single operation still running, or an estimate already past).
+ * This turns a prior that was too short into one more poll, not a series of quick ones.
+ */
+export function progressEstimateMs(p: BatchProgress): number | undefined {
+  const done = p.size - p.pending;
+  if (p.pending <= 0 || p.size <= 0) return undefined;
+  const estimate = done > 0 && p.doneMs !== undefined ? (p.doneMs * p.size) / done : p.size > 1 ? p.elapsedMs * p.size : undefined;
+  return estimate !== undefined && estimate > p.elapsedMs ? Math.round(estimate) : undefined;
+}

@@ -30,7 +30,7 @@ import { guardNeon, type NeonGuard } from './neon-guard.js';
 import { operationDeadline, stuckMessage, type OperationDeadlineSettings } from './operation-deadline.js';
 import { OperationTimings, type OperationTimingsSource } from './operation-timings.js';
 import { pollOperations } from './poll.js';
-import { nextPollDelay, type PollScheduleSettings } from './poll-schedule.js';
+import { nextPollDelay, progressEstimateMs, type PollScheduleSettings } from './poll-schedule.js';
 import { RunLock } from './run-lock.js';
 import { addResource, endUndo, onFailureOf, startUndo, undoLockProject, undoRunning, undoStepRecords, undoSteps, type UndoState } from './undo.js';
 import { lockRetryDelay, retryDelay } from './wait.js';
@@ -122,6 +122,12 @@ class Stop extends Error {
   constructor(readonly status: JobOutcome['status']) {
     super(`intent ${status}`);
   }
+  /**
+   * The expected duration of a batch kind nothing was learned about yet (a prior, e.g.
+   * `neonPriorMs`: Neon's typical durations), replaced by the learned one as soon as a batch
+   * of that kind finished. Default none: such a batch is polled on the doubling schedule.
+   */
+  priorMs?: (key: string) => number | undefined;
 }
 
 const isDone = (op: Operation): boolean => ['finished', 'skipped'].includes(String(op.status));
@@ -144,9 +150,12 @@ export function createIntentProcessor(deps: EngineDeps) {
    * When to poll next: at the batch's expected end once its kind was learned, else the
    * doubling schedule; at the batch's deadline at the latest, so that a stuck batch is
    * reported on time. The estimate is usually in memory; a shared one may read Redis once.
+/** The latest end among finished operations of a batch (from its creation), or `before`. */
+const latestEnd = (done: readonly Operation[], before: number | undefined): number | undefined =>
+  done.length === 0 ? before : Math.max(before ?? 0, ...done.map(durationOf));
    */
   const waitPlan = async (wait: NonNullable<Checkpoint['wait']>): Promise<{ delayMs: number; elapsedMs: number; deadlineMs: number }> => {
-    const expectedMs = wait.key === undefined ? undefined : await timings.expectedMs(wait.key);
+    const learnedMs = wait.key === undefined ? undefined : ((await timings.expectedMs(wait.key)) ?? deps.priorMs?.(wait.key));
     const elapsedMs = wait.startedAt === undefined ? undefined : Math.max(0, now() - wait.startedAt);
     const deadlineMs = operationDeadline(expectedMs, settings);
     const delayMs = nextPollDelay({ polls: wait.polls, elapsedMs, expectedMs }, settings);
@@ -164,6 +173,12 @@ export function createIntentProcessor(deps: EngineDeps) {
       return { status: 'gone' };
     }
     if (isTerminalStatus(record.status)) return { status: 'gone' };
+    // Found pending past that: the batch's own progress tells when the rest is due.
+    const progressMs =
+      wait.key === undefined || elapsedMs === undefined || wait.polls === 0 || (learnedMs !== undefined && learnedMs > elapsedMs)
+        ? undefined
+        : progressEstimateMs({ size: wait.key.split('+').length, pending: wait.operationIds.length, doneMs: wait.doneMs, elapsedMs });
+    const expectedMs = progressMs ?? learnedMs;
 
     const handler = deps.handlers[kind] as KindHandler<IntentKind, JsonState>;
     const definition = intentCatalog[kind] as IntentKindDefinition;
@@ -361,10 +376,12 @@ export function createIntentProcessor(deps: EngineDeps) {
         }
 
         // 2. Step boundary: cancelled meanwhile? (An undo runs to its end: the intent is ending already.)
+            const doneMs = latestEnd(operations.filter(isDone), checkpoint.wait.doneMs);
         const current = await deps.store.get(intentId);
         if (!current || isTerminalStatus(current.status)) throw new Stop('gone');
         if (current.cancelRequested && !checkpoint.undo) {
           const error = { code: 'cancelled', message: `Cancelled on request before step ${runSteps[checkpoint.step]?.name ?? 'finish'}` };
+              ...(doneMs === undefined ? {} : { doneMs }),
           if (!(await failOrUndo('cancelled', error))) return { status: 'cancelled' };
           await saveCheckpoint();
           await patchRecord('running');
@@ -465,11 +482,13 @@ export function createIntentProcessor(deps: EngineDeps) {
         if (!runLock) return;
         const rest = runSteps.slice(checkpoint.step);
         if (!rest.some((s) => s.mutates && !s.skip?.(ctx))) await releaseLock();
+          const doneMs = latestEnd(operations.filter(isDone), undefined);
       }
 
       /** Runs the current step with a client whose calls carry the lock's signal and check the token before each write. */
       async function runGuarded(guard: NeonGuard): ReturnType<(typeof runSteps)[number]['run']> {
         const step = runSteps[checkpoint.step];
+            ...(doneMs === undefined ? {} : { doneMs }),
         if (!step) throw new Error(`no step ${checkpoint.step} to run`);
         ctx.neon = guardNeon(deps.neon, guard);
         try {

@@ -1,4 +1,4 @@
-import type { ConnectionUri, DatabaseSummary, NewEndpoint, RoleSummary } from '@neonops/intents';
+import type { BranchSummary, ConnectionUri, DatabaseSummary, EndpointSummary, NewEndpoint, RoleSummary } from '@neonops/intents';
 import type { Branch, ConnectionDetails, Endpoint, NeonClient, Operation } from '@neonops/neon-client';
 import { FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import { deterministicName, intentAnnotation } from '../reconcile/annotation.js';
@@ -7,13 +7,20 @@ import { findDatabase, findRole, orUndefinedOn404 } from '../reconcile/children.
 import { pendingOperationsOf, reconcileThenCreate, type ReconciledCreate } from '../reconcile/create.js';
 import { defineKind, type JsonState, type StepContext } from '../engine/types.js';
 import { connectionUrisFor } from './connection-uris.js';
-import { branchSummary, databaseSummary, endpointSummary, roleSummary } from './summaries.js';
+import { branchSummary, databaseSummary, endpointSummary, roleSummary, settledBranchSummary, settledEndpointSummary } from './summaries.js';
 
 type BranchCreateState = {
   name: string;
   parentId?: string;
   branchId?: string;
-  /** Databases and roles the create response listed (public), when no later step changes them. */
+  /**
+   * The branch and its endpoints from the create response, as they are once its operations
+   * finished (public): the result needs no read-back. Absent when the branch was found
+   * rather than created (a lost response): then the result is read from Neon.
+   */
+  branch?: BranchSummary;
+  endpoints?: EndpointSummary[];
+  /** Databases and roles of the branch (public): the create response's, plus those later steps made. */
   databases?: DatabaseSummary[];
   roles?: RoleSummary[];
   /** Connection URIs from the create response were sealed into the store already. */
@@ -68,6 +75,9 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
           // Public parts go to the checkpoint, connection URIs (secrets) straight into the sealed store.
           ctx.state.databases = created.databases.map(databaseSummary);
           ctx.state.roles = created.roles.map(roleSummary);
+          // The result is built from this response once the operations finished (nothing else changes).
+          ctx.state.branch = settledBranchSummary(created.branch);
+          ctx.state.endpoints = created.endpoints.map(settledEndpointSummary);
           if (await storeCreatedUris(ctx, created)) ctx.state.urisStored = true;
           return { operations: created.operations };
         }
@@ -103,6 +113,8 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
         });
         // One the parent passed down is not listed as created (it goes with the branch all the same).
         if (!inherited) ctx.recordCreated({ type: 'role', projectId, branchId, name: role.name });
+        const made = outcome.created?.role ?? outcome.found;
+        if (made && ctx.state.roles) ctx.state.roles = [...ctx.state.roles.filter((r) => r.name !== made.name), roleSummary(made)];
         const res = { operations: outcome.created?.operations ?? [] };
         return { operations: res.operations };
       },
@@ -130,6 +142,8 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
           create: () => ctx.neon.createDatabase(projectId, branchId, { database: { name: db.name, owner_name: owner } }),
         });
         if (!inherited) ctx.recordCreated({ type: 'database', projectId, branchId, name: db.name });
+        const made = outcome.created?.database ?? outcome.found;
+        if (made && ctx.state.databases) ctx.state.databases = [...ctx.state.databases.filter((d) => d.name !== made.name), databaseSummary(made)];
         const res = { operations: outcome.created?.operations ?? [] };
         return { operations: res.operations };
       },
@@ -139,24 +153,26 @@ export const branchCreate = defineKind<'branch.create', BranchCreateState>({
     const { projectId } = ctx.params;
     const branchId = ctx.state.branchId;
     if (!branchId) throw new Error('branch.create finished without a branch id');
-    const got = await orUndefinedOn404(ctx.neon.getBranch(projectId, branchId));
-    if (!got) throw new NotReadyError(`branch ${branchId} not visible yet`);
-    // Databases and roles from the create response stay valid unless this intent added some.
-    const unchanged = !ctx.params.role && !ctx.params.database && ctx.state.databases && ctx.state.roles;
-    const [{ endpoints }, databases, roles] = await Promise.all([
-      ctx.neon.listBranchEndpoints(projectId, branchId),
-      unchanged ? undefined : ctx.neon.listDatabases(projectId, branchId).then((r) => r.databases),
-      unchanged ? undefined : ctx.neon.listRoles(projectId, branchId).then((r) => r.roles),
+    // Created by this intent: everything is known from the responses and the finished operations.
+    const known = ctx.state.branch && ctx.state.endpoints && ctx.state.databases && ctx.state.roles;
+    const got = known ? undefined : await orUndefinedOn404(ctx.neon.getBranch(projectId, branchId));
+    if (!known && !got) throw new NotReadyError(`branch ${branchId} not visible yet`);
+    const [endpoints, databases, roles] = await Promise.all([
+      ctx.state.endpoints ?? ctx.neon.listBranchEndpoints(projectId, branchId).then((r) => r.endpoints.map(endpointSummary)),
+      known ? undefined : ctx.neon.listDatabases(projectId, branchId).then((r) => r.databases),
+      known ? undefined : ctx.neon.listRoles(projectId, branchId).then((r) => r.roles),
     ]);
+    const branch = ctx.state.branch ?? (got ? branchSummary(got.branch) : undefined);
+    if (!branch) throw new NotReadyError(`branch ${branchId} not visible yet`);
     const result = {
-      branch: branchSummary(got.branch),
-      endpoints: endpoints.map(endpointSummary),
+      branch,
+      endpoints,
       databases: databases ? databases.map(databaseSummary) : (ctx.state.databases ?? []),
       roles: roles ? roles.map(roleSummary) : (ctx.state.roles ?? []),
     };
     // Sealed from the create response already (and no new database needs its own URIs).
     if (ctx.state.urisStored && !ctx.params.database) return { result };
-    const connectionUris = await connectionUrisFor(ctx.neon, projectId, branchId, endpoints as Endpoint[], databases ?? (ctx.state.databases ?? []).map((d) => ({ name: d.name, owner_name: d.ownerName })));
+    const connectionUris = await connectionUrisFor(ctx.neon, projectId, branchId, endpoints, databases ?? (ctx.state.databases ?? []).map((d) => ({ name: d.name, owner_name: d.ownerName })));
     return { result, secrets: { connectionUris } };
   },
 });
@@ -256,7 +272,10 @@ function fromConnectionDetails(d: ConnectionDetails): ConnectionUri {
   };
 }
 
-export const branchUpdate = defineKind<'branch.update', Record<string, never>>({
+/** The branch from the mutation's response as it is once its operations finished (no read-back); absent: read it. */
+type BranchResultState = { branch?: BranchSummary };
+
+export const branchUpdate = defineKind<'branch.update', BranchResultState>({
   initialState: () => ({}),
   steps: [
     {
@@ -271,11 +290,13 @@ export const branchUpdate = defineKind<'branch.update', Record<string, never>>({
             ...(p.expiresAt === undefined ? {} : { expires_at: p.expiresAt }),
           },
         });
+        ctx.state.branch = settledBranchSummary(res.branch);
         return { operations: res.operations };
       },
     },
   ],
   async finish(ctx) {
+    if (ctx.state.branch) return { result: { branch: ctx.state.branch } };
     const { branch } = await ctx.neon.getBranch(ctx.params.projectId, ctx.params.branchId);
     return { result: { branch: branchSummary(branch) } };
   },
@@ -297,7 +318,7 @@ export const branchDelete = defineKind<'branch.delete', Record<string, never>>({
   },
 });
 
-export const branchRestore = defineKind<'branch.restore', Record<string, never>>({
+export const branchRestore = defineKind<'branch.restore', BranchResultState>({
   initialState: () => ({}),
   steps: [
     {
@@ -314,11 +335,13 @@ export const branchRestore = defineKind<'branch.restore', Record<string, never>>
           ...(p.sourceLsn ? { source_lsn: p.sourceLsn } : {}),
           ...(p.preserveUnderName ? { preserve_under_name: p.preserveUnderName } : {}),
         });
+        ctx.state.branch = settledBranchSummary(res.branch);
         return { operations: res.operations };
       },
     },
   ],
   async finish(ctx) {
+    if (ctx.state.branch) return { result: { branch: ctx.state.branch } };
     const { branch } = await ctx.neon.getBranch(ctx.params.projectId, ctx.params.branchId);
     return { result: { branch: branchSummary(branch) } };
   },

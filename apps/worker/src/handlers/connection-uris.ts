@@ -10,7 +10,7 @@ export async function connectionUrisFor(
   neon: NeonClient,
   projectId: string,
   branchId: string,
-  endpoints: readonly Endpoint[],
+  endpoints: ReadonlyArray<Pick<Endpoint, 'id'> & { type: unknown }>,
   databases: ReadonlyArray<Pick<Database, 'name' | 'owner_name'>>,
 ): Promise<ConnectionUri[]> {
   const endpoint = endpoints.find((e) => String(e.type) === 'read_write') ?? endpoints[0];

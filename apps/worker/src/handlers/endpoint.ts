@@ -3,9 +3,15 @@ import { deterministicName } from '../reconcile/annotation.js';
 import { orUndefinedOn404 } from '../reconcile/children.js';
 import { pendingOperationsOf, reconcileThenCreate } from '../reconcile/create.js';
 import { defineKind, type KindHandler } from '../engine/types.js';
-import { endpointSummary } from './summaries.js';
+import type { EndpointSummary } from '@neonops/intents';
+import { endpointSummary, settledEndpointSummary } from './summaries.js';
 
-type EndpointState = { endpointId?: string };
+/**
+ * `endpoint`: the endpoint from the mutation's response as it is once its operations finished
+ * (`settledEndpointSummary`): the result needs no read-back. Absent when the response was
+ * lost and the endpoint found instead: then the result is read from Neon.
+ */
+type EndpointState = { endpointId?: string; endpoint?: EndpointSummary };
 
 export const endpointCreate = defineKind<'endpoint.create', EndpointState>({
   initialState: () => ({}),
@@ -40,6 +46,7 @@ export const endpointCreate = defineKind<'endpoint.create', EndpointState>({
         });
         if (outcome.created) {
           ctx.state.endpointId = outcome.created.endpoint.id;
+          ctx.state.endpoint = settledEndpointSummary(outcome.created.endpoint);
           ctx.recordCreated({ type: 'endpoint', projectId: p.projectId, branchId: p.branchId, endpointId: outcome.created.endpoint.id });
           return { operations: outcome.created.operations };
         }
@@ -53,12 +60,13 @@ export const endpointCreate = defineKind<'endpoint.create', EndpointState>({
   async finish(ctx) {
     const id = ctx.state.endpointId;
     if (!id) throw new Error('endpoint.create finished without an endpoint id');
+    if (ctx.state.endpoint) return { result: { endpoint: ctx.state.endpoint } };
     const { endpoint } = await ctx.neon.getEndpoint(ctx.params.projectId, id);
     return { result: { endpoint: endpointSummary(endpoint) } };
   },
 });
 
-export const endpointUpdate = defineKind<'endpoint.update', Record<string, never>>({
+export const endpointUpdate = defineKind<'endpoint.update', EndpointState>({
   initialState: () => ({}),
   steps: [
     {
@@ -74,6 +82,7 @@ export const endpointUpdate = defineKind<'endpoint.update', Record<string, never
             ...(p.disabled === undefined ? {} : { disabled: p.disabled }),
           },
         });
+        ctx.state.endpoint = settledEndpointSummary(res.endpoint);
         return { operations: res.operations };
       },
     },
@@ -98,7 +107,9 @@ export const endpointDelete = defineKind<'endpoint.delete', Record<string, never
   },
 });
 
-async function endpointResult(ctx: { neon: NeonClient; params: { projectId: string; endpointId: string } }) {
+/** The endpoint as the mutation's response said it would be once its operations finished; else read from Neon. */
+async function endpointResult(ctx: { neon: NeonClient; params: { projectId: string; endpointId: string }; state: EndpointState }) {
+  if (ctx.state.endpoint) return { result: { endpoint: ctx.state.endpoint } };
   const { endpoint } = await ctx.neon.getEndpoint(ctx.params.projectId, ctx.params.endpointId);
   return { result: { endpoint: endpointSummary(endpoint) } };
 }
@@ -108,7 +119,7 @@ function endpointAction<K extends 'endpoint.start' | 'endpoint.suspend' | 'endpo
   action: 'start' | 'suspend' | 'restart',
 ): KindHandler<K> {
   // The three kinds share params and result shapes (only `kind` differs), so one handler shape serves all.
-  const handler = defineKind<'endpoint.start', Record<string, never>>({
+  const handler = defineKind<'endpoint.start', EndpointState>({
     initialState: () => ({}),
     steps: [
       {
@@ -123,6 +134,7 @@ function endpointAction<K extends 'endpoint.start' | 'endpoint.suspend' | 'endpo
                 ? ctx.neon.suspendEndpoint(projectId, endpointId)
                 : ctx.neon.restartEndpoint(projectId, endpointId);
           const res = await call;
+          ctx.state.endpoint = settledEndpointSummary(res.endpoint);
           return { operations: res.operations };
         },
       },

@@ -38,6 +38,21 @@ export function endpointSummary(e: Endpoint): EndpointSummary {
   };
 }
 
+/**
+ * A resource of a mutation's response as it is once the mutation's operations finished:
+ * Neon reports the state it is heading for in `pending_state` (a new branch `init` → `ready`,
+ * a started compute `init`/`idle` → `active`) and nothing else of the summary changes, so a
+ * result built from the response after the operations succeeded needs no read-back.
+ */
+export function settledBranchSummary(b: Branch): BranchSummary {
+  return { ...branchSummary(b), ...(b.pending_state ? { currentState: String(b.pending_state) } : {}) };
+}
+
+/** See {@link settledBranchSummary}: the endpoint's `pending_state` once its operations finished. */
+export function settledEndpointSummary(e: Endpoint): EndpointSummary {
+  return { ...endpointSummary(e), ...(e.pending_state ? { currentState: String(e.pending_state) } : {}) };
+}
+
 export function databaseSummary(d: Database): DatabaseSummary {
   return { id: d.id, branchId: d.branch_id, name: d.name, ownerName: d.owner_name };
 }

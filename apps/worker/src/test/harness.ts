@@ -44,7 +44,14 @@ export interface Harness {
   /** Everything the worker logged. */
   logs: string[];
   /** Starts an in-process worker; closed when the test ends. */
-  startWorker(options?: { concurrency?: number; hooks?: WorkerHooks; settings?: Partial<EngineSettings>; worker?: IntentWorkerOptions }): {
+  startWorker(options?: {
+    concurrency?: number;
+    hooks?: WorkerHooks;
+    settings?: Partial<EngineSettings>;
+    worker?: IntentWorkerOptions;
+    /** Expected batch durations before any was learned (as `OPERATION_PRIORS=neon` passes `neonPriorMs`). Default none. */
+    priorMs?: (key: string) => number | undefined;
+  }): {
     worker: IntentWorker;
     neon: NeonClient;
     budget: RedisRateBudget;
@@ -108,6 +115,7 @@ export async function startHarness(options: { sim?: NeonSimulatorOptions } = {})
         settings: { ...FAST_SETTINGS, ...opts.settings },
         options: { concurrency: opts.concurrency ?? 4, ...opts.worker },
         ...(opts.hooks ? { hooks: opts.hooks } : {}),
+        ...(opts.priorMs ? { priorMs: opts.priorMs } : {}),
       });
       closers.push(() => worker.close(5000));
       return { worker, neon: workerNeon, budget };

@@ -1,0 +1,114 @@
+import type { IntentKind, IntentRecord } from '@neonops/intents';
+import { describe, expect, it } from 'vitest';
+import { neonPriorMs } from './engine/operation-priors.js';
+import { branchSummary, endpointSummary } from './handlers/summaries.js';
+import { startHarness, type Harness } from './test/harness.js';
+
+/**
+ * Neon calls per intent, counted exactly by the simulator (every `/api/v2` request it
+ * answered): the floor is the mutation plus one poll of its operations once the batch's
+ * duration is known, and the result is built from the response, not read back. A change
+ * that adds a call fails here, not only in the bench.
+ */
+
+/** Requests per route since the counters were last reset (any status). */
+function calls(h: Harness): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [route, statuses] of Object.entries(h.sim.control.counters().byRoute)) {
+    out[route.replace('/projects/{project_id}', '…')] = Object.values(statuses).reduce((a, b) => a + b, 0);
+  }
+  return out;
+}
+
+// Each operation runs 200 ms (simulator wall clock); the first poll comes 100 ms after the expected end.
+const RUNNING_MS = 200;
+const settings = { pollMarginMs: 100 };
+
+async function setup(options: { priorMs?: (key: string) => number | undefined } = {}) {
+  const h = await startHarness();
+  const project = await h.createProject('calls');
+  h.sim.control.setOperationTiming({ schedulingMs: 0, runningMs: RUNNING_MS });
+  h.startWorker({ settings, ...(options.priorMs ? { priorMs: options.priorMs } : {}) });
+  /** Runs one intent to its end and returns it with the Neon calls it made. */
+  const run = async <K extends IntentKind>(kind: K, params: unknown): Promise<{ record: IntentRecord; calls: Record<string, number> }> => {
+    h.sim.control.resetCounters();
+    const id = await h.enqueue(kind, params);
+    const record = await h.waitForTerminal(id);
+    expect(record.status, JSON.stringify(record.error)).toBe('succeeded');
+    return { record, calls: calls(h) };
+  };
+  return { h, project, run };
+}
+
+const branchWithEndpoint = (projectId: string, name: string) => ({ projectId, name, endpoints: [{ type: 'read_write' }] });
+
+describe('Neon calls per intent', () => {
+  it('branch.create + endpoint: exactly 2 requests once the batch duration is known (POST, one operations page), and the result is what Neon then shows', async () => {
+    const { h, project, run } = await setup();
+    await run('branch.create', branchWithEndpoint(project.projectId, 'learn'));
+
+    const warm = await run('branch.create', branchWithEndpoint(project.projectId, 'warm'));
+    expect(warm.calls).toEqual({ 'POST …/branches': 1, 'GET …/operations': 1 });
+
+    // Built from the create response and the finished operations: the same as a read now.
+    const result = warm.record.result as { branch: { id: string }; endpoints: { id: string }[]; databases: unknown[]; roles: unknown[] };
+    const { branch } = await h.neon.getBranch(project.projectId, result.branch.id);
+    const { endpoints } = await h.neon.listBranchEndpoints(project.projectId, result.branch.id);
+    expect(result.branch).toEqual(branchSummary(branch));
+    expect(result.branch).toMatchObject({ currentState: 'ready' });
+    expect(result.endpoints).toEqual(endpoints.map(endpointSummary));
+    expect(result.endpoints[0]).toMatchObject({ currentState: 'active' });
+    expect(result.databases.length).toBeGreaterThan(0);
+    expect(result.roles.length).toBeGreaterThan(0);
+    // The connection URIs came from the create response too (sealed), not from extra calls.
+    expect(warm.record.hasSecrets).toBe(true);
+  });
+
+  it('the first branch.create of a fresh deployment makes at most 3 requests with a prior (Neon\'s typical durations)', async () => {
+    // A prior short of the truth (the batch takes 2 × 200 ms): the first poll finds create_branch
+    // done and start_compute running, which says when the batch ends: one more poll.
+    const { project, run } = await setup({ priorMs: (key) => (key === 'create_branch+start_compute' ? 250 : neonPriorMs(key)) });
+    const cold = await run('branch.create', branchWithEndpoint(project.projectId, 'cold'));
+    const total = Object.values(cold.calls).reduce((a, b) => a + b, 0);
+    expect(cold.calls['POST …/branches']).toBe(1);
+    expect(cold.calls['GET …/branches/{branch_id}']).toBeUndefined();
+    expect(total).toBeLessThanOrEqual(3);
+  });
+
+  it('every other branch and endpoint kind: the mutation plus one poll once learned, the result from the response', async () => {
+    const { h, project, run } = await setup();
+    const { projectId, branchId } = project;
+    /** Runs the kind twice (the first learns the batch's duration); the second's calls are at the floor. */
+    const atFloor = async <K extends IntentKind>(kind: K, first: unknown, second: unknown = first) => {
+      await run(kind, first);
+      const { record, calls: made } = await run(kind, second);
+      const total = Object.values(made).reduce((a, b) => a + b, 0);
+      expect({ kind, total, made }).toEqual({ kind, total: record.operationIds.length > 0 ? 2 : 1, made: expect.any(Object) as unknown });
+      return record.result as Record<string, { id: string }>;
+    };
+
+    const ro = await atFloor('endpoint.create', { projectId, branchId, type: 'read_only' });
+    expect(ro.endpoint).toEqual(endpointSummary((await h.neon.getEndpoint(projectId, ro.endpoint?.id ?? '')).endpoint));
+    const endpointId = ro.endpoint?.id ?? '';
+    const ep = { projectId, endpointId };
+    const update = await atFloor('endpoint.update', { ...ep, autoscalingLimitMaxCu: 2 }, { ...ep, autoscalingLimitMaxCu: 3 });
+    expect(update.endpoint).toEqual(endpointSummary((await h.neon.getEndpoint(projectId, endpointId)).endpoint));
+    const suspended = await atFloor('endpoint.suspend', ep);
+    expect(suspended.endpoint).toMatchObject({ currentState: 'idle' });
+    expect(suspended.endpoint).toEqual(endpointSummary((await h.neon.getEndpoint(projectId, endpointId)).endpoint));
+    const restarted = await atFloor('endpoint.restart', ep);
+    expect(restarted.endpoint).toMatchObject({ currentState: 'active' });
+    expect(restarted.endpoint).toEqual(endpointSummary((await h.neon.getEndpoint(projectId, endpointId)).endpoint));
+    await run('endpoint.suspend', ep);
+    const started = await atFloor('endpoint.start', ep);
+    expect(started.endpoint).toEqual(endpointSummary((await h.neon.getEndpoint(projectId, endpointId)).endpoint));
+
+    const dev = (await run('branch.create', branchWithEndpoint(projectId, 'dev'))).record.result as { branch: { id: string } };
+    const devId = dev.branch.id;
+    const renamed = await atFloor('branch.update', { projectId, branchId: devId, name: 'dev-2' }, { projectId, branchId: devId, name: 'dev-3' });
+    expect(renamed.branch).toEqual(branchSummary((await h.neon.getBranch(projectId, devId)).branch));
+    const restored = await atFloor('branch.restore', { projectId, branchId: devId, sourceBranchId: branchId });
+    expect(restored.branch).toMatchObject({ currentState: 'ready' });
+    expect(restored.branch).toEqual(branchSummary((await h.neon.getBranch(projectId, devId)).branch));
+  });
+});
