@@ -3,6 +3,18 @@ export { databaseSchemaSchema, databaseUrlSchema, parseDatabaseUrl, type Databas
 export { migrateToLatest, MigrationError } from './migrate.js';
 export { migrations } from './migrations/index.js';
 export { IntentHistory, type ArchivedIntent, type HistoryListQuery, type HistoryWrite } from './intent-history.js';
+export {
+  BudgetStore,
+  budgetPeriodOf,
+  budgetSchema,
+  budgetThresholdsSchema,
+  budgetUnitSchema,
+  DEFAULT_BUDGET_THRESHOLDS,
+  type Budget,
+  type BudgetInput,
+  type BudgetPeriod,
+  type BudgetUnit,
+} from './budgets.js';
 export { PGliteDialect } from './pglite-dialect.js';
 export type { Database, IntentHistoryTable, UsageCollectionRunsTable, UsageHourlyTable } from './schema.js';
 export {

@@ -80,9 +80,47 @@ export interface UsageCollectionRunsTable {
   finished_at: NullableTimestamp;
 }
 
+/** `budgets`: a team's monthly budget (see the 0003 migration). */
+export interface BudgetsTable {
+  team_id: string;
+  unit: ColumnType<'usd' | 'cu_hours', 'usd' | 'cu_hours', 'usd' | 'cu_hours'>;
+  amount: number;
+  /** Percentages, ascending (e.g. `[50, 80, 100]`). */
+  thresholds: Json<number[]>;
+  enforce: boolean;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** `quota_policies`: what the quota sweep may do for a team (see the 0003 migration). */
+export interface QuotaPoliciesTable {
+  team_id: string;
+  mode: ColumnType<'dry_run' | 'act', 'dry_run' | 'act', 'dry_run' | 'act'>;
+  idle_hours: number;
+  branch_limit_ratio: number;
+  updated_at: Timestamp;
+}
+
+/** `quota_findings`: one row per finding of the quota sweeps, keyed per team (see the 0003 migration). */
+export interface QuotaFindingsTable {
+  team_id: string;
+  key: string;
+  kind: string;
+  project_id: string;
+  branch_id: string | null;
+  detail: Json<unknown>;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+  resolved_at: NullableTimestamp;
+  intent_id: string | null;
+}
+
 /** Every table of the durable store. */
 export interface Database {
   intent_history: IntentHistoryTable;
   usage_hourly: UsageHourlyTable;
   usage_collection_runs: UsageCollectionRunsTable;
+  budgets: BudgetsTable;
+  quota_policies: QuotaPoliciesTable;
+  quota_findings: QuotaFindingsTable;
 }

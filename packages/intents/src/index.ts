@@ -16,6 +16,7 @@ export * from './redis-script.js';
 export * from './outbox/outbox.js';
 export * from './outbox/consumer.js';
 export * from './outbox/trim.js';
+export * from './threshold-marks.js';
 export * from './redis-health.js';
 export * from './previews/params.js';
 export * from './previews/pull-request-states.js';

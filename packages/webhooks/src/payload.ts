@@ -32,6 +32,7 @@ export async function buildPayload(
   if (delivery.eventType === 'ping') {
     return { type: 'ping', timestamp: delivery.eventTimestamp, data: { subscriptionId: subscription.id, message: 'ping from neonops' } };
   }
+  if (delivery.data !== undefined) return { type: delivery.eventType, timestamp: delivery.eventTimestamp, data: delivery.data };
   if (delivery.intentId === undefined) return undefined;
   const data = await intentView(store, secretBox, delivery.intentId, subscription.includeSecrets);
   return data ? { type: delivery.eventType, timestamp: delivery.eventTimestamp, data } : undefined;

@@ -1,7 +1,15 @@
 import type { JobState, Queue } from 'bullmq';
 import { currentJobId, type DeliveryLog } from './delivery-log.js';
 import { deliveryIdFor, messageIdFor, newId } from './ids.js';
-import { eventTypeForStatus, matchesFilters, type DeliveryJobData, type DeliveryRecord, type EventType, type SubscriptionRecord } from './schemas.js';
+import {
+  eventTypeForStatus,
+  matchesFilters,
+  type DeliveryJobData,
+  type DeliveryRecord,
+  type EventType,
+  type SubscriptionRecord,
+  type UsageEventType,
+} from './schemas.js';
 import type { SubscriptionStore } from './subscription-store.js';
 
 /** Job options every delivery job gets; the dispatcher decides retries from its schedule. */
@@ -100,6 +108,34 @@ export class WebhookPublisher {
     return made;
   }
 
+  /**
+   * Publishes an event that is not about an intent (`usage.threshold_crossed`) to every
+   * enabled subscription of the team whose filters match, with `data` as the payload's
+   * `data` (kept in the delivery record). `eventKey` names the event: publishing the same key
+   * again makes no new delivery. Failures as in {@link publishIntentEnd}.
+   */
+  async publishEvent(event: { teamId: string; type: UsageEventType; eventKey: string; at: Date; data: Record<string, unknown> }): Promise<DeliveryRecord[]> {
+    const subscriptions = (await this.deps.subscriptions.list(event.teamId)).filter((s) => s.enabled && matchesFilters(s.events, event.type));
+    const made: DeliveryRecord[] = [];
+    const failures: { subscriptionId: string; error: unknown }[] = [];
+    await Promise.all(
+      subscriptions.map(async (subscription) => {
+        const id = deliveryIdFor(`${event.eventKey}:${event.type}`, subscription.id, event.at);
+        try {
+          const delivery = await this.deliver(subscription, id, event.type, event.at, undefined, event.data);
+          if (delivery) {
+            made.push(delivery);
+            await this.deps.afterDelivery?.(delivery);
+          }
+        } catch (error) {
+          failures.push({ subscriptionId: subscription.id, error });
+        }
+      }),
+    );
+    if (failures.length > 0) throw new WebhookPublishError(event.eventKey, failures);
+    return made;
+  }
+
   /** Sends a `ping` to one subscription (whatever its filters). */
   async ping(subscription: SubscriptionRecord): Promise<DeliveryRecord> {
     const at = this.now();
@@ -173,6 +209,7 @@ export class WebhookPublisher {
     type: EventType,
     at: Date,
     intentId?: string,
+    data?: Record<string, unknown>,
   ): Promise<DeliveryRecord | undefined> {
     const now = this.now();
     const record: DeliveryRecord = {
@@ -182,6 +219,7 @@ export class WebhookPublisher {
       eventType: type,
       messageId: messageIdFor(id),
       ...(intentId === undefined ? {} : { intentId }),
+      ...(data === undefined ? {} : { data }),
       eventTimestamp: at.toISOString(),
       status: 'pending',
       nextAttemptAt: new Date(now.getTime() + (this.deps.firstDelayMs ?? 0)).toISOString(),

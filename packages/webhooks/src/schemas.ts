@@ -4,17 +4,21 @@ import { z } from 'zod';
 export const intentEventTypeSchema = z.enum(['intent.succeeded', 'intent.failed', 'intent.cancelled']);
 export type IntentEventType = z.infer<typeof intentEventTypeSchema>;
 
-export const eventTypeSchema = z.enum(['intent.succeeded', 'intent.failed', 'intent.cancelled', 'ping']);
+/** Usage events: a team's month-to-date spend reached a threshold of its budget (see the worker's budget watch). */
+export const usageEventTypeSchema = z.enum(['usage.threshold_crossed']);
+export type UsageEventType = z.infer<typeof usageEventTypeSchema>;
+
+export const eventTypeSchema = z.enum(['intent.succeeded', 'intent.failed', 'intent.cancelled', 'usage.threshold_crossed', 'ping']);
 export type EventType = z.infer<typeof eventTypeSchema>;
 
-/** What a subscription filters on: an exact event type, or `intent.*` for all of them. */
-export const eventFilterSchema = z.enum(['intent.succeeded', 'intent.failed', 'intent.cancelled', 'intent.*']);
+/** What a subscription filters on: an exact event type, or `intent.*` / `usage.*` for all of a family. */
+export const eventFilterSchema = z.enum(['intent.succeeded', 'intent.failed', 'intent.cancelled', 'intent.*', 'usage.threshold_crossed', 'usage.*']);
 export type EventFilter = z.infer<typeof eventFilterSchema>;
 
 /** True when an event of `type` passes `filters` (a ping always passes: it is sent to one subscription on purpose). */
 export function matchesFilters(filters: readonly EventFilter[], type: EventType): boolean {
   if (type === 'ping') return true;
-  return filters.some((f) => f === type || (f === 'intent.*' && type.startsWith('intent.')));
+  return filters.some((f) => f === type || (f === 'intent.*' && type.startsWith('intent.')) || (f === 'usage.*' && type.startsWith('usage.')));
 }
 
 /** The event type an intent's terminal status publishes. */
@@ -83,8 +87,13 @@ export const deliveryRecordSchema = z.object({
   eventType: eventTypeSchema,
   /** The Standard Webhooks `webhook-id`: the same across every retry and replay of this event to this subscription. */
   messageId: z.string(),
-  /** The intent the event is about (absent for a ping). */
+  /** The intent the event is about (absent for a ping and usage events). */
   intentId: z.string().optional(),
+  /**
+   * The payload's `data` of an event that is not about an intent (usage events): kept with
+   * the delivery, since there is no record to rebuild it from. Never holds secrets.
+   */
+  data: z.record(z.string(), z.unknown()).optional(),
   /** The event's own time (the payload's `timestamp`). */
   eventTimestamp: z.string(),
   status: deliveryStatusSchema,

@@ -33,7 +33,7 @@ export interface WorkerWebhooksDeps {
 export interface WorkerWebhooks {
   readonly dispatcher: WebhookDispatcher;
   readonly publisher: WebhookPublisher;
-  /** The `webhooks` consumer group of the outbox: every `intent.finished` becomes deliveries. */
+  /** The `webhooks` consumer group of the outbox: every `intent.finished` and `usage.threshold_crossed` becomes deliveries. */
   readonly relay: OutboxConsumer;
   /** Stops the relay (events being published finish first), then the dispatcher (active deliveries end first), closes the queue. */
   close(): Promise<void>;
@@ -78,6 +78,19 @@ export async function startWorkerWebhooks(deps: WorkerWebhooksDeps): Promise<Wor
     logger: deps.logger,
     ...deps.relay,
     handle: async (event) => {
+      if (event.type === 'usage.threshold_crossed') {
+        const { type, ...data } = event;
+        const made = await publisher.publishEvent({
+          teamId: event.teamId,
+          type,
+          // One event per team, period and threshold (see ThresholdMarks): its deliveries are named by it.
+          eventKey: `budget:${event.teamId}:${event.period}:${event.threshold}`,
+          at: new Date(event.at),
+          data,
+        });
+        if (made.length > 0) deps.logger.debug({ teamId: event.teamId, threshold: event.threshold, deliveries: made.length }, 'usage event published');
+        return;
+      }
       const made = await publisher.publishIntentEnd({ teamId: event.teamId, intentId: event.intentId, status: event.status, at: new Date(event.at) });
       if (made.length > 0) deps.logger.debug({ intentId: event.intentId, deliveries: made.length }, 'intent event published');
     },

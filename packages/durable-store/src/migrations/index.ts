@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { intentHistory } from './0001-intent-history.js';
 import { usage } from './0002-usage.js';
+import { budgets } from './0003-budgets.js';
 
 /**
  * Every migration, by name; Kysely runs them in the names' order and records each one it
@@ -13,6 +14,7 @@ import { usage } from './0002-usage.js';
 export const migrations: Readonly<Record<string, Migration>> = {
   '0001-intent-history': intentHistory,
   '0002-usage': usage,
+  '0003-budgets': budgets,
 };
 
 /** The provider `Migrator` reads {@link migrations} through. */

@@ -4,6 +4,9 @@ import { OutboxConsumer } from './consumer.js';
 import { outboxKey, type OutboxEvent } from './outbox.js';
 import { trimOutbox } from './trim.js';
 
+/** The intent of an `intent.finished` event (the only type these tests write). */
+const idOf = (e: OutboxEvent): string => (e.type === 'intent.finished' ? e.intentId : e.type);
+
 const silent = { warn: () => undefined, error: () => undefined };
 
 function event(intentId: string): string[] {
@@ -39,8 +42,8 @@ describe('OutboxConsumer', () => {
     await client.xadd(key, '*', ...event('int_before')); // written before the group existed
     const seen: string[] = [];
     const history: string[] = [];
-    await consume(async (e) => void seen.push(e.intentId)).start();
-    await consume(async (e) => void history.push(e.intentId), { group: 'history' }).start();
+    await consume(async (e) => void seen.push(idOf(e))).start();
+    await consume(async (e) => void history.push(idOf(e)), { group: 'history' }).start();
     for (let i = 0; i < 20; i++) await client.xadd(key, '*', ...event(`int_${i}`));
     await waitUntil(() => seen.length === 21 && history.length === 21);
     await closeAll();
@@ -55,7 +58,7 @@ describe('OutboxConsumer', () => {
     const handled: string[] = [];
     const flaky = consume(async (e) => {
       if (failures++ < 2) throw new Error('receiver store down');
-      handled.push(e.intentId);
+      handled.push(idOf(e));
     });
     await flaky.start();
     await client.xadd(key, '*', ...event('int_a'));
@@ -69,7 +72,7 @@ describe('OutboxConsumer', () => {
     await client.xadd(key, '*', ...event('int_b'));
     await waitUntil(async () => (await client.xpending(key, 'webhooks'))[0] === 1);
     const survivor: string[] = [];
-    await consume(async (e) => void survivor.push(e.intentId)).start();
+    await consume(async (e) => void survivor.push(idOf(e))).start();
     await waitUntil(() => survivor.length === 1);
     expect(survivor).toEqual(['int_b']);
     await waitUntil(async () => (await client.xpending(key, 'webhooks'))[0] === 0);
@@ -84,7 +87,7 @@ describe('OutboxConsumer', () => {
     for (let i = 0; i < 10; i++) ids.push((await client.xadd(key, '*', ...event(`int_${i}`))) as string);
     expect(await trimOutbox(client, key)).toBe(0); // no group yet: kept for the first consumer
     const seen: string[] = [];
-    await consume(async (e) => void seen.push(e.intentId)).start();
+    await consume(async (e) => void seen.push(idOf(e))).start();
     await waitUntil(() => seen.length === 10);
     // A second group that has read only half (its reader stopped): the first half may go, no more.
     await client.xgroup('CREATE', key, 'history', ids[4]!);

@@ -26,8 +26,31 @@ export const intentFinishedEventSchema = z.object({
 });
 export type IntentFinishedEvent = z.infer<typeof intentFinishedEventSchema>;
 
-/** Every event the outbox carries (one type today; the union grows with new events). */
-export const outboxEventSchema = z.discriminatedUnion('type', [intentFinishedEventSchema]);
+/**
+ * `usage.threshold_crossed`: a team's month-to-date spend reached a threshold of its budget
+ * (written by the worker's budget watch, once per team, period and threshold, in the same
+ * script as the mark that says so: see `ThresholdMarks`). Numbers travel as stream strings.
+ */
+export const usageThresholdCrossedEventSchema = z.object({
+  type: z.literal('usage.threshold_crossed'),
+  teamId: z.string(),
+  /** The budget month, `YYYY-MM` (UTC). */
+  period: z.string().regex(/^\d{4}-\d{2}$/),
+  /** The threshold crossed, in percent of the budget's amount. */
+  threshold: z.coerce.number().int().positive(),
+  /** `usd` or `cu_hours`. */
+  unit: z.enum(['usd', 'cu_hours']),
+  /** The budget's amount for the month, in `unit`. */
+  amount: z.coerce.number(),
+  /** The month-to-date spend when the crossing was seen, in `unit`. */
+  spent: z.coerce.number(),
+  /** When the crossing was seen (ISO 8601). */
+  at: z.string(),
+});
+export type UsageThresholdCrossedEvent = z.infer<typeof usageThresholdCrossedEventSchema>;
+
+/** Every event the outbox carries; consumers ignore (and acknowledge) the types they do not handle. */
+export const outboxEventSchema = z.discriminatedUnion('type', [intentFinishedEventSchema, usageThresholdCrossedEventSchema]);
 export type OutboxEvent = z.infer<typeof outboxEventSchema>;
 
 /** One stream entry: its id (the event's id for idempotent consumers) and the event, or why it could not be read. */
