@@ -167,6 +167,35 @@ const cases: [string, string, (neon: NeonClient) => Promise<unknown>][] = [
         }),
       ),
   ],
+  [
+    'getConsumptionHistoryPerBranch',
+    'GET /consumption_history/v2/branches',
+    (n) =>
+      n.getConsumptionHistoryPerBranch({
+        from: '2026-01-01T00:00:00Z',
+        to: '2026-01-02T00:00:00Z',
+        granularity: 'hourly',
+        org_id: 'org-a1b2c3',
+        metrics: ['compute_unit_seconds', 'child_branch_bytes_month'],
+        project_ids: [P],
+        limit: 10,
+      }),
+  ],
+  [
+    'listConsumptionHistoryPerBranch',
+    'GET /consumption_history/v2/branches',
+    (n) =>
+      drain(
+        n.listConsumptionHistoryPerBranch({
+          from: '2026-01-01T00:00:00Z',
+          to: '2026-01-02T00:00:00Z',
+          granularity: 'hourly',
+          org_id: 'org-a1b2c3',
+          metrics: ['compute_unit_seconds'],
+          project_ids: [P],
+        }),
+      ),
+  ],
   ['getCurrentUser', 'GET /users/me', (n) => n.getCurrentUser()],
   // Operation helpers go through getOperation
   ['checkOperations', 'GET /projects/{project_id}/operations/{operation_id}', (n) => n.checkOperations(P, [OP])],

@@ -46,5 +46,5 @@ export { redactConnectionUri } from './redact.js';
 export type { ListBranchesQuery, CreateBranchBody } from './methods/branches.js';
 export type { ListProjectsQuery, ListSharedProjectsQuery, ConnectionUriQuery } from './methods/projects.js';
 export type { ListOperationsQuery } from './methods/operations.js';
-export type { ConsumptionQuery, ProjectConsumption } from './methods/consumption.js';
+export type { BranchConsumption, BranchConsumptionQuery, ConsumptionQuery, ProjectConsumption } from './methods/consumption.js';
 export type * from './types.js';

@@ -6,10 +6,14 @@ import type { components, QueryOf } from '../types.js';
 
 export type ConsumptionQuery = QueryOf<'/consumption_history/v2/projects', 'get'>;
 export type ProjectConsumption = components['schemas']['ConsumptionHistoryPerProjectV2Response']['projects'][number];
+export type BranchConsumptionQuery = QueryOf<'/consumption_history/v2/branches', 'get'>;
+export type BranchConsumption = components['schemas']['ConsumptionHistoryPerBranchV2Response']['branches'][number];
 
 export function consumptionMethods(call: TypedCall) {
   const getConsumptionHistoryPerProject = (query: ConsumptionQuery, options?: CallOptions) =>
     call('get', '/consumption_history/v2/projects', { query }, options);
+  const getConsumptionHistoryPerBranch = (query: BranchConsumptionQuery, options?: CallOptions) =>
+    call('get', '/consumption_history/v2/branches', { query }, options);
   return {
     /**
      * `GET /consumption_history/v2/projects`, one page (Python `consumption`).
@@ -22,6 +26,19 @@ export function consumptionMethods(call: TypedCall) {
         startCursor: query.cursor,
         fetchPage: (cursor) => getConsumptionHistoryPerProject({ ...query, cursor }, options),
         items: (page) => page.projects,
+        nextCursor: (page) => page.pagination?.cursor,
+      }),
+    /**
+     * `GET /consumption_history/v2/branches`, one page: per-branch history of 1–100 projects
+     * (paid usage-based plans only: `403` otherwise). Same ~30/min limit as the project route.
+     */
+    getConsumptionHistoryPerBranch,
+    /** The same across all pages (`pagination.cursor`). */
+    listConsumptionHistoryPerBranch: (query: BranchConsumptionQuery, options?: CallOptions): AsyncIterable<BranchConsumption> =>
+      paginate({
+        startCursor: query.cursor,
+        fetchPage: (cursor) => getConsumptionHistoryPerBranch({ ...query, cursor }, options),
+        items: (page) => page.branches,
         nextCursor: (page) => page.pagination?.cursor,
       }),
     /** `GET /users/me` (Python `me`). */
