@@ -201,6 +201,34 @@ export class NeonNotConfiguredError extends ApiError {
   readonly title = 'No Neon API key is configured for read-through routes';
 }
 
+/** A route that reads or writes the durable store (budgets, quota policies and findings) on an API without `DATABASE_URL`. */
+export class DurableStoreNotConfiguredError extends ApiError {
+  readonly code = 'durable_store_not_configured';
+  readonly status = 503;
+  readonly title = 'No durable store (DATABASE_URL) is configured';
+}
+
+/** A non-admin token named another team (`teamId`): only admin tokens act for other teams. */
+export class TeamForbiddenError extends ApiError {
+  readonly code = 'team_forbidden';
+  readonly status = 403;
+  readonly title = 'Only an admin token may act for another team';
+}
+
+/** An admin named a team the teams file does not have. */
+export class TeamNotFoundError extends ApiError {
+  readonly code = 'team_not_found';
+  readonly status = 404;
+  readonly title = 'No such team';
+}
+
+/** The team has no budget. */
+export class BudgetNotFoundError extends ApiError {
+  readonly code = 'budget_not_found';
+  readonly status = 404;
+  readonly title = 'The team has no budget';
+}
+
 /** Neon answered with an error we cannot pass on as such (auth, 4xx other than 404, 5xx). */
 export class NeonUpstreamError extends ApiError {
   readonly code = 'neon_upstream_error';

@@ -5,6 +5,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The durable intent history (PostgreSQL), or undefined when none is configured (Redis only). */
     intentHistory: IntentHistory | undefined;
+    /** The durable store itself (budgets, quota), or undefined when none is configured. */
+    durableDatabase: DurableDatabase | undefined;
   }
 }
 
@@ -37,6 +39,7 @@ export default fp<DurableStorePluginOptions>(
     const given = options.database;
     if (given === undefined) {
       fastify.decorate('intentHistory', undefined);
+      fastify.decorate('durableDatabase', undefined);
       return;
     }
     const timeoutMs = options.queryTimeoutMs ?? 2000;
@@ -68,6 +71,7 @@ export default fp<DurableStorePluginOptions>(
       clearTimeout(timer);
     }
     fastify.decorate('intentHistory', new IntentHistory(database));
+    fastify.decorate('durableDatabase', database);
   },
   { name: 'durable-store' },
 );
