@@ -15,6 +15,19 @@ export {
   type BudgetPeriod,
   type BudgetUnit,
 } from './budgets.js';
+export {
+  newScheduleId,
+  scheduleRunSchema,
+  scheduleRunStatusSchema,
+  scheduleSchema,
+  ScheduleStore,
+  type Page,
+  type Schedule,
+  type ScheduleInput,
+  type SchedulePatch,
+  type ScheduleRun,
+  type ScheduleRunStatus,
+} from './schedules/schedule-store.js';
 export { PGliteDialect } from './pglite-dialect.js';
 export type { Database, IntentHistoryTable, UsageCollectionRunsTable, UsageHourlyTable } from './schema.js';
 export {

@@ -115,6 +115,38 @@ export interface QuotaFindingsTable {
   intent_id: string | null;
 }
 
+/** `schedules`: a team's recurring intent (see the 0004 migration). */
+export interface SchedulesTable {
+  /** `sch_…`, collated "C" (sorts by creation time). */
+  id: string;
+  team_id: string;
+  name: string | null;
+  /** 5-field cron pattern (with `timezone`), or null for an interval (`every_ms`). */
+  cron: string | null;
+  timezone: string | null;
+  /** `bigint`: read as a string by `pg`, a number by PGlite; `Number()` it. */
+  every_ms: ColumnType<string | number | bigint | null, number | null, number | null>;
+  intent_kind: ColumnType<string, IntentKind, IntentKind>;
+  intent_params: Json<Record<string, unknown>>;
+  paused: boolean;
+  version: number;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** `schedule_runs`: one row per tick of a schedule (see the 0004 migration). */
+export interface ScheduleRunsTable {
+  schedule_id: string;
+  tick_at: Timestamp;
+  team_id: string;
+  /** `submitted`, `skipped` or `refused`. */
+  status: string;
+  intent_id: string | null;
+  reason: string | null;
+  detail: string | null;
+  recorded_at: Timestamp;
+}
+
 /** Every table of the durable store. */
 export interface Database {
   intent_history: IntentHistoryTable;
@@ -123,4 +155,6 @@ export interface Database {
   budgets: BudgetsTable;
   quota_policies: QuotaPoliciesTable;
   quota_findings: QuotaFindingsTable;
+  schedules: SchedulesTable;
+  schedule_runs: ScheduleRunsTable;
 }

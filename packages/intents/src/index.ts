@@ -6,6 +6,7 @@ export * from './ids.js';
 export * from './store.js';
 export * from './rights.js';
 export * from './submit.js';
+export * from './schedules/timing.js';
 export * from './secret-box.js';
 export * from './secret-reseal.js';
 export * from './queue.js';

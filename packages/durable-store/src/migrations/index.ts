@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { intentHistory } from './0001-intent-history.js';
 import { usage } from './0002-usage.js';
 import { budgets } from './0003-budgets.js';
+import { schedules } from './0004-schedules.js';
 
 /**
  * Every migration, by name; Kysely runs them in the names' order and records each one it
@@ -15,6 +16,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0001-intent-history': intentHistory,
   '0002-usage': usage,
   '0003-budgets': budgets,
+  '0004-schedules': schedules,
 };
 
 /** The provider `Migrator` reads {@link migrations} through. */
