@@ -6,7 +6,7 @@ import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config.js';
 import { currentJobId, type DeliveryFence, type DeliveryLog, type FencedOutcome } from './delivery-log.js';
 import { buildPayload } from './payload.js';
 import { DELIVERY_BACKOFF_TYPE } from './publisher.js';
-import { WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData, type DeliveryRecord } from './schemas.js';
+import { redactUrl, WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData, type DeliveryRecord } from './schemas.js';
 import { sendWebhook, type SendResult } from './sender.js';
 import { signatureHeaders } from './signing.js';
 import { SsrfGuard } from './ssrf.js';
@@ -188,6 +188,18 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
       await deliveries.fail(delivery, fence);
       log.info(ctx, subscription ? 'delivery dropped: subscription disabled' : 'delivery dropped: subscription deleted');
       return 'dropped';
+    }
+    if (subscription.includeSecrets) {
+      // Opened secrets travel only over https (an allowlisted loopback receiver excepted), also
+      // for a subscription stored before the rule: its delivery fails without sending anything.
+      const secure = guard.checkSecretsReceiver(new URL(redactUrl(subscription.url)));
+      if (!secure.allowed) {
+        const refused: DeliveryAttempt = { at: now().toISOString(), latencyMs: 0, error: { code: 'insecure_receiver', message: secure.reason } };
+        if (lostOwnership(await deliveries.recordAttempt(delivery, refused, { status: 'failed' }, fence), ctx)) return 'superseded';
+        observe('failed', 0);
+        log.warn(ctx, 'delivery refused: include_secrets to a receiver that is not https');
+        throw new UnrecoverableError('insecure_receiver');
+      }
     }
     const payload = await buildPayload(delivery, subscription, deps.intents, deps.secretBox);
     const secrets = await subscriptions.signingSecrets(subscription.id);

@@ -33,6 +33,29 @@ export const webhookUrlSchema = z
   .refine((u) => !u.includes('#'), 'must not contain a fragment');
 
 /**
+ * A receiver URL as a team may give it: {@link webhookUrlSchema}, without a user name or
+ * password (a receiver authenticates us by the signature; a password would be stored and shown).
+ */
+export const receiverUrlSchema = webhookUrlSchema.refine((u) => {
+  if (!URL.canParse(u)) return true; // the URL check above reports it
+  const url = new URL(u);
+  return url.username === '' && url.password === '';
+}, 'must not contain a user name or password; receivers authenticate deliveries by their signature');
+
+/** `url` without its user name and password, for showing a subscription stored before they were refused. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === '' && parsed.password === '') return url;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
  * A subscription as stored. The signing secrets are sealed (SecretBox) in `sealedSecrets`
  * and never leave the store except to sign.
  */

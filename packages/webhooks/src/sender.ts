@@ -48,6 +48,10 @@ export function sendWebhook(request: SendRequest): Promise<SendResult> {
   } catch {
     return Promise.resolve({ latencyMs: 0, error: { code: 'invalid_url', message: 'The URL does not parse' } });
   }
+  // Never sent: node would turn a user name and password in the URL into Basic auth, and a
+  // receiver authenticates us by the signature (such URLs are refused at subscribe time).
+  url.username = '';
+  url.password = '';
   const decision = request.guard.checkUrl(url);
   if (!decision.allowed) {
     return Promise.resolve({ latencyMs: 0, error: { code: 'address_refused', message: new AddressRefusedError(url.hostname, decision.reason).message } });

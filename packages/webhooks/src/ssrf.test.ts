@@ -74,6 +74,83 @@ describe('SsrfGuard', () => {
     expect(Array.isArray(byCidr.address)).toBe(true);
   });
 
+  it.each([
+    ['::a9fe:a9fe', 'metadata'],
+    ['::169.254.169.254', 'metadata'],
+    ['::ffff:0:a9fe:a9fe', 'metadata'],
+    ['::ffff:0:169.254.169.254', 'metadata'],
+    ['2002:a9fe:a9fe::1', 'metadata'],
+    ['64:ff9b::a9fe:a9fe', 'metadata'],
+    ['64:ff9b::169.254.169.254', 'metadata'],
+    ['64:ff9b:1:a9fe:a9:fe00::', 'metadata'],
+    ['2001:0:a9fe:a9fe::1', 'metadata'],
+    ['2001:0:4136:e378:8000:63bf:5601:5601', 'metadata'],
+    ['::7f00:1', 'ipv4-compatible'],
+    ['::127.0.0.1', 'ipv4-compatible'],
+    ['::a00:1', 'ipv4-compatible'],
+    ['::ffff:0:7f00:1', 'ipv4-translated'],
+    ['64:ff9b::a00:1', 'nat64'],
+    ['64:ff9b:1::1', 'nat64'],
+    ['2002:7f00:1::1', '6to4'],
+    ['2002:808:808::1', '6to4'],
+    ['2001:0:1:2::1', 'teredo'],
+    ['::ffff:7f00:1', 'loopback'],
+    ['::ffff:a9fe:a9fe', 'metadata'],
+  ])('refuses %s, an IPv6 address embedding an IPv4 one (%s)', (address, reason) => {
+    const decision = strict.decide(address);
+    expect(decision.allowed).toBe(false);
+    if (!decision.allowed) expect(decision.reason).toContain(reason);
+  });
+
+  it('a loopback allowlist does not open the IPv4-embedding forms of loopback; nothing opens the metadata address in any form', () => {
+    const local = new SsrfGuard({ allowCidrs: ['127.0.0.1/32', '::1/128'] });
+    expect(local.decide('127.0.0.1')).toEqual({ allowed: true });
+    expect(local.decide('::1')).toEqual({ allowed: true });
+    for (const a of ['::7f00:1', '::ffff:0:7f00:1', '2002:7f00:1::1', '64:ff9b::7f00:1']) expect(local.decide(a).allowed, a).toBe(false);
+    const wide = new SsrfGuard({ allowCidrs: ['::/96', '::ffff:0:0:0/96', '2002::/16', '2001::/32', '64:ff9b::/96'] });
+    expect(wide.decide('::a00:1')).toEqual({ allowed: true });
+    for (const a of ['::a9fe:a9fe', '::ffff:0:a9fe:a9fe', '2002:a9fe:a9fe::1', '64:ff9b::a9fe:a9fe', '2001:0:a9fe:a9fe::1']) {
+      expect(wide.decide(a).allowed, a).toBe(false);
+    }
+  });
+
+  it.each(['[::a9fe:a9fe]', '[::ffff:0:a9fe:a9fe]', '[2002:a9fe:a9fe::1]', '[::7f00:1]', '[64:ff9b::a9fe:a9fe]'])('checkUrl refuses the literal %s', (host) => {
+    expect(strict.checkUrl(new URL(`http://${host}/hook`)).allowed).toBe(false);
+    expect(new SsrfGuard({ allowCidrs: ['127.0.0.0/8'] }).checkUrl(new URL(`https://${host}:8443/hook`)).allowed).toBe(false);
+  });
+
+  it('the connect-time lookup refuses a name that resolves to an IPv4-embedding address', async () => {
+    const zone: Record<string, string> = {
+      'metadata-compat.example': '::a9fe:a9fe',
+      'metadata-translated.example': '::ffff:0:a9fe:a9fe',
+      'metadata-6to4.example': '2002:a9fe:a9fe::1',
+      'loopback-compat.example': '::7f00:1',
+    };
+    const guard = new SsrfGuard(
+      { allowCidrs: ['127.0.0.1/32'] },
+      { resolve: (hostname, _options, callback) => callback(null, [{ address: zone[hostname] ?? '93.184.216.34', family: 6 }]) },
+    );
+    for (const host of Object.keys(zone)) {
+      const result = await lookup(guard, host);
+      expect(result.err, host).toBeInstanceOf(AddressRefusedError);
+    }
+    expect((await lookup(guard, 'public.example')).err).toBeNull();
+  });
+
+  it('include_secrets receivers: https, or an allowlisted loopback receiver over http; never a user name or password', () => {
+    const local = new SsrfGuard({ allowCidrs: ['127.0.0.1/32', '::1/128'], allowHosts: ['localhost'] });
+    expect(local.checkSecretsReceiver(new URL('https://hooks.example.com/x'))).toEqual({ allowed: true });
+    expect(local.checkSecretsReceiver(new URL('http://127.0.0.1:8080/x'))).toEqual({ allowed: true });
+    expect(local.checkSecretsReceiver(new URL('http://[::1]:8080/x'))).toEqual({ allowed: true });
+    expect(local.checkSecretsReceiver(new URL('http://localhost:8080/x'))).toEqual({ allowed: true });
+    const refused = local.checkSecretsReceiver(new URL('http://hooks.example.com/x'));
+    expect(refused.allowed).toBe(false);
+    if (!refused.allowed) expect(refused.reason).toMatch(/https/);
+    expect(local.checkSecretsReceiver(new URL('http://127.0.0.2/x')).allowed).toBe(false); // loopback, not allowlisted
+    expect(strict.checkSecretsReceiver(new URL('http://127.0.0.1:8080/x')).allowed).toBe(false);
+    expect(local.checkSecretsReceiver(new URL('https://u:p@hooks.example.com/x')).allowed).toBe(false);
+  });
+
   it('refuses a bad allowlist entry at construction', () => {
     expect(() => new SsrfGuard({ allowCidrs: ['not-a-cidr'] })).toThrow(/CIDR/);
   });

@@ -4,7 +4,7 @@ import {
   eventFilterSchema,
   eventTypeSchema,
   subscriptionViewSchema,
-  webhookUrlSchema,
+  receiverUrlSchema,
 } from '@neonops/webhooks';
 import { z } from 'zod';
 
@@ -15,7 +15,9 @@ const events = z
   .describe('Event types to receive: `intent.succeeded`, `intent.failed`, `intent.cancelled`, or `intent.*` for all');
 
 export const createWebhookBodySchema = z.strictObject({
-  url: webhookUrlSchema.describe('Receiver URL (http or https); redirects are not followed'),
+  url: receiverUrlSchema.describe(
+    'Receiver URL (https, or http); no user name or password; redirects are not followed. With `include_secrets`: https only (an allowlisted loopback receiver excepted)',
+  ),
   events,
   description: z.string().max(500).optional(),
   include_secrets: z
@@ -26,7 +28,7 @@ export const createWebhookBodySchema = z.strictObject({
 
 export const updateWebhookBodySchema = z
   .strictObject({
-    url: webhookUrlSchema.optional(),
+    url: receiverUrlSchema.optional(),
     events: events.optional(),
     enabled: z.boolean().optional().describe('`true` re-enables a disabled subscription and clears its disable reason'),
     description: z.string().max(500).optional(),

@@ -3,6 +3,7 @@ import {
   createWebhooksQueue,
   DEFAULT_WEBHOOK_SETTINGS,
   DeliveryLog,
+  redactUrl,
   SsrfGuard,
   SubscriptionStore,
   WebhookPublisher,
@@ -35,7 +36,8 @@ export type SubscriptionView = Omit<SubscriptionRecord, 'teamId'>;
 
 export function subscriptionView(record: SubscriptionRecord): SubscriptionView {
   const { teamId: _teamId, ...view } = record;
-  return view;
+  // A subscription stored before user names and passwords were refused never shows them.
+  return { ...view, url: redactUrl(record.url) };
 }
 
 export interface NewSubscriptionInput {
@@ -67,13 +69,18 @@ export class WebhooksService {
     this.guard = new SsrfGuard({ allowHosts: deps.settings.allowHosts, allowCidrs: deps.settings.allowCidrs });
   }
 
-  /** Early, friendly refusal of URLs that name a refused address literally (the dispatcher checks every connect anyway). */
-  private assertUrlAllowed(url: string): void {
+  /**
+   * Early, friendly refusal of URLs that name a refused address literally (the dispatcher
+   * checks every connect anyway), and of plain-http receivers of `include_secrets` deliveries.
+   */
+  private assertUrlAllowed(url: string, includeSecrets: boolean): void {
     const parsed = new URL(url);
     const host = parsed.hostname.toLowerCase();
     const decision =
       host === 'localhost' || host.endsWith('.localhost') ? this.guard.decide('127.0.0.1', host) : this.guard.checkUrl(parsed);
     if (!decision.allowed) throw new WebhookUrlForbiddenError(`${parsed.hostname}: ${decision.reason}`);
+    const secrets = includeSecrets ? this.guard.checkSecretsReceiver(parsed) : decision;
+    if (!secrets.allowed) throw new WebhookUrlForbiddenError(`${parsed.hostname}: ${secrets.reason}`);
   }
 
   private redis<T>(call: () => Promise<T>): Promise<T> {
@@ -81,7 +88,7 @@ export class WebhooksService {
   }
 
   async create(team: Team, input: NewSubscriptionInput): Promise<{ subscription: SubscriptionRecord; secret: string }> {
-    this.assertUrlAllowed(input.url);
+    this.assertUrlAllowed(input.url, input.include_secrets ?? false);
     return this.redis(() =>
       this.deps.subscriptions.create(team.id, {
         url: input.url,
@@ -103,8 +110,8 @@ export class WebhooksService {
   }
 
   async update(team: Team, id: string, patch: SubscriptionPatch): Promise<SubscriptionRecord> {
-    await this.get(team, id);
-    if (patch.url !== undefined) this.assertUrlAllowed(patch.url);
+    const current = await this.get(team, id);
+    if (patch.url !== undefined) this.assertUrlAllowed(patch.url, current.includeSecrets);
     const updated = await this.redis(() => this.deps.subscriptions.update(id, patch));
     if (!updated) throw new WebhookNotFoundError(`No webhook subscription ${id}`);
     return updated;
