@@ -81,6 +81,13 @@ export const workerConfigSchema = z.object({
   SWEEP_INTERVAL_MS: positiveInt.default(15_000),
   /** Age in ms below which the sweeper leaves a queued intent alone (its submit may still be queueing it). Default `10000`. */
   SWEEP_GRACE_MS: nonNegativeInt.default(10_000),
+  /** How often the budget watch runs (a BullMQ job scheduler: once per deployment), in ms; needs `DATABASE_URL`. Default `300000` (5 min). */
+  BUDGET_WATCH_INTERVAL_MS: positiveInt.default(300_000),
+  /**
+   * The teams file (the API's `TEAMS_FILE`), re-read by the jobs that act for teams (budget
+   * enforcement): their rights and projects. Unset: those jobs only report.
+   */
+  TEAMS_FILE: z.string().min(1).optional(),
   /**
    * An outbox event taken by a worker that died (or whose handling failed) is taken over by
    * another after it was idle this long, in ms. Default `10000`.
@@ -135,6 +142,10 @@ export interface WorkerConfig {
   stalledIntervalMs: number;
   sweepIntervalMs: number;
   sweepGraceMs: number;
+  /** The budget watch's interval (`BUDGET_WATCH_INTERVAL_MS`). */
+  budgetWatchIntervalMs: number;
+  /** The teams file (`TEAMS_FILE`); undefined: jobs that act for teams only report. */
+  teamsFile: string | undefined;
   outboxReclaimIdleMs: number;
   /** Expected batch durations before any was learned (see `OPERATION_PRIORS`). */
   operationPriors: 'neon' | 'none';
@@ -193,6 +204,8 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     sweepGraceMs: e.SWEEP_GRACE_MS,
+    budgetWatchIntervalMs: e.BUDGET_WATCH_INTERVAL_MS,
+    teamsFile: e.TEAMS_FILE,
     outboxReclaimIdleMs: e.OUTBOX_RECLAIM_IDLE_MS,
     removeOnComplete: { age: e.JOB_REMOVE_ON_COMPLETE_AGE_SECONDS, count: e.JOB_REMOVE_ON_COMPLETE_COUNT },
     removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },

@@ -13,6 +13,8 @@ import { createLogger } from './logger.js';
 import { ProjectLock } from './project-lock.js';
 import { RedisRateBudget } from './rate-budget.js';
 import { startMaintenance, type Maintenance } from './maintenance/index.js';
+import type { BudgetWatch, BudgetWatchOptions } from './budgets/index.js';
+import { startWorkerBudgets } from './budgets/start.js';
 import { startWorkerWebhooks, type WorkerWebhooks } from './webhooks/index.js';
 import { createIntentWorker, type IntentWorker } from './worker.js';
 
@@ -29,6 +31,8 @@ export interface StartWorkerOptions {
    * with the worker; without either, no history is written.
    */
   database?: DurableDatabase;
+  /** Test hook at named points of a budget watch tick (crash tests). */
+  budgetCrashPoints?: BudgetWatchOptions['crashPoints'];
 }
 
 export interface RunningWorker {
@@ -41,6 +45,8 @@ export interface RunningWorker {
   readonly maintenance: Maintenance;
   /** The outbox's `history` consumer writing ended intents to the durable store; undefined without one. */
   readonly history: WorkerHistory | undefined;
+  /** The budget watch (a job scheduler); undefined without a durable store. */
+  readonly budgets: BudgetWatch | undefined;
   /** Graceful stop within `config.shutdownTimeoutMs`, then closes every connection. */
   close(): Promise<void>;
 }
@@ -106,6 +112,21 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     ? await startWorkerHistory({ connection: connect, redis, store, database, logger, consumer: { reclaimIdleMs: config.outboxReclaimIdleMs } })
     : undefined;
   if (!history) void warnHistoryOff(redis, store.outboxKey, logger);
+  // Budgets and the usage they are measured against live in the durable store.
+  const budgets = database
+    ? await startWorkerBudgets({
+        connection: connect,
+        redis,
+        keyPrefix: config.keyPrefix,
+        store,
+        database,
+        neon,
+        logger,
+        intervalMs: config.budgetWatchIntervalMs,
+        ...(config.teamsFile === undefined ? {} : { teamsFile: config.teamsFile }),
+        ...(options.budgetCrashPoints ? { crashPoints: options.budgetCrashPoints } : {}),
+      })
+    : undefined;
   const maintenance = await startMaintenance({
     connection: connect,
     redis,
@@ -157,10 +178,11 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     webhooks,
     maintenance,
     history,
+    budgets,
     close() {
       closing ??= (async () => {
         await intentWorker.close(config.shutdownTimeoutMs);
-        await Promise.all([webhooks.close(), maintenance.close(), history?.close()]);
+        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close()]);
         await ownDatabase?.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
         logger.info('worker stopped');

@@ -22,6 +22,8 @@ export interface BudgetWatchOptions {
   enforcement?: BudgetWatchDeps['enforcement'];
   /** How often the watch runs, in ms. Default 300000 (5 minutes; usage itself is collected hourly). */
   intervalMs?: number;
+  /** Runs before each tick (e.g. re-reads the teams file). */
+  beforeTick?: () => Promise<void>;
   /** Called after each tick (tests, metrics). */
   onTick?: (checks: TeamBudgetCheck[]) => void;
   crashPoints?: BudgetWatchDeps['crashPoints'];
@@ -45,6 +47,7 @@ export async function startBudgetWatch(options: BudgetWatchOptions): Promise<Bud
   const prefix = bullPrefix(options.keyPrefix);
   const queue = new Queue(BUDGETS_QUEUE, { connection: options.connection(), prefix });
   const run = async (): Promise<TeamBudgetCheck[]> => {
+    await options.beforeTick?.();
     const checks = await runBudgetWatch({
       budgets: options.budgets,
       spend: options.spend,

@@ -7,6 +7,8 @@
  * - `CRASH_AT=worker.after_finish`: right after it was written (its event is in the outbox);
  * - `CRASH_AT=worker.mid_publish`: after the first webhook delivery of an event was made,
  *   before the others.
+ * - `CRASH_AT=budget.before_emit` / `budget.after_emit`: in a budget watch tick, before or
+ *   after the first threshold's mark and outbox entry were written.
  * `PAUSE_AT=<point>` stops the process there instead (SIGSTOP: a long GC pause, a frozen VM);
  * the test resumes it with SIGCONT.
  */
@@ -32,6 +34,7 @@ const running = await startWorker(loadConfig(process.env), {
     onFinished: () => crash('worker.after_finish'),
   },
   onDelivery: () => crash('worker.mid_publish'),
+  budgetCrashPoints: (point) => crash(point),
 });
 process.stdout.write('worker-process ready\n');
 const stop = (): void => {
