@@ -7,6 +7,7 @@ export * from './store.js';
 export * from './rights.js';
 export * from './submit.js';
 export * from './schedules/timing.js';
+export * from './schedules/scheduler.js';
 export * from './secret-box.js';
 export * from './secret-reseal.js';
 export * from './queue.js';

@@ -202,6 +202,11 @@ export class IntentStore {
     return outcome === 'lease_lost' ? 'exists' : outcome;
   }
 
+  /** The id of the intent a team's dedupe key made, if it made one (and the key still lives). */
+  async dedupedIntentId(teamId: string, key: string): Promise<string | undefined> {
+    return (await this.redis.get(this.dedupeKey(teamId, key))) ?? undefined;
+  }
+
   /** A team's dedupe key: `${prefix}dedupe:{<teamId>}:<key>` (keys are per team). */
   dedupeKey(teamId: string, key: string) {
     return `${this.prefix}dedupe:{${teamId}}:${key}`;

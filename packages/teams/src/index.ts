@@ -1,2 +1,3 @@
 export * from './teams-file.js';
 export * from './team-directory.js';
+export * from './teams-source.js';
