@@ -16,6 +16,20 @@ export {
   type BudgetUnit,
 } from './budgets.js';
 export {
+  DEFAULT_QUOTA_POLICY,
+  QuotaStore,
+  quotaFindingKey,
+  quotaFindingKindSchema,
+  quotaFindingSchema,
+  quotaModeSchema,
+  quotaPolicySchema,
+  type NewQuotaFinding,
+  type QuotaFinding,
+  type QuotaFindingKind,
+  type QuotaMode,
+  type QuotaPolicy,
+} from './quota.js';
+export {
   newScheduleId,
   scheduleRunSchema,
   scheduleRunStatusSchema,
