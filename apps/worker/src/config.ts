@@ -112,6 +112,18 @@ export const workerConfigSchema = z.object({
   DATABASE_URL: databaseUrlSchema.optional(),
   /** Schema of the durable store's tables (created by its migrations); must match the API's. Default `public`. */
   DATABASE_SCHEMA: databaseSchemaSchema.default('public'),
+  /**
+   * GitHub's REST API base for posting preview results back and the preview sweep
+   * (GitHub Enterprise Server: `https://<host>/api/v3`). Default `https://api.github.com`.
+   */
+  GITHUB_API_URL: z.url().default('https://api.github.com'),
+  /** How often the preview sweep runs (a BullMQ job scheduler: once per deployment), in ms. Default `3600000` (1 h). */
+  PREVIEW_SWEEP_INTERVAL_MS: positiveInt.default(3_600_000),
+  /**
+   * `true`: the preview sweep only reports (logs) what it would delete; `false`: it deletes
+   * them with `preview.teardown` intents. Default `true` — read a few reports, then turn it on.
+   */
+  PREVIEW_SWEEP_DRY_RUN: z.enum(['true', 'false']).default('true'),
   /** pino log level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Webhook dispatcher settings (`WEBHOOK_*`, see @neonops/webhooks `webhookEnvShape`). */
@@ -155,6 +167,10 @@ export interface WorkerConfig {
   /** The durable store for the intent history (`DATABASE_URL`, `DATABASE_SCHEMA`); undefined: no history. */
   database: { url: string; schema: string } | undefined;
   logLevel: WorkerEnv['LOG_LEVEL'];
+  /** GitHub's API base (`GITHUB_API_URL`). */
+  githubApiUrl: string;
+  /** The preview sweep (`PREVIEW_SWEEP_INTERVAL_MS`, `PREVIEW_SWEEP_DRY_RUN`). */
+  previewSweep: { intervalMs: number; dryRun: boolean };
   /** Webhook dispatcher settings: timeout, retry schedule, allowlist, disable-after, concurrency. */
   webhooks: WebhookSettings;
   /** Lock and stalled-check timing of the webhook dispatcher (`WEBHOOK_JOB_LOCK_DURATION_MS`, `WEBHOOK_STALLED_INTERVAL_MS`). */
@@ -213,6 +229,8 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
     database: e.DATABASE_URL === undefined ? undefined : { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
     logLevel: e.LOG_LEVEL,
+    githubApiUrl: e.GITHUB_API_URL,
+    previewSweep: { intervalMs: e.PREVIEW_SWEEP_INTERVAL_MS, dryRun: e.PREVIEW_SWEEP_DRY_RUN === 'true' },
     webhooks: webhookSettingsFromEnv(e),
     webhookDispatcher: {
       lockDurationMs: e.WEBHOOK_JOB_LOCK_DURATION_MS ?? e.JOB_LOCK_DURATION_MS,

@@ -22,3 +22,8 @@ export { classify, FailureCodes, IntentFailedError, NotReadyError } from './erro
 export { createLogger, REDACT_PATHS } from './logger.js';
 export { INTENT_ANNOTATION, deterministicName } from './reconcile/annotation.js';
 export { startWorkerWebhooks, type WorkerWebhooks, type WorkerWebhooksDeps } from './webhooks/index.js';
+export { startGitHubPostBack, GITHUB_OUTBOX_GROUP, type GitHubPostBack, type GitHubPostBackDeps } from './github/index.js';
+export { GitHubApiError, GitHubClient, type GitHubClientOptions } from './github/client.js';
+export { PreviewPostBack, STATUS_CONTEXT, marker as postBackMarker, type PostBackOutcome } from './github/post-back.js';
+export { startPreviewSweep, PREVIEW_SWEEP_QUEUE, type PreviewSweepScheduler, type PreviewSweepSchedulerDeps } from './previews/sweep-scheduler.js';
+export { sweepPreviews, type PreviewSweepReport, type SweptPreview } from './previews/sweep.js';

@@ -16,6 +16,8 @@ import { startMaintenance, type Maintenance } from './maintenance/index.js';
 import type { BudgetWatch, BudgetWatchOptions } from './budgets/index.js';
 import { startWorkerBudgets } from './budgets/start.js';
 import { startWorkerWebhooks, type WorkerWebhooks } from './webhooks/index.js';
+import { startGitHubPostBack } from './github/index.js';
+import { startPreviewSweep } from './previews/sweep-scheduler.js';
 import { createIntentWorker, type IntentWorker } from './worker.js';
 
 export interface StartWorkerOptions {
@@ -103,6 +105,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     relay: { reclaimIdleMs: config.outboxReclaimIdleMs },
     ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}),
   });
+  // Preview results posted back to GitHub (sources with a token), and the sweep of previews whose PR closed unheard.
+  const github = await startGitHubPostBack({ connection: connect, redis, keyPrefix: config.keyPrefix, store, secretBox, logger, apiUrl: config.githubApiUrl, consumer: { reclaimIdleMs: config.outboxReclaimIdleMs } });
+  const previewSweep = await startPreviewSweep({ connection: connect, redis, keyPrefix: config.keyPrefix, store, secretBox, neon, logger, apiUrl: config.githubApiUrl, ...config.previewSweep });
   const ownDatabase =
     options.database === undefined && config.database
       ? await openDatabase({ ...config.database, onIdleError: (err) => logger.warn({ err: { message: err.message } }, 'database connection error') })
@@ -182,7 +187,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     close() {
       closing ??= (async () => {
         await intentWorker.close(config.shutdownTimeoutMs);
-        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close()]);
+        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), github.close(), previewSweep.close()]);
         await ownDatabase?.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
         logger.info('worker stopped');

@@ -23,3 +23,6 @@ export * from './redis-health.js';
 export * from './previews/params.js';
 export * from './previews/pull-request-states.js';
 export * from './previews/name-template.js';
+export * from './previews/post-back.js';
+export * from './sources/source-schemas.js';
+export * from './sources/source-store.js';

@@ -2,7 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookAnswer } from '../sources/hook-intake.js';
-import { sourceIdParamsSchema } from '../sources/source-schemas.js';
+import { sourceIdParamsSchema } from '@neonops/intents';
 import { problem } from './schemas.js';
 
 export interface HookRoutesOptions {

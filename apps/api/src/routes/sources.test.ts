@@ -29,6 +29,28 @@ describe('/v1/sources', () => {
     expect((await t.as('alpha', { method: 'GET', url: `/v1/sources/${body.id}` })).statusCode).toBe(404);
   });
 
+  it('takes a GitHub token for posting back: write-only, sealed at rest, shown as postsToGitHub', async () => {
+    const t = await buildTestApp();
+    const token = 'ghp_postBackToken0123456789abcdefABCDEF';
+    const created = await t.as('alpha', { method: 'POST', url: '/v1/sources', payload: { ...github, githubToken: token } });
+    expect(created.statusCode, created.body).toBe(201);
+    expect(created.body).not.toContain(token);
+    expect(created.json().postsToGitHub).toBe(true);
+    const read = await t.as('alpha', { method: 'GET', url: `/v1/sources/${created.json().id}` });
+    expect(read.body).not.toContain(token);
+    expect(read.json()).toMatchObject({ postsToGitHub: true });
+    expect(await t.redis.connect().get(`${t.redis.prefix}source:${created.json().id}`)).not.toContain(token);
+    const without = await t.as('alpha', { method: 'POST', url: '/v1/sources', payload: github });
+    expect(without.json().postsToGitHub).toBe(false);
+    // A token with spaces, or on a Standard Webhooks source, is refused and creates nothing.
+    for (const payload of [{ ...github, githubToken: 'two words' }, { kind: 'standard-webhooks', githubToken: token }]) {
+      const refused = await t.as('alpha', { method: 'POST', url: '/v1/sources', payload });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.body).not.toContain(token);
+    }
+    expect((await t.as('alpha', { method: 'GET', url: '/v1/sources' })).json().items).toHaveLength(2);
+  });
+
   it('makes a Standard Webhooks source with a whsec_ secret and restrictions', async () => {
     const t = await buildTestApp();
     const created = await t.as('alpha', { method: 'POST', url: '/v1/sources', payload: { kind: 'standard-webhooks', kinds: ['branch.create'], projects: ['p-alpha'] } });

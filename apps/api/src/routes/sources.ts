@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { createSourceBodySchema, sourceIdParamsSchema, sourceViewSchema } from '../sources/source-schemas.js';
+import { createSourceBodySchema, sourceIdParamsSchema, sourceViewSchema } from '@neonops/intents';
 import { commonProblems, problem } from './schemas.js';
 
 const base = { tags: ['sources'], security: [{ bearer: [] }] };

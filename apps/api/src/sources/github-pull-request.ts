@@ -1,8 +1,7 @@
-import { PreviewNameError, renderPreviewName, type IntentRequest, type PullRequestRef } from '@neonops/intents';
+import { PreviewNameError, renderPreviewName, type IntentRequest, type PullRequestRef, type SourceRecord } from '@neonops/intents';
 import type { PullRequestEvent } from '@octokit/webhooks-types';
 import { z } from 'zod';
 import { PreviewNameInvalidError, RepositoryNotBoundError } from '../errors.js';
-import type { SourceRecord } from './source-schemas.js';
 
 type GithubSource = Extract<SourceRecord, { kind: 'github' }>;
 
@@ -66,7 +65,7 @@ export function decidePullRequest(source: GithubSource, event: PullRequestEvent)
   }
 
   const pr: PullRequestRef = { sourceId: source.id, repositoryId: repository.id, number: event.number };
-  const pullRequest = { ...pr, updatedAt: pull.updated_at, headSha: pull.head.sha };
+  const pullRequest = { ...pr, updatedAt: pull.updated_at, headSha: pull.head.sha, repository: repository.full_name };
   const closed = event.action === 'closed';
   const state = { state: closed ? ('closed' as const) : ('open' as const), updatedAt: Date.parse(pull.updated_at), headSha: pull.head.sha };
   if (closed) return { pr, state, request: { kind: 'preview.teardown', params: { projectId: source.projectId, name, pullRequest } } };

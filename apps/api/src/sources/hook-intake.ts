@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { intentCatalog, intentRequestSchema, scopeOf, type IntentRecord, type PullRequestStates } from '@neonops/intents';
+import { intentCatalog, intentRequestSchema, scopeOf, type IntentRecord, type PullRequestStates, type SourceRecord, type SourceStore } from '@neonops/intents';
 import { verify } from '@octokit/webhooks-methods';
 import type { PullRequestEvent } from '@octokit/webhooks-types';
 import type { FastifyBaseLogger } from 'fastify';
@@ -21,9 +21,7 @@ import type { IdempotencyLease, IdempotencyStore, StoredResponse } from '../plug
 import { withRedis } from '../redis-errors.js';
 import type { TeamDirectory } from '../teams/team-directory.js';
 import { decidePullRequest, pullRequestEventSchema } from './github-pull-request.js';
-import type { SourceRecord } from './source-schemas.js';
 import type { PreviewIndex } from './preview-index.js';
-import type { SourceStore } from './source-store.js';
 
 /** A hook's answer; `replayed` when it is the stored answer of an earlier delivery with the same id. */
 export type HookAnswer = StoredResponse & { replayed?: boolean };
@@ -42,6 +40,8 @@ export interface HookIntakeDeps {
   pullRequests: PullRequestStates;
   /** The latest intent of each preview, for `GET /v1/previews`. */
   previews: PreviewIndex;
+  /** Queues a post-back of the intent's state to GitHub (sources with a token: a `pending` status at once). */
+  postBack?: (intentId: string) => Promise<void>;
   /** Delivery ids seen per source (kept ≥ 3 days: GitHub redelivers for 3 days), with their first answer. */
   deliveries: IdempotencyStore;
   log: FastifyBaseLogger;
@@ -118,6 +118,12 @@ export class HookIntake {
           at: intent.createdAt,
         }),
       ).catch((error: unknown) => this.deps.log.warn({ err: error, intentId: intent.id }, 'could not index the preview; GET /v1/previews shows the previous intent until the next event'));
+      if (source.kind === 'github' && source.postsToGitHub && this.deps.postBack) {
+        // Best effort: the intent's end queues its own post-back from the outbox whatever happens here.
+        await this.deps.postBack(intent.id).catch((error: unknown) =>
+          this.deps.log.warn({ err: { message: error instanceof Error ? error.message : String(error) }, intentId: intent.id }, 'could not queue the pending GitHub status; the final one follows the intent'),
+        );
+      }
       return response;
     });
   }

@@ -13,6 +13,8 @@ export const previewTriggerSchema = pullRequestRefSchema.extend({
   /** The PR's `updated_at` in the event (RFC 3339). */
   updatedAt: timestampSchema,
   headSha: z.string().max(64).default(''),
+  /** The repository's `owner/name` in the event (where results are posted back). Absent in intents made before it was recorded. */
+  repository: z.string().max(201).optional(),
 });
 
 /** A parent branch by id or by name. */

@@ -1,12 +1,11 @@
-import { PullRequestStates, type SecretBox } from '@neonops/intents';
+import { bullPrefix, GITHUB_POST_BACK_QUEUE, POST_BACK_JOB_OPTIONS, postBackJobId, PullRequestStates, SourceStore, type PostBackJobData, sourceView, type CreateSourceBody, type SecretBox, type SourceView } from '@neonops/intents';
+import { Queue } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { ProjectNotFoundError, SourceNotFoundError, TooManySourcesError } from '../../errors.js';
 import { withRedis } from '../../redis-errors.js';
 import { HookIntake } from '../../sources/hook-intake.js';
 import { PreviewIndex } from '../../sources/preview-index.js';
-import type { CreateSourceBody, SourceView } from '../../sources/source-schemas.js';
-import { SourceStore, sourceView } from '../../sources/source-store.js';
 import type { Team } from '../../teams/teams-file.js';
 import { IdempotencyStore } from './idempotency/store.js';
 
@@ -76,6 +75,16 @@ export default fp<SourcesPluginOptions>(
     };
     fastify.decorate('sources', new SourcesService(store, assertProject, fastify.redis));
     const previews = new PreviewIndex(fastify.redis, { prefix: options.keyPrefix });
+    // Post-backs to GitHub (run by the workers): a `pending` status as soon as a delivery is accepted.
+    const postBacks = new Queue<PostBackJobData>(GITHUB_POST_BACK_QUEUE, {
+      connection: fastify.queueRedis,
+      prefix: bullPrefix(options.keyPrefix),
+      defaultJobOptions: { ...POST_BACK_JOB_OPTIONS, backoff: { ...POST_BACK_JOB_OPTIONS.backoff } },
+    });
+    postBacks.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'github post-back queue error'));
+    fastify.addHook('onClose', async () => {
+      await postBacks.close();
+    });
     fastify.decorate('previews', previews);
     fastify.decorate(
       'hooks',
@@ -87,6 +96,9 @@ export default fp<SourcesPluginOptions>(
         intents: fastify.intents,
         pullRequests: new PullRequestStates(fastify.redis, { prefix: options.keyPrefix }),
         previews,
+        postBack: async (intentId) => {
+          await postBacks.add('post', { intentId }, { jobId: postBackJobId(intentId, 'queued') });
+        },
         deliveries: new IdempotencyStore(fastify.redis, { ttlSeconds: options.hookDeliveryTtlSeconds ?? 4 * 86_400 }),
         log: fastify.log,
       }),

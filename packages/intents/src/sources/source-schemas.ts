@@ -1,14 +1,8 @@
-import {
-  branchNameSchema,
-  checkNameTemplate,
-  DEFAULT_PREVIEW_NAME_TEMPLATE,
-  intentKindSchema,
-  neonIdSchema,
-  newEndpointSchema,
-  PREVIEW_TTL_MAX_SECONDS,
-  PreviewNameError,
-} from '@neonops/intents';
 import { z } from 'zod';
+import { intentKindSchema } from '../catalog.js';
+import { branchNameSchema, neonIdSchema, newEndpointSchema } from '../params.js';
+import { checkNameTemplate, DEFAULT_PREVIEW_NAME_TEMPLATE, PreviewNameError } from '../previews/name-template.js';
+import { PREVIEW_TTL_MAX_SECONDS } from '../previews/params.js';
 
 /** `owner/name` of a GitHub repository; stored in lower case and compared without case (as GitHub does). */
 export const repositoryNameSchema = z
@@ -50,33 +44,61 @@ export const previewRuleSchema = z.strictObject({
 
 const sourceName = z.string().min(1).max(100).optional();
 
+const githubFields = {
+  kind: z.literal('github'),
+  name: sourceName,
+  /** The Neon project previews are made in; one of the team's projects. */
+  projectId: neonIdSchema,
+  /** Repositories whose pull requests this source accepts. */
+  repositories: z.array(repositoryNameSchema).min(1).max(100),
+  preview: previewRuleSchema.default(previewRuleSchema.parse({})),
+};
+
+const standardFields = {
+  kind: z.literal('standard-webhooks'),
+  name: sourceName,
+  /** Intent kinds this source may trigger. Default: every kind the team may submit. */
+  kinds: z.array(intentKindSchema).min(1).optional(),
+  /** Projects this source may act on. Default: every project of the team. */
+  projects: z.array(neonIdSchema).min(1).max(100).optional(),
+};
+
+/**
+ * A GitHub token (fine-grained: "Commit statuses" and "Pull requests" read and write on the
+ * repositories; classic: `repo:status` + `public_repo`/`repo`). Write-only: sealed at rest,
+ * never shown or logged.
+ */
+export const githubTokenSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .regex(/^[\x21-\x7e]+$/, 'must be a token (printable characters, no spaces)')
+  .describe('Write-only. With it, each preview intent posts a commit status on the head SHA and one comment (updated in place) on the pull request.');
+
 /** `POST /v1/sources`: a GitHub source or a Standard Webhooks source. */
 export const createSourceBodySchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('github'),
-    name: sourceName,
-    /** The Neon project previews are made in; one of the team's projects. */
-    projectId: neonIdSchema,
-    /** Repositories whose pull requests this source accepts. */
-    repositories: z.array(repositoryNameSchema).min(1).max(100),
-    preview: previewRuleSchema.default(previewRuleSchema.parse({})),
-  }),
-  z.strictObject({
-    kind: z.literal('standard-webhooks'),
-    name: sourceName,
-    /** Intent kinds this source may trigger. Default: every kind the team may submit. */
-    kinds: z.array(intentKindSchema).min(1).optional(),
-    /** Projects this source may act on. Default: every project of the team. */
-    projects: z.array(neonIdSchema).min(1).max(100).optional(),
-  }),
+  z.strictObject({ ...githubFields, githubToken: githubTokenSchema.optional() }),
+  z.strictObject(standardFields),
 ]);
 export type CreateSourceBody = z.output<typeof createSourceBodySchema>;
 
-/** A source as stored (the secret sealed) and shown (never the secret). */
+const shown = { id: z.string(), createdAt: z.string() };
+
+/** A source as stored (the secrets sealed) and shown (never a secret or token). */
 export const sourceViewSchema = z
-  .intersection(createSourceBodySchema, z.object({ id: z.string(), createdAt: z.string() }))
+  .discriminatedUnion('kind', [
+    z.object({
+      ...githubFields,
+      ...shown,
+      /** Whether results are posted back to the pull requests (a GitHub token is configured). */
+      postsToGitHub: z.boolean().default(false),
+    }),
+    z.object({ ...standardFields, ...shown }),
+  ])
   .meta({ id: 'Source' });
 export type SourceView = z.output<typeof sourceViewSchema>;
 export type SourceRecord = SourceView & { teamId: string; sealedSecret: string };
+/** A GitHub source as stored. */
+export type GithubSourceRecord = Extract<SourceRecord, { kind: 'github' }>;
 
 export const sourceIdParamsSchema = z.strictObject({ sourceId: z.string().min(1).max(64) });

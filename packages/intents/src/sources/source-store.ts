@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { RedisScript, secretContext, type SecretBox } from '@neonops/intents';
+import { RedisScript } from '../redis-script.js';
+import { secretContext, type SecretBox } from '../secret-box.js';
 import type { Redis } from 'ioredis';
 import type { CreateSourceBody, SourceRecord, SourceView } from './source-schemas.js';
+
+/** What a source's `sealedSecret` holds. */
+interface SealedSourceSecrets {
+  secret: string;
+  githubToken?: string;
+}
 
 const CREATE = RedisScript.load(new URL('../commands/source-create-2.lua', import.meta.url));
 
@@ -40,9 +47,15 @@ export class SourceStore {
     const id = `src_${randomBytes(12).toString('base64url')}`;
     const bytes = randomBytes(32);
     const secret = body.kind === 'github' ? bytes.toString('hex') : `whsec_${bytes.toString('base64')}`;
-    const normalized = body.kind === 'github' ? { ...body, repositories: [...new Set(body.repositories.map((r) => r.toLowerCase()))] } : body;
+    let sealed: SealedSourceSecrets = { secret };
+    let normalized: Record<string, unknown>;
+    if (body.kind === 'github') {
+      const { githubToken, ...rest } = body;
+      normalized = { ...rest, repositories: [...new Set(body.repositories.map((r) => r.toLowerCase()))], postsToGitHub: githubToken !== undefined };
+      if (githubToken !== undefined) sealed = { secret, githubToken };
+    } else normalized = body;
     const source = { ...normalized, id, createdAt: (this.options.now?.() ?? new Date()).toISOString() } as SourceView;
-    const record: SourceRecord = { ...source, teamId, sealedSecret: this.options.secretBox.seal({ secret }, secretContext.source(id)) };
+    const record: SourceRecord = { ...source, teamId, sealedSecret: this.options.secretBox.seal(sealed, secretContext.source(id)) };
     const stored = await CREATE.run(this.redis, [this.key(id), this.teamKey(teamId)], [JSON.stringify(record), id, String(this.max)]);
     return stored === 1 ? { source, secret } : undefined;
   }
@@ -74,7 +87,16 @@ export class SourceStore {
 
   /** The source's secret, opened. */
   secretOf(record: SourceRecord): string {
-    return (this.options.secretBox.open(record.sealedSecret, secretContext.source(record.id)) as { secret: string }).secret;
+    return this.open(record).secret;
+  }
+
+  /** The GitHub token results are posted back with, opened; undefined when the source has none. */
+  githubTokenOf(record: SourceRecord): string | undefined {
+    return this.open(record).githubToken;
+  }
+
+  private open(record: SourceRecord): SealedSourceSecrets {
+    return this.options.secretBox.open(record.sealedSecret, secretContext.source(record.id)) as SealedSourceSecrets;
   }
 }
 
