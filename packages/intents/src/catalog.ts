@@ -7,7 +7,9 @@ import {
   neonIdSchema,
   newEndpointSchema,
   pgNameSchema,
+  projectNameSchema,
   projectRefSchema,
+  roleNameSchema,
   timestampSchema,
 } from './params.js';
 import {
@@ -64,12 +66,12 @@ const branchBundle = {
   roles: z.array(roleSummarySchema),
 };
 const connectionSecrets = z.object({ connectionUris: z.array(connectionUriSchema) });
-const roleRef = projectRefSchema.extend({ branchId: neonIdSchema, name: pgNameSchema });
+const roleRef = projectRefSchema.extend({ branchId: neonIdSchema, name: roleNameSchema });
 const endpointRef = projectRefSchema.extend({ endpointId: neonIdSchema });
 const endpointResult = z.object({ endpoint: endpointSummarySchema });
 
 const projectSettings = {
-  name: z.string().min(1).max(64).optional(),
+  name: projectNameSchema.optional(),
   /** Seconds of history kept for point-in-time restore and branching. */
   historyRetentionSeconds: z.number().int().min(0).max(2_592_000).optional(),
   defaultEndpointSettings: endpointSettingsSchema.optional(),
@@ -123,9 +125,9 @@ export const intentCatalog = {
       /** Computes to start on the branch; at most one read_write. Default: none. */
       endpoints: z.array(newEndpointSchema).max(5).default([]),
       /** A database to create on the branch, owned by `ownerName` (default: the role below, else neondb_owner). */
-      database: z.strictObject({ name: pgNameSchema, ownerName: pgNameSchema.optional() }).optional(),
+      database: z.strictObject({ name: pgNameSchema, ownerName: roleNameSchema.optional() }).optional(),
       /** A role to create on the branch. */
-      role: z.strictObject({ name: pgNameSchema }).optional(),
+      role: z.strictObject({ name: roleNameSchema }).optional(),
       ...createsResourcesParams,
     }).refine((p) => !(p.parentTimestamp && p.parentLsn), { message: 'give parentTimestamp or parentLsn, not both', path: ['parentLsn'] })
       .refine((p) => p.endpoints.filter((e) => e.type === 'read_write').length <= 1, { message: 'a branch has at most one read_write endpoint', path: ['endpoints'] }),
@@ -197,7 +199,7 @@ export const intentCatalog = {
   'endpoint.restart': kind({ summary: 'Restart a compute endpoint.', params: endpointRef, result: endpointResult, scope: onProject }),
   'database.create': kind({
     summary: 'Create a database on a branch.',
-    params: projectRefSchema.extend({ branchId: neonIdSchema, name: pgNameSchema, ownerName: pgNameSchema, ...createsResourcesParams }),
+    params: projectRefSchema.extend({ branchId: neonIdSchema, name: pgNameSchema, ownerName: roleNameSchema, ...createsResourcesParams }),
     result: z.object({ database: databaseSummarySchema }),
     scope: onProject,
   }),
@@ -207,7 +209,7 @@ export const intentCatalog = {
       branchId: neonIdSchema,
       name: pgNameSchema,
       newName: pgNameSchema.optional(),
-      ownerName: pgNameSchema.optional(),
+      ownerName: roleNameSchema.optional(),
     }),
     result: z.object({ database: databaseSummarySchema }),
     scope: onProject,

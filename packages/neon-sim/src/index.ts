@@ -15,3 +15,4 @@ export {
   type RateLimitOptions,
 } from './options.js';
 export { LOCKED_MESSAGE } from './http/errors.js';
+export { databaseNameIssue, roleNameIssue, textNameIssue } from './behaviour/name-rules.js';

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Simulation } from '../core.js';
 import { checkExpiresAt } from '../behaviour/branch-rules.js';
+import { checkName, textNameIssue } from '../behaviour/name-rules.js';
 import type { OperationSpec } from '../behaviour/operations-engine.js';
 import { branchCreateBody, branchRestoreBody, branchUpdateBody, parseBody } from '../http/bodies.js';
 import { badRequest, conflict, unprocessable } from '../http/errors.js';
@@ -75,6 +76,7 @@ export function registerBranchRoutes(app: FastifyInstance, sim: Simulation): voi
 
   app.post<ProjectParams>('/projects/:project_id/branches', async (request, reply) => {
     const input = parseBody(branchCreateBody, request.body ?? {});
+    checkName('branch.name', input.branch?.name, textNameIssue);
     const project = requireMutableProject(sim, request.params.project_id);
     const now = sim.now();
     const parent = input.branch?.parent_id ? requireBranch(sim, project.id, input.branch.parent_id) : sim.store.defaultBranch(project.id);
@@ -161,6 +163,7 @@ export function registerBranchRoutes(app: FastifyInstance, sim: Simulation): voi
 
   app.patch<BranchParams>('/projects/:project_id/branches/:branch_id', async (request) => {
     const input = parseBody(branchUpdateBody, request.body);
+    checkName('branch.name', input.branch.name, textNameIssue);
     const project = requireMutableProject(sim, request.params.project_id);
     const branch = requireBranch(sim, project.id, request.params.branch_id);
     const now = sim.now();
@@ -214,6 +217,7 @@ export function registerBranchRoutes(app: FastifyInstance, sim: Simulation): voi
       throw badRequest('preserve_under_name is required when the branch has children or is restored to its own history');
     }
     if (target.isProtected && input.preserve_under_name === undefined) throw unprocessable('cannot restore a protected branch without preserve_under_name');
+    checkName('preserve_under_name', input.preserve_under_name, textNameIssue);
     if (input.preserve_under_name !== undefined) assertUniqueName(sim, project.id, input.preserve_under_name);
     const now = sim.now();
     if (input.preserve_under_name !== undefined) {

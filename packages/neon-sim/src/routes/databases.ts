@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Simulation } from '../core.js';
+import { checkName, databaseNameIssue } from '../behaviour/name-rules.js';
 import { databaseCreateBody, databaseUpdateBody, parseBody } from '../http/bodies.js';
 import { badRequest, conflict, notFound } from '../http/errors.js';
 import type { ResponseBody } from '../http/types.js';
@@ -31,6 +32,7 @@ export function registerDatabaseRoutes(app: FastifyInstance, sim: Simulation): v
 
   app.post<BranchParams>(base, async (request, reply) => {
     const input = parseBody(databaseCreateBody, request.body).database;
+    checkName('database.name', input.name, databaseNameIssue);
     const project = requireMutableProject(sim, request.params.project_id);
     const branch = requireBranch(sim, project.id, request.params.branch_id);
     if (sim.store.liveDatabase(branch.id, input.name)) throw conflict('database already exists');
@@ -46,6 +48,7 @@ export function registerDatabaseRoutes(app: FastifyInstance, sim: Simulation): v
 
   app.patch<DatabaseParams>(`${base}/:database_name`, async (request) => {
     const input = parseBody(databaseUpdateBody, request.body).database;
+    checkName('database.name', input.name, databaseNameIssue);
     const project = requireMutableProject(sim, request.params.project_id);
     const branch = requireBranch(sim, project.id, request.params.branch_id);
     const db = sim.store.liveDatabase(branch.id, request.params.database_name);

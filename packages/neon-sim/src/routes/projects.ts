@@ -2,6 +2,7 @@ import type { components } from '@neonops/neon-client/openapi-types';
 import type { FastifyInstance } from 'fastify';
 import type { Simulation } from '../core.js';
 import { INITIAL_PROJECT_BYTES } from '../behaviour/consumption.js';
+import { checkName, databaseNameIssue, roleNameIssue, textNameIssue } from '../behaviour/name-rules.js';
 import { parseBody, projectCreateBody, projectUpdateBody } from '../http/bodies.js';
 import { badRequest, notFound, unprocessable } from '../http/errors.js';
 import { pageAfterId, parseBoolean, parseLimit } from '../http/pagination.js';
@@ -56,6 +57,10 @@ export function registerProjectRoutes(app: FastifyInstance, sim: Simulation): vo
 
   app.post('/projects', async (request, reply) => {
     const input = parseBody(projectCreateBody, request.body).project;
+    checkName('project.name', input.name, textNameIssue);
+    checkName('project.branch.name', input.branch?.name, textNameIssue);
+    checkName('project.branch.database_name', input.branch?.database_name, databaseNameIssue);
+    checkName('project.branch.role_name', input.branch?.role_name, roleNameIssue);
     const now = sim.now();
     const project: ProjectRecord = {
       id: sim.ids.projectId(),
@@ -119,6 +124,7 @@ export function registerProjectRoutes(app: FastifyInstance, sim: Simulation): vo
 
   app.patch<ProjectParams>('/projects/:project_id', async (request) => {
     const input = parseBody(projectUpdateBody, request.body).project;
+    checkName('project.name', input.name, textNameIssue);
     const project = requireMutableProject(sim, request.params.project_id);
     if (input.name !== undefined) project.name = input.name;
     if (input.settings !== undefined) project.settings = { ...project.settings, ...input.settings };

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Simulation } from '../core.js';
+import { checkName, roleNameIssue } from '../behaviour/name-rules.js';
 import { parseBody, roleCreateBody } from '../http/bodies.js';
 import { conflict, notFound, SimHttpError, unprocessable } from '../http/errors.js';
 import type { ResponseBody } from '../http/types.js';
@@ -34,6 +35,7 @@ export function registerRoleRoutes(app: FastifyInstance, sim: Simulation): void 
 
   app.post<BranchParams>(base, async (request, reply) => {
     const input = parseBody(roleCreateBody, request.body).role;
+    checkName('role.name', input.name, roleNameIssue);
     const project = requireMutableProject(sim, request.params.project_id);
     const branch = requireBranch(sim, project.id, request.params.branch_id);
     if (sim.store.liveRole(branch.id, input.name)) throw conflict('role already exists');
