@@ -61,6 +61,8 @@ const METHODS: { [K in Method]: readonly [OptionsAt<K>, 'read' | 'write'] } = {
   restartEndpoint: [2, 'write'],
   getConsumptionHistoryPerProject: [1, 'read'],
   listConsumptionHistoryPerProject: [1, 'read'],
+  getConsumptionHistoryPerBranch: [1, 'read'],
+  listConsumptionHistoryPerBranch: [1, 'read'],
   getCurrentUser: [0, 'read'],
   checkOperations: [2, 'read'],
   waitForOperations: [2, 'read'],
