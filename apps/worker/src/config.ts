@@ -1,4 +1,4 @@
-import { databaseSchemaSchema, databaseUrlSchema } from '@neonops/durable-store';
+import { databaseSchemaSchema, databaseUrlSchema, parsePriceTable, type PriceTable } from '@neonops/durable-store';
 import { previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
@@ -89,6 +89,33 @@ export const workerConfigSchema = z.object({
    */
   TEAMS_FILE: z.string().min(1).optional(),
   /**
+   * How often usage is collected from Neon's consumption history (a BullMQ job scheduler:
+   * once per deployment), in ms; needs `DATABASE_URL`. Ignored when `USAGE_COLLECT_CRON` is set. Default `3600000` (hourly).
+   */
+  USAGE_COLLECT_EVERY_MS: positiveInt.default(3_600_000),
+  /** A 5-field cron pattern (UTC) for the usage collection instead of `USAGE_COLLECT_EVERY_MS`, e.g. `5 * * * *`. Default none. */
+  USAGE_COLLECT_CRON: z.string().regex(/^\S+( \S+){4}$/, 'a 5-field cron pattern').optional(),
+  /** Whole hours before the current one that each collection reads again (late data is corrected), at most 167 (Neon's hourly retention). Default `24`. */
+  USAGE_LOOKBACK_HOURS: z.coerce.number().int().min(0).max(167).default(24),
+  /**
+   * Neon organization id (`org-…`) the consumption routes require. Without it the usage
+   * collection does not run against Neon (warned at start); against another base URL (the
+   * simulator, which ignores it) it defaults to `org-sim`.
+   */
+  NEON_ORG_ID: z.string().regex(/^[a-z0-9-]{1,60}$/).optional(),
+  /** The price table (JSON, a partial object over the defaults; see @neonops/durable-store `priceTableSchema`); the API reads the same variable. Default: Neon's Launch plan prices. */
+  USAGE_PRICES: z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      try {
+        return parsePriceTable(raw);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: `USAGE_PRICES: ${error instanceof Error ? error.message : String(error)}` });
+        return z.NEVER;
+      }
+    }),
+  /**
    * An outbox event taken by a worker that died (or whose handling failed) is taken over by
    * another after it was idle this long, in ms. Default `10000`.
    */
@@ -158,6 +185,10 @@ export interface WorkerConfig {
   budgetWatchIntervalMs: number;
   /** The teams file (`TEAMS_FILE`); undefined: jobs that act for teams only report. */
   teamsFile: string | undefined;
+  /** The usage collection (`USAGE_COLLECT_*`, `USAGE_LOOKBACK_HOURS`, `NEON_ORG_ID`); `orgId` undefined: not run against Neon. */
+  usage: { schedule: { every: number } | { pattern: string; tz: 'UTC' }; lookbackHours: number; orgId: string | undefined };
+  /** The price table (`USAGE_PRICES`). */
+  prices: PriceTable;
   outboxReclaimIdleMs: number;
   /** Expected batch durations before any was learned (see `OPERATION_PRIORS`). */
   operationPriors: 'neon' | 'none';
@@ -222,6 +253,12 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     sweepGraceMs: e.SWEEP_GRACE_MS,
     budgetWatchIntervalMs: e.BUDGET_WATCH_INTERVAL_MS,
     teamsFile: e.TEAMS_FILE,
+    usage: {
+      schedule: e.USAGE_COLLECT_CRON === undefined ? { every: e.USAGE_COLLECT_EVERY_MS } : { pattern: e.USAGE_COLLECT_CRON, tz: 'UTC' },
+      lookbackHours: e.USAGE_LOOKBACK_HOURS,
+      orgId: e.NEON_ORG_ID ?? (new URL(e.NEON_BASE_URL).hostname === 'console.neon.tech' ? undefined : 'org-sim'),
+    },
+    prices: e.USAGE_PRICES,
     outboxReclaimIdleMs: e.OUTBOX_RECLAIM_IDLE_MS,
     removeOnComplete: { age: e.JOB_REMOVE_ON_COMPLETE_AGE_SECONDS, count: e.JOB_REMOVE_ON_COMPLETE_COUNT },
     removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },

@@ -15,6 +15,8 @@ import { RedisRateBudget } from './rate-budget.js';
 import { startMaintenance, type Maintenance } from './maintenance/index.js';
 import type { BudgetWatch, BudgetWatchOptions } from './budgets/index.js';
 import { startWorkerBudgets } from './budgets/start.js';
+import type { UsageCollector } from './usage/index.js';
+import { startWorkerUsage } from './usage/start.js';
 import { startWorkerWebhooks, type WorkerWebhooks } from './webhooks/index.js';
 import { startGitHubPostBack } from './github/index.js';
 import { startPreviewSweep } from './previews/sweep-scheduler.js';
@@ -49,6 +51,8 @@ export interface RunningWorker {
   readonly history: WorkerHistory | undefined;
   /** The budget watch (a job scheduler); undefined without a durable store. */
   readonly budgets: BudgetWatch | undefined;
+  /** The usage collection (a job scheduler); undefined without a durable store or, against Neon, without `NEON_ORG_ID`. */
+  readonly usage: UsageCollector | undefined;
   /** Graceful stop within `config.shutdownTimeoutMs`, then closes every connection. */
   close(): Promise<void>;
 }
@@ -132,6 +136,10 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         ...(options.budgetCrashPoints ? { crashPoints: options.budgetCrashPoints } : {}),
       })
     : undefined;
+  // Usage: Neon's consumption history into the durable store (a job scheduler, hourly by default).
+  const usage = database
+    ? await startWorkerUsage({ connection: connect, redis, keyPrefix: config.keyPrefix, database, logger, neon: config.neon, rateBudget, usage: config.usage, teamsFile: config.teamsFile })
+    : undefined;
   const maintenance = await startMaintenance({
     connection: connect,
     redis,
@@ -184,10 +192,11 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     maintenance,
     history,
     budgets,
+    usage,
     close() {
       closing ??= (async () => {
         await intentWorker.close(config.shutdownTimeoutMs);
-        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), github.close(), previewSweep.close()]);
+        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), usage?.close(), github.close(), previewSweep.close()]);
         await ownDatabase?.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
         logger.info('worker stopped');

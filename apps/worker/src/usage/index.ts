@@ -89,10 +89,13 @@ function summary(report: CollectReport) {
  * its `project.create` intents made (Redis project ownership). A project both in the file and
  * in Redis is the file's team's.
  */
-export function servedProjects(teams: () => ReadonlyArray<{ id: string; projects: readonly string[] }>, ownership: ProjectOwnership): ProjectSource {
+export function servedProjects(
+  teams: () => ReadonlyArray<{ id: string; projects: readonly string[] }> | Promise<ReadonlyArray<{ id: string; projects: readonly string[] }>>,
+  ownership: ProjectOwnership,
+): ProjectSource {
   return async () => {
     const out = new Map<string, ServedProject>();
-    const list = teams();
+    const list = await teams();
     for (const team of list) for (const projectId of team.projects) out.set(projectId, { projectId, teamId: team.id });
     for (const team of list) {
       for (const projectId of await ownership.projectsOf(team.id)) if (!out.has(projectId)) out.set(projectId, { projectId, teamId: team.id });
