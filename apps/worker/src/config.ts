@@ -88,6 +88,10 @@ export const workerConfigSchema = z.object({
    * enforcement): their rights and projects. Unset: those jobs only report.
    */
   TEAMS_FILE: z.string().min(1).optional(),
+  /** How often the quota sweep runs (a BullMQ job scheduler: once per deployment), in ms; needs `DATABASE_URL` and `TEAMS_FILE`. Default `3600000` (1 h). */
+  QUOTA_SWEEP_INTERVAL_MS: positiveInt.default(3_600_000),
+  /** The plan's branch limit per project, for `branch_limit` findings. Default `5000` (Neon's Launch plan). */
+  QUOTA_BRANCH_LIMIT: positiveInt.default(5000),
   /**
    * How often usage is collected from Neon's consumption history (a BullMQ job scheduler:
    * once per deployment), in ms; needs `DATABASE_URL`. Ignored when `USAGE_COLLECT_CRON` is set. Default `3600000` (hourly).
@@ -185,6 +189,8 @@ export interface WorkerConfig {
   budgetWatchIntervalMs: number;
   /** The teams file (`TEAMS_FILE`); undefined: jobs that act for teams only report. */
   teamsFile: string | undefined;
+  /** The quota sweep (`QUOTA_SWEEP_INTERVAL_MS`, `QUOTA_BRANCH_LIMIT`). */
+  quotaSweep: { intervalMs: number; branchLimit: number };
   /** The usage collection (`USAGE_COLLECT_*`, `USAGE_LOOKBACK_HOURS`, `NEON_ORG_ID`); `orgId` undefined: not run against Neon. */
   usage: { schedule: { every: number } | { pattern: string; tz: 'UTC' }; lookbackHours: number; orgId: string | undefined };
   /** The price table (`USAGE_PRICES`). */
@@ -253,6 +259,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     sweepGraceMs: e.SWEEP_GRACE_MS,
     budgetWatchIntervalMs: e.BUDGET_WATCH_INTERVAL_MS,
     teamsFile: e.TEAMS_FILE,
+    quotaSweep: { intervalMs: e.QUOTA_SWEEP_INTERVAL_MS, branchLimit: e.QUOTA_BRANCH_LIMIT },
     usage: {
       schedule: e.USAGE_COLLECT_CRON === undefined ? { every: e.USAGE_COLLECT_EVERY_MS } : { pattern: e.USAGE_COLLECT_CRON, tz: 'UTC' },
       lookbackHours: e.USAGE_LOOKBACK_HOURS,

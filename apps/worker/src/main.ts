@@ -15,6 +15,7 @@ import { RedisRateBudget } from './rate-budget.js';
 import { startMaintenance, type Maintenance } from './maintenance/index.js';
 import type { BudgetWatch, BudgetWatchOptions } from './budgets/index.js';
 import { startWorkerBudgets } from './budgets/start.js';
+import { startWorkerQuota, type WorkerQuota } from './quota/index.js';
 import type { UsageCollector } from './usage/index.js';
 import { startWorkerUsage } from './usage/start.js';
 import { startWorkerWebhooks, type WorkerWebhooks } from './webhooks/index.js';
@@ -51,6 +52,8 @@ export interface RunningWorker {
   readonly history: WorkerHistory | undefined;
   /** The budget watch (a job scheduler); undefined without a durable store. */
   readonly budgets: BudgetWatch | undefined;
+  /** The quota sweep (a job scheduler); undefined without a durable store and a teams file. */
+  readonly quota: WorkerQuota | undefined;
   /** The usage collection (a job scheduler); undefined without a durable store or, against Neon, without `NEON_ORG_ID`. */
   readonly usage: UsageCollector | undefined;
   /** Graceful stop within `config.shutdownTimeoutMs`, then closes every connection. */
@@ -136,6 +139,20 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         ...(options.budgetCrashPoints ? { crashPoints: options.budgetCrashPoints } : {}),
       })
     : undefined;
+  const quota =
+    database && config.teamsFile !== undefined
+      ? await startWorkerQuota({
+          connection: connect,
+          redis,
+          keyPrefix: config.keyPrefix,
+          store,
+          database,
+          neon,
+          logger,
+          teamsFile: config.teamsFile,
+          ...config.quotaSweep,
+        })
+      : undefined;
   // Usage: Neon's consumption history into the durable store (a job scheduler, hourly by default).
   const usage = database
     ? await startWorkerUsage({ connection: connect, redis, keyPrefix: config.keyPrefix, database, logger, neon: config.neon, rateBudget, usage: config.usage, teamsFile: config.teamsFile })
@@ -192,11 +209,12 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     maintenance,
     history,
     budgets,
+    quota,
     usage,
     close() {
       closing ??= (async () => {
         await intentWorker.close(config.shutdownTimeoutMs);
-        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), usage?.close(), github.close(), previewSweep.close()]);
+        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), quota?.close(), usage?.close(), github.close(), previewSweep.close()]);
         await ownDatabase?.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
         logger.info('worker stopped');

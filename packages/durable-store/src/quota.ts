@@ -97,7 +97,7 @@ export class QuotaStore {
   /**
    * Records one sweep of a team: every finding is upserted by key (first seen kept, last seen
    * moved to `at`, a resolved finding found again reopened), and every open finding of the
-   * team this sweep did not find is resolved — in one transaction, so a reader never sees
+   * team whose key this sweep did not find is resolved — in one transaction, so a reader never sees
    * half a sweep. Returns the team's open findings.
    */
   async record(teamId: string, findings: readonly NewQuotaFinding[], at: Date): Promise<QuotaFinding[]> {
@@ -123,13 +123,9 @@ export class QuotaStore {
           )
           .execute();
       }
-      await trx
-        .updateTable('quota_findings')
-        .set({ resolved_at: iso })
-        .where('team_id', '=', teamId)
-        .where('resolved_at', 'is', null)
-        .where('last_seen_at', '<', sql<Date>`${iso}::timestamptz`)
-        .execute();
+      let resolve = trx.updateTable('quota_findings').set({ resolved_at: iso }).where('team_id', '=', teamId).where('resolved_at', 'is', null);
+      if (findings.length > 0) resolve = resolve.where('key', 'not in', findings.map((f) => f.key));
+      await resolve.execute();
     });
     return this.list(teamId, { open: true, limit: 1000 }).then((page) => page.items);
   }

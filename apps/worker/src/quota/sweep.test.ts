@@ -1,0 +1,101 @@
+import { IntentHistory, migrateToLatest, openDatabase, QuotaStore } from '@neonops/durable-store';
+import { IntentRights, IntentSubmitter, newIntentId, type IntentRecord } from '@neonops/intents';
+import { teamSchema } from '@neonops/teams';
+import { useTestDatabase } from '@neonops/testing';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { createLogger } from '../logger.js';
+import { INTENT_ANNOTATION, PREVIEW_ANNOTATION } from '../reconcile/annotation.js';
+import { live, startHarness } from '../test/harness.js';
+import { runQuotaSweep } from './sweep.js';
+
+function record(teamId: string, projectId: string): IntentRecord {
+  const at = new Date().toISOString();
+  return { id: newIntentId(), teamId, kind: 'branch.create', params: { projectId }, status: 'queued', steps: [], operationIds: [], hasSecrets: false, cancelRequested: false, createdAt: at, updatedAt: at };
+}
+
+describe('quota sweep', () => {
+  it('dry-run reports and changes nothing; policy act deletes each actionable finding through one intent, once', { timeout: 60_000 }, async () => {
+    const h = await startHarness();
+    const target = useTestDatabase('quota');
+    const database = await openDatabase({ url: target.url, schema: target.schema });
+    onTestFinished(() => database.close());
+    await migrateToLatest(database);
+    const quota = new QuotaStore(database);
+    const { projectId } = await h.createProject('quota');
+
+    // A failed intent that kept its branch, and a live one still working on its branch.
+    const failed = record('team-a', projectId);
+    await h.store.create(failed);
+    await h.store.finish(failed.id, 'failed', { error: { code: 'neon_conflict', message: 'kept' } });
+    const running = record('team-a', projectId);
+    await h.store.create(running);
+
+    const soon = new Date(Date.now() + 3_600_000).toISOString();
+    const made: Record<string, string> = {};
+    for (const [name, body] of [
+      ['expiring', { branch: { name: 'expiring', expires_at: soon } }],
+      ['leftover', { branch: { name: 'leftover' }, annotation_value: { [INTENT_ANNOTATION]: failed.id } }],
+      ['preview-idle', { branch: { name: 'preview-idle' }, annotation_value: { [PREVIEW_ANNOTATION]: 'src_1:42#7' } }],
+      ['in-progress', { branch: { name: 'in-progress' }, annotation_value: { [INTENT_ANNOTATION]: running.id } }],
+      ['dev', { branch: { name: 'dev' } }],
+      ['prod-preview', { branch: { name: 'prod-preview', protected: true }, annotation_value: { [PREVIEW_ANNOTATION]: 'src_1:42#8' } }],
+    ] as const) {
+      const res = await h.neon.createBranch(projectId, body as never);
+      await h.neon.waitForOperations(projectId, res.operations.map((o) => o.id), { pollIntervalMs: 10, maxPollIntervalMs: 50 });
+      made[name] = res.branch.id;
+    }
+
+    const team = teamSchema.parse({ id: 'team-a', projects: [projectId] });
+    const rights = new IntentRights(h.redis.connect(), { prefix: h.redis.prefix, allTeams: () => [team] });
+    const later = new Date(Date.now() + 2 * 86_400_000); // two days on: past `soon`, and idle for 24 h
+    const sweep = () =>
+      runQuotaSweep({
+        quota,
+        teams: () => [team],
+        projectsOf: (t) => rights.projectsOf(t),
+        neon: h.neon,
+        intents: h.store,
+        history: new IntentHistory(database),
+        submitter: new IntentSubmitter({ store: h.store, queue: h.queue, rights }),
+        branchLimit: 8,
+        logger: createLogger({ level: 'silent' }),
+        now: () => later,
+      });
+    await quota.putPolicy({ teamId: 'team-a', idleHours: 24 });
+    const branchesBefore = live(h.sim.control.state().branches).length;
+
+    const [dry] = await sweep();
+    const summary = (findings: { kind: string; branchId?: string }[]) => findings.map((f) => `${f.kind}:${f.branchId ?? '-'}`).sort();
+    const expected = [`expired_branch:${made.expiring}`, `failed_intent_leftover:${made.leftover}`, `idle_branch:${made['preview-idle']}`, 'branch_limit:-'].sort();
+    expect(dry?.mode).toBe('dry_run');
+    expect(summary(dry!.findings)).toEqual(expected);
+    expect(dry?.findings.find((f) => f.kind === 'branch_limit')?.detail).toEqual({ branches: 7, limit: 8 });
+    expect(dry?.submitted).toEqual({});
+    // Nothing changed: no intent, no deleted branch; a second dry run finds the same, first seen unchanged.
+    expect((await h.store.list('team-a')).items.map((i) => i.id).sort()).toEqual([failed.id, running.id].sort());
+    expect(live(h.sim.control.state().branches)).toHaveLength(branchesBefore);
+    const [again] = await sweep();
+    expect(again?.findings.map((f) => f.firstSeenAt)).toEqual(dry?.findings.map((f) => f.firstSeenAt));
+
+    await quota.putPolicy({ teamId: 'team-a', mode: 'act', idleHours: 24 });
+    const [acting] = await sweep();
+    expect(Object.keys(acting!.submitted).sort()).toEqual(expected.filter((k) => !k.startsWith('branch_limit')).map((k) => k.replace(/^([a-z_]+):/, `$1:${projectId}:`)).sort());
+    const deletions = (await h.store.list('team-a', { kind: 'branch.delete' })).items;
+    expect(deletions.map((i) => (i.params as { branchId: string }).branchId).sort()).toEqual([made.expiring, made.leftover, made['preview-idle']].sort());
+    // Acting again before the worker ran them: nothing new.
+    const [repeat] = await sweep();
+    expect(repeat?.submitted).toEqual({});
+    expect(repeat?.findings.filter((f) => f.intentId).map((f) => f.intentId).sort()).toEqual(deletions.map((i) => i.id).sort());
+
+    h.startWorker();
+    for (const intent of deletions) expect((await h.waitForTerminal(intent.id)).status).toBe('succeeded');
+    const remaining = live(h.sim.control.state().branches).map((b) => b.id);
+    for (const name of ['expiring', 'leftover', 'preview-idle']) expect(remaining).not.toContain(made[name]);
+    for (const name of ['in-progress', 'dev', 'prod-preview']) expect(remaining).toContain(made[name]);
+    // Gone: the findings are resolved, nothing else is submitted.
+    const [after] = await sweep();
+    expect(after?.findings).toEqual([]);
+    expect((await h.store.list('team-a', { kind: 'branch.delete' })).items).toHaveLength(3);
+    expect((await quota.list('team-a', { open: false })).items.every((f) => f.resolvedAt !== undefined)).toBe(true);
+  });
+});
