@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { mapNeonError } from './neon-errors.js';
 import authPlugin from './plugins/app/auth.js';
 import budgetsPlugin from './plugins/app/budgets.js';
+import quotaPlugin from './plugins/app/quota.js';
 import errorHandlerPlugin from './plugins/app/error-handler.js';
 import idempotencyPlugin from './plugins/app/idempotency/index.js';
 import intentWatchPlugin from './plugins/app/intent-watch.js';
@@ -28,6 +29,7 @@ import neonPlugin, { type NeonPluginOptions } from './plugins/external/neon.js';
 import queuePlugin from './plugins/external/queue.js';
 import redisPlugin, { type RedisPluginOptions } from './plugins/external/redis.js';
 import budgetRoutes from './routes/budgets.js';
+import quotaRoutes from './routes/quota.js';
 import hookRoutes from './routes/hooks.js';
 import healthRoutes, { httpNeonProbe, type HealthRoutesOptions } from './routes/health.js';
 import intentEventsRoutes from './routes/intent-events.js';
@@ -114,6 +116,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   });
   await fastify.register(sourcesPlugin, { keyPrefix, secretBox: options.secretBox, now });
   await fastify.register(budgetsPlugin, { keyPrefix, now });
+  await fastify.register(quotaPlugin, { now });
   await fastify.register(webhooksPlugin, { keyPrefix, secretBox: options.secretBox, now, ...(options.webhooks ? { settings: options.webhooks } : {}) });
 
   await fastify.register(swagger, {
@@ -151,6 +154,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     await v1.register(sourceRoutes);
     await v1.register(previewRoutes);
     await v1.register(budgetRoutes);
+    await v1.register(quotaRoutes);
   });
 };
 
