@@ -100,6 +100,8 @@ export class WorkerProcess {
       SECRETS_KEY: SecretBox.generateKey(),
       NEON_RATE_PER_MINUTE: '100000000',
       NEON_RATE_PER_ROUTE_PER_SECOND: '10000000',
+      // Several workers run side by side: each monitoring listener takes a free port.
+      WORKER_HTTP_PORT: '0',
       ...extra,
     };
   }

@@ -85,6 +85,8 @@ export async function startStack(config: StackConfig, options: StartStackOptions
       REDIS_URL: config.REDIS_URL,
       SECRETS_KEY: config.SECRETS_KEY ?? SecretBox.generateKey(),
       PORT: String(config.PORT),
+      // The worker's /metrics /healthz /readyz listener: a free port unless told (stacks run side by side in tests).
+      WORKER_HTTP_PORT: options.env.WORKER_HTTP_PORT ?? '0',
       // A local run delivers webhooks to receivers on this machine unless told otherwise.
       WEBHOOK_ALLOW_CIDRS: options.env.WEBHOOK_ALLOW_CIDRS ?? '127.0.0.1/32,::1/128',
     };

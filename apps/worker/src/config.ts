@@ -155,6 +155,13 @@ export const workerConfigSchema = z.object({
    * them with `preview.teardown` intents. Default `true` — read a few reports, then turn it on.
    */
   PREVIEW_SWEEP_DRY_RUN: z.enum(['true', 'false']).default('true'),
+  /**
+   * Port of the worker's HTTP listener (`/metrics`, `/healthz`, `/readyz`; no API). `0` picks a
+   * free port (logged at start), `off` runs no listener. Default `9464`.
+   */
+  WORKER_HTTP_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65_535)]).default(9464),
+  /** Interface of that listener. Default `0.0.0.0`. */
+  WORKER_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   /** pino log level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Webhook dispatcher settings (`WEBHOOK_*`, see @neonops/webhooks `webhookEnvShape`). */
@@ -204,6 +211,8 @@ export interface WorkerConfig {
   /** The durable store for the intent history (`DATABASE_URL`, `DATABASE_SCHEMA`); undefined: no history. */
   database: { url: string; schema: string } | undefined;
   logLevel: WorkerEnv['LOG_LEVEL'];
+  /** The `/metrics`, `/healthz`, `/readyz` listener (`WORKER_HTTP_PORT`, `WORKER_HTTP_HOST`); undefined: none. */
+  http: { port: number; host: string } | undefined;
   /** GitHub's API base (`GITHUB_API_URL`). */
   githubApiUrl: string;
   /** The preview sweep (`PREVIEW_SWEEP_INTERVAL_MS`, `PREVIEW_SWEEP_DRY_RUN`). */
@@ -273,6 +282,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
     database: e.DATABASE_URL === undefined ? undefined : { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
     logLevel: e.LOG_LEVEL,
+    http: e.WORKER_HTTP_PORT === 'off' ? undefined : { port: e.WORKER_HTTP_PORT, host: e.WORKER_HTTP_HOST },
     githubApiUrl: e.GITHUB_API_URL,
     previewSweep: { intervalMs: e.PREVIEW_SWEEP_INTERVAL_MS, dryRun: e.PREVIEW_SWEEP_DRY_RUN === 'true' },
     webhooks: webhookSettingsFromEnv(e),

@@ -1,34 +1,12 @@
+import { REDACT_PATHS, redactOptions } from '@neonops/observability';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 /**
- * Paths pino censors wherever they appear: secrets of results, params (which may hold
- * names a team considers private and, for some kinds, secrets), credentials. The code also
- * never passes such values to the logger; this is the second line of defence.
+ * Paths pino censors wherever they appear: the one list shared by every process (see
+ * @neonops/observability). The code also never passes such values to the logger; this is the
+ * second line of defence.
  */
-export const REDACT_PATHS = [
-  'password',
-  '*.password',
-  'uri',
-  '*.uri',
-  'pooledUri',
-  '*.pooledUri',
-  'connectionUris',
-  '*.connectionUris',
-  'connection_uri',
-  '*.connection_uri',
-  'key',
-  '*.key',
-  'apiKey',
-  '*.apiKey',
-  'secrets',
-  '*.secrets',
-  'params',
-  '*.params',
-  'authorization',
-  '*.authorization',
-  'headers',
-  '*.headers',
-];
+export { REDACT_PATHS };
 
 export interface LoggerOptions {
   /** pino level. Default `info`. */
@@ -39,6 +17,6 @@ export interface LoggerOptions {
 
 /** The worker's pino logger with redaction on. */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  const config = { level: options.level ?? 'info', base: { service: 'neonops-worker' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const config = { level: options.level ?? 'info', base: { service: 'neonops-worker' }, redact: redactOptions() };
   return options.destination ? pino(config, options.destination) : pino(config);
 }

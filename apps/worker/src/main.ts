@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { openDatabase, type DurableDatabase } from '@neonops/durable-store';
 import { checkMaxmemoryPolicy, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
+import { createMetricsRegistry, neonRequestId, observeNeonCalls } from '@neonops/observability';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, processEnv, type WorkerConfig } from './config.js';
@@ -10,6 +11,8 @@ import { SharedOperationTimings } from './engine/shared-operation-timings.js';
 import { startWorkerHistory, warnHistoryOff, type WorkerHistory } from './history/index.js';
 import { neonPriorMs } from './engine/operation-priors.js';
 import { createLogger } from './logger.js';
+import { startWorkerMonitoring, type WorkerMonitoring } from './metrics/monitoring.js';
+import { combineHooks, WorkerMetrics } from './metrics/worker-metrics.js';
 import { ProjectLock } from './project-lock.js';
 import { RedisRateBudget } from './rate-budget.js';
 import { startMaintenance, type Maintenance } from './maintenance/index.js';
@@ -38,6 +41,8 @@ export interface StartWorkerOptions {
   database?: DurableDatabase;
   /** Test hook at named points of a budget watch tick (crash tests). */
   budgetCrashPoints?: BudgetWatchOptions['crashPoints'];
+  /** The process's metrics. Default: new ones on a registry of their own, with Node's process metrics. */
+  metrics?: WorkerMetrics;
 }
 
 export interface RunningWorker {
@@ -50,6 +55,10 @@ export interface RunningWorker {
   readonly maintenance: Maintenance;
   /** The outbox's `history` consumer writing ended intents to the durable store; undefined without one. */
   readonly history: WorkerHistory | undefined;
+  /** The process's metrics (served at `/metrics` by the monitoring listener). */
+  readonly metrics: WorkerMetrics;
+  /** The `/metrics` `/healthz` `/readyz` listener (`url` undefined when `WORKER_HTTP_PORT=off`). */
+  readonly monitoring: WorkerMonitoring;
   /** The budget watch (a job scheduler); undefined without a durable store. */
   readonly budgets: BudgetWatch | undefined;
   /** The quota sweep (a job scheduler); undefined without a durable store and a teams file. */
@@ -67,6 +76,7 @@ export interface RunningWorker {
  */
 export async function startWorker(config: WorkerConfig, options: StartWorkerOptions = {}): Promise<RunningWorker> {
   const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const metrics = options.metrics ?? new WorkerMetrics(createMetricsRegistry());
   const connections: Redis[] = [];
   const connect = (): Redis => {
     const client = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
@@ -90,13 +100,10 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     retry: { maxAttempts: 3, baseDelayMs: 200, maxDelayMs: 2000, maxElapsedMs: 10_000 },
     timeoutMs: 20_000,
     userAgent: '@neonops/worker',
-    hooks: {
-      onResponse: (info) => {
-        if (info.status === undefined || info.status >= 400) {
-          logger.debug({ route: info.route, status: info.status, neonRequestId: info.neonRequestId, attempt: info.attempt }, 'neon call failed');
-        }
-      },
-    },
+    // Every attempt logged at info with its intent (from the job's log context) and counted.
+    hooks: observeNeonCalls({ logger, metrics: metrics.neon }),
+    // `<intentId>:<step>:a<attempt>:<n>` inside a job: support finds an intent's calls in Neon's logs.
+    generateRequestId: () => neonRequestId(),
   });
   const store = new IntentStore(redis, { prefix: config.keyPrefix, retentionSeconds: config.intentRetentionSeconds });
   const secretBox = new SecretBox(config.secretsKey, config.previousSecretsKeys);
@@ -110,6 +117,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     settings: config.webhooks,
     dispatcher: config.webhookDispatcher,
     relay: { reclaimIdleMs: config.outboxReclaimIdleMs },
+    onAttempt: metrics.onDeliveryAttempt,
     ...(options.onDelivery ? { onDelivery: options.onDelivery } : {}),
   });
   // Preview results posted back to GitHub (sources with a token), and the sweep of previews whose PR closed unheard.
@@ -196,11 +204,21 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       removeOnComplete: config.removeOnComplete,
       removeOnFail: config.removeOnFail,
     },
-    ...(options.hooks ? { hooks: options.hooks } : {}),
+    hooks: combineHooks(metrics.hooks(), options.hooks),
+  });
+  let closing: Promise<void> | undefined;
+  const monitoring = await startWorkerMonitoring({
+    redisUrl: config.redisUrl,
+    keyPrefix: config.keyPrefix,
+    outboxKey: store.outboxKey,
+    metrics,
+    rateBudget,
+    http: config.http,
+    running: () => closing === undefined && intentWorker.worker.isRunning(),
+    logger,
   });
   logger.info({ concurrency: config.concurrency, keyPrefix: config.keyPrefix }, 'worker started');
 
-  let closing: Promise<void> | undefined;
   return {
     intentWorker,
     neon,
@@ -208,6 +226,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     webhooks,
     maintenance,
     history,
+    metrics,
+    monitoring,
     budgets,
     quota,
     usage,
@@ -216,6 +236,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         await intentWorker.close(config.shutdownTimeoutMs);
         await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), quota?.close(), usage?.close(), github.close(), previewSweep.close()]);
         await ownDatabase?.close();
+        await monitoring.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
         logger.info('worker stopped');
       })();

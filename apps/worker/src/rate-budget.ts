@@ -144,6 +144,22 @@ export class RedisRateBudget implements RateBudget {
     }
   }
 
+  /**
+   * The account budget now (for metrics): requests admitted in the last rolling minute by
+   * every worker sharing the prefix, the minute's capacity (shrunk after a 429) and whether
+   * a 429 pause holds everyone. Read-only.
+   */
+  async usage(): Promise<{ used: number; capacity: number; paused: boolean }> {
+    const since = this.now() - 60_000;
+    const [[, used], [, factor], [, pause]] = (await this.redis
+      .multi()
+      .zcount(`${this.prefix}minute`, `(${since}`, '+inf')
+      .get(`${this.prefix}shrink`)
+      .pttl(`${this.prefix}pause`)
+      .exec()) as [[null, number], [null, string | null], [null, number]];
+    return { used: Number(used), capacity: Math.max(1, Math.floor(this.perMinute * Number(factor ?? '1'))), paused: Number(pause) > 0 };
+  }
+
   async onRateLimited(request: { method: string; route: string; retryAfterMs?: number }): Promise<void> {
     this.stats.rateLimited++;
     const pauseMs = Math.max(1, Math.round(request.retryAfterMs ?? this.defaultPauseMs));

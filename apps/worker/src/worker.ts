@@ -1,5 +1,6 @@
 import { bullPrefix, INTENTS_QUEUE, isTerminalStatus, PullRequestStates, type IntentStore, type ProjectOwnership, type SecretBox } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
+import { runInIntentContext } from '@neonops/observability';
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -126,7 +127,10 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
   });
   const queue = new Queue<WorkerJobData, JobOutcome>(INTENTS_QUEUE, { connection: deps.connection(), prefix });
 
-  const worker: Worker<WorkerJobData, JobOutcome> = new Worker<WorkerJobData, JobOutcome>(INTENTS_QUEUE, processor, {
+  // Each job runs in its intent's log context: Neon calls made for it carry its id in their logs and `X-Request-ID`.
+  const inContext = (job: Job<WorkerJobData, JobOutcome>, token?: string): Promise<JobOutcome> =>
+    runInIntentContext({ intentId: String(job.data.intentId), teamId: String(job.data.teamId), kind: String(job.data.kind) }, () => processor(job, token));
+  const worker: Worker<WorkerJobData, JobOutcome> = new Worker<WorkerJobData, JobOutcome>(INTENTS_QUEUE, inContext, {
     connection: deps.connection(),
     prefix,
     concurrency: options.concurrency ?? 16,
@@ -152,8 +156,14 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
           error: { code: FailureCodes.workerLost, message: `The job failed outside its steps: ${failedReason}` },
         });
         if (done) {
-          log.warn({ intentId: jobId }, 'intent failed: job lost');
-          deps.hooks?.onFinished?.({ intentId: jobId, kind: record.kind, status: 'failed', error: { code: FailureCodes.workerLost, message: 'The job failed outside its steps' } });
+          log.warn({ intentId: jobId, teamId: record.teamId, kind: record.kind }, 'intent failed: job lost');
+          deps.hooks?.onFinished?.({
+            intentId: jobId,
+            kind: record.kind,
+            teamId: record.teamId,
+            status: 'failed',
+            error: { code: FailureCodes.workerLost, message: 'The job failed outside its steps' },
+          });
         }
       })().catch((err: unknown) => log.error({ err: { message: String(err) } }, 'could not fail a lost intent'));
     });

@@ -45,8 +45,11 @@ export const faultRuleSchema = z.object({
    * request, then destroy the socket instead of answering.
    */
   kind: z.enum(['status', 'latency', 'reset', 'lost-response']),
-  /** For `status`: 500, 502, 503 or 524. Default 503. */
-  status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504), z.literal(524)]).optional(),
+  /**
+   * For `status`: 500, 502, 503, 504 or 524; or 423 (a project busy, as Neon says of conflicting
+   * operations) or 429 without `Retry-After` (Neon does not promise one). Default 503.
+   */
+  status: z.union([z.literal(423), z.literal(429), z.literal(500), z.literal(502), z.literal(503), z.literal(504), z.literal(524)]).optional(),
   /** For `latency`: added delay in real milliseconds. Default 1000. */
   latencyMs: z.number().int().min(0).optional(),
   /** The rule fires at most this many times, then is spent. Default: unlimited. */

@@ -17,6 +17,8 @@ export class NeonCallMetrics {
   readonly retries: Counter<'method' | 'route' | 'reason'>;
   /** 1 while Neon's last answer was below 500, 0 after a 5xx or no answer. */
   readonly up: Gauge;
+  /** Neon's last answer seen by this process (for `/healthz` detail); undefined before the first call. */
+  last: { status: number | null; at: string } | undefined;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -68,6 +70,7 @@ export function observeNeonCalls(options: NeonCallObserverOptions): NeonClientHo
         if (info.status === 423) metrics.locked.inc({ method: info.method, route: info.route });
         if (info.status === 429) metrics.rateLimited.inc({ method: info.method, route: info.route });
         metrics.up.set(info.status !== undefined && info.status < 500 ? 1 : 0);
+        metrics.last = { status: info.status ?? null, at: new Date().toISOString() };
       }
       const line = {
         ...intentLogFields(currentIntentContext()),

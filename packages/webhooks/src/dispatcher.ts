@@ -65,6 +65,22 @@ export interface DispatcherDeps {
   options?: DispatcherOptions;
   /** Clock. Default `() => new Date()`. */
   now?: () => Date;
+  /** Called after each attempt that reached a receiver (or was refused), for metrics. Default none. */
+  onAttempt?: (info: DeliveryAttemptInfo) => void;
+}
+
+/**
+ * One delivery attempt as metrics see it: no ids, no URL. `outcome`: `delivered`,
+ * `retrying` (failed, more attempts to come), `failed` (failed for good: last attempt,
+ * subscription disabled, 410, or a URL the SSRF guard refuses).
+ */
+export interface DeliveryAttemptInfo {
+  outcome: 'delivered' | 'retrying' | 'failed';
+  /** 1 for the first attempt. */
+  attempt: number;
+  eventType: string;
+  /** Time to the receiver's answer (or failure), in ms. */
+  latencyMs: number;
 }
 
 export interface WebhookDispatcher {
@@ -183,7 +199,21 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   const deliverOnce = async (job: Job<DeliveryJobData>, delivery: DeliveryRecord, fence: DeliveryFence): Promise<string> => {
     const { deliveries, subscriptions } = deps;
     const subscription = await subscriptions.get(delivery.subscriptionId);
-    const ctx = { deliveryId: delivery.id, subscriptionId: delivery.subscriptionId, eventType: delivery.eventType, attempt: job.attemptsMade + 1 };
+    const ctx = {
+      deliveryId: delivery.id,
+      subscriptionId: delivery.subscriptionId,
+      ...(delivery.intentId === undefined ? {} : { intentId: delivery.intentId }),
+      teamId: delivery.teamId,
+      eventType: delivery.eventType,
+      attempt: job.attemptsMade + 1,
+    };
+    const observe = (outcome: DeliveryAttemptInfo['outcome'], latencyMs: number): void => {
+      try {
+        deps.onAttempt?.({ outcome, attempt: ctx.attempt, eventType: delivery.eventType, latencyMs });
+      } catch {
+        // Observation only: a failing hook never changes a delivery.
+      }
+    };
     if (!subscription || !subscription.enabled) {
       await deliveries.fail(delivery, fence);
       log.info(ctx, subscription ? 'delivery dropped: subscription disabled' : 'delivery dropped: subscription deleted');
@@ -225,18 +255,21 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     if (!failure) {
       if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'succeeded' }, fence), logged)) return 'superseded';
       if (subscription.failingSince) await subscriptions.recordSuccess(subscription.id);
+      observe('delivered', result.latencyMs);
       log.info(logged, 'webhook delivered');
       return 'delivered';
     }
     if (result.status === 410) {
       if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'failed' }, fence), logged)) return 'superseded';
       await subscriptions.disable(subscription.id, `The receiver answered 410 Gone at ${at.toISOString()}; re-enable it with PATCH { "enabled": true }`);
+      observe('failed', result.latencyMs);
       log.warn(logged, 'subscription disabled: the receiver answered 410');
       throw new UnrecoverableError('410 Gone');
     }
     if (failure.code === 'address_refused' || failure.code === 'invalid_url') {
       // The URL itself is the problem: retrying changes nothing; a replay can follow a fix.
       if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'failed' }, fence), logged)) return 'superseded';
+      observe('failed', result.latencyMs);
       log.warn(logged, 'webhook refused by the SSRF guard');
       throw new UnrecoverableError(failure.code);
     }
@@ -244,6 +277,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     const attemptsMade = job.attemptsMade + 1;
     if (disabled || attemptsMade >= schedule.length) {
       if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'failed' }, fence), logged)) return 'superseded';
+      observe('failed', result.latencyMs);
       log.warn({ ...logged, subscriptionDisabled: disabled }, 'webhook failed for good (kept for replay)');
       throw new UnrecoverableError(failure.code);
     }
@@ -251,6 +285,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined) delayMs = Math.max(delayMs, result.retryAfterMs);
     const next = { status: 'pending' as const, nextAttemptAt: new Date(at.getTime() + delayMs) };
     if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, next, fence), logged)) return 'superseded';
+    observe('retrying', result.latencyMs);
     log.info({ ...logged, retryInMs: delayMs }, 'webhook attempt failed; retrying');
     throw new RetryDeliveryError(delayMs, failure.message);
   };

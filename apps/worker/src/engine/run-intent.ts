@@ -21,6 +21,7 @@ import {
 import { NeonNotFoundError, type NeonClient, type Operation } from '@neonops/neon-client';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { currentIntentContext } from '@neonops/observability';
 import type { Logger } from 'pino';
 import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import { ProjectLockLostError, type ProjectLock } from '../project-lock.js';
@@ -44,8 +45,23 @@ export interface WorkerHooks {
   afterMutation?(info: { intentId: string; kind: IntentKind; step: string }): void | Promise<void>;
   /** Right before the intent's end is written (crash tests). */
   beforeFinish?(info: { intentId: string; kind: IntentKind }): void | Promise<void>;
-  /** After an intent reached a terminal status. */
-  onFinished?(info: { intentId: string; kind: IntentKind; status: 'succeeded' | 'failed' | 'cancelled'; error?: IntentError }): void;
+  /** After an intent reached a terminal status; `durationMs` from its creation, when known. */
+  onFinished?(info: {
+    intentId: string;
+    kind: IntentKind;
+    teamId?: string;
+    status: 'succeeded' | 'failed' | 'cancelled';
+    error?: IntentError;
+    durationMs?: number;
+  }): void;
+  /** A step failed with a retryable error (`reason`: its error code) and comes back after `delayMs`. */
+  onStepRetry?(info: { intentId: string; kind: IntentKind; step: string; reason: string; delayMs: number }): void;
+  /** A mutating step found its project locked by another intent and waits. */
+  onLockWait?(info: { intentId: string; kind: IntentKind; step: string }): void;
+  /** Operations of a step were polled; `pending` of them are still running. */
+  onOperationsPolled?(info: { intentId: string; kind: IntentKind; polled: number; pending: number }): void;
+  /** A step's operations all ended; `waitedMs` since the first of them was created. */
+  onOperationsDone?(info: { intentId: string; kind: IntentKind; waitedMs: number }): void;
 }
 
 /**
@@ -166,7 +182,14 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
   return async function processIntent(job: Job<WorkerJobData>, token?: string): Promise<JobOutcome> {
     const data = workerJobDataSchema.parse(job.data);
     const { intentId, kind } = data;
-    const log = deps.logger.child({ intentId, kind, jobId: job.id });
+    const log = deps.logger.child({ intentId, teamId: data.teamId, kind, jobId: job.id });
+    /** The intent log context (see @neonops/observability) follows the step: Neon request ids and call logs name it. */
+    const trace = (step: string, attempt: number | undefined): void => {
+      const context = currentIntentContext();
+      if (context?.intentId !== intentId) return;
+      context.step = step;
+      context.attempt = attempt;
+    };
     const record = await deps.store.get(intentId);
     if (!record) {
       log.warn('intent record missing (expired or never stored); dropping job');
@@ -255,7 +278,8 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
       const resources = outcome.resources ?? (checkpoint.resources.length > 0 ? checkpoint.resources : undefined);
       const done = await deps.store.finish(intentId, status, { ...outcome, steps, ...(resources ? { resources } : {}) }, { owner, ...(fence ? { fence } : {}) });
       if (done) {
-        deps.hooks?.onFinished?.({ intentId, kind, status, ...(outcome.error ? { error: outcome.error } : {}) });
+        const durationMs = now() - Date.parse(record.createdAt);
+        deps.hooks?.onFinished?.({ intentId, kind, teamId: record.teamId, status, ...(outcome.error ? { error: outcome.error } : {}), ...(Number.isFinite(durationMs) ? { durationMs } : {}) });
         if (status === 'succeeded') log.info({ status }, 'intent finished');
         else log.warn({ status, error: outcome.error, undo: outcome.undo?.status }, 'intent finished');
       }
@@ -336,11 +360,13 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
           await runLock?.renew();
           const waitProject = (ctx.state.projectId as string | undefined) ?? projectId;
           if (!waitProject) throw new Error('operations to wait for but no project id');
+          trace(`${stepRecord?.name ?? 'step'}.poll`, stepRecord?.attempts);
           const operations = await pollOperations(deps.neon, waitProject, checkpoint.wait.operationIds).catch((err: unknown) => {
             // Right after a mutation Neon may not show its operation yet: that passes.
             if (err instanceof NeonNotFoundError) throw new NotReadyError(`operations of ${waitProject} not visible yet`);
             throw err;
           });
+          deps.hooks?.onOperationsPolled?.({ intentId, kind, polled: operations.length, pending: operations.filter((op) => !isDone(op) && !isFailed(op)).length });
           const failed = operations.find(isFailed);
           if (failed) {
             throw new IntentFailedError({
@@ -366,6 +392,7 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
             await delay(plan.delayMs, 'waiting');
           }
           // The batch is done: its last operations say how long it took (from its creation).
+          if (checkpoint.wait.startedAt !== undefined) deps.hooks?.onOperationsDone?.({ intentId, kind, waitedMs: Math.max(0, now() - checkpoint.wait.startedAt) });
           if (checkpoint.wait.key !== undefined) timings.observe(checkpoint.wait.key, Math.max(...operations.map(durationOf)));
           checkpoint.wait = undefined;
           if (stepRecord) Object.assign(stepRecord, { status: 'succeeded', finishedAt: new Date(now()).toISOString() });
@@ -396,6 +423,7 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
           return { status: undo.after };
         }
         if (!step) {
+          trace('finish', undefined);
           const { result, secrets } = await handler.finish(ctx);
           const publicResult = definition.result.parse(result) as Record<string, unknown>;
           if (secrets && Object.keys(secrets as object).length > 0) {
@@ -418,6 +446,7 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
           const { attempt: lock, changed } = await runLock.acquire();
           if (!lock.acquired) {
             checkpoint.lockWaits++;
+            deps.hooks?.onLockWait?.({ intentId, kind, step: step.name });
             log.debug({ holder: lock.holder, step: step.name }, 'project locked by another intent; delaying');
             await delay(lockRetryDelay(checkpoint.lockWaits, random), 'running');
           }
@@ -435,6 +464,7 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
           startedAt: stepRecord.startedAt ?? new Date(now()).toISOString(),
         });
         steps[checkpoint.step] = stepRecord;
+        trace(step.name, stepRecord.attempts);
         // Under the lock the step's Neon calls stop when a renewal finds the lock lost (see RunLock.hold).
         const outcome = step.mutates && runLock ? await runLock.hold(runGuarded) : await step.run(ctx);
         if (step.mutates) await deps.hooks?.afterMutation?.({ intentId, kind, step: step.name });
@@ -548,6 +578,7 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
       // Never hold the project while backing off: others may use it meanwhile.
       await releaseLock();
       log.warn({ error, retry: checkpoint.retries, delayMs: wait }, 'step failed; retrying');
+      deps.hooks?.onStepRetry?.({ intentId, kind, step: runSteps[checkpoint.step]?.name ?? 'unknown', reason: error.code, delayMs: wait });
       return comeBackIn(wait);
     }
   };

@@ -5,6 +5,7 @@ import {
   DeliveryLog,
   SubscriptionStore,
   WebhookPublisher,
+  type DeliveryAttemptInfo,
   type DispatcherOptions,
   type WebhookDispatcher,
   type WebhookSettings,
@@ -28,6 +29,8 @@ export interface WorkerWebhooksDeps {
   relay?: Partial<Pick<OutboxConsumerOptions, 'blockMs' | 'batch' | 'reclaimIdleMs' | 'errorPauseMs'>>;
   /** Called after each delivery an event makes (crash tests). */
   onDelivery?: () => void | Promise<void>;
+  /** Called after each delivery attempt (metrics). Default none. */
+  onAttempt?: (info: DeliveryAttemptInfo) => void;
 }
 
 export interface WorkerWebhooks {
@@ -69,6 +72,7 @@ export async function startWorkerWebhooks(deps: WorkerWebhooksDeps): Promise<Wor
     logger: deps.logger,
     settings: deps.settings,
     ...(deps.dispatcher ? { options: deps.dispatcher } : {}),
+    ...(deps.onAttempt ? { onAttempt: deps.onAttempt } : {}),
   });
   const relay = new OutboxConsumer({
     blocking: deps.connection(),
@@ -92,7 +96,7 @@ export async function startWorkerWebhooks(deps: WorkerWebhooksDeps): Promise<Wor
         return;
       }
       const made = await publisher.publishIntentEnd({ teamId: event.teamId, intentId: event.intentId, status: event.status, at: new Date(event.at) });
-      if (made.length > 0) deps.logger.debug({ intentId: event.intentId, deliveries: made.length }, 'intent event published');
+      if (made.length > 0) deps.logger.debug({ intentId: event.intentId, teamId: event.teamId, deliveries: made.length }, 'intent event published');
     },
   });
   await relay.start();
