@@ -88,6 +88,17 @@ export const workerConfigSchema = z.object({
    * enforcement): their rights and projects. Unset: those jobs only report.
    */
   TEAMS_FILE: z.string().min(1).optional(),
+  /**
+   * How often the team schedules' reconcile job runs (once per deployment; also at each
+   * start), in ms: it re-creates job schedulers that PostgreSQL has and BullMQ lacks (an API
+   * that died between its two writes) and removes those of paused or deleted schedules.
+   * Needs `DATABASE_URL`. Default `60000`.
+   */
+  SCHEDULE_RECONCILE_INTERVAL_MS: positiveInt.default(60_000),
+  /** Schedule ticks one worker process runs at once. Default `4`. */
+  SCHEDULE_CONCURRENCY: positiveInt.default(4),
+  /** Days the runs of team schedules are kept in `schedule_runs`. Default `90`. */
+  SCHEDULE_RUN_RETENTION_DAYS: positiveInt.default(90),
   /** How often the quota sweep runs (a BullMQ job scheduler: once per deployment), in ms; needs `DATABASE_URL` and `TEAMS_FILE`. Default `3600000` (1 h). */
   QUOTA_SWEEP_INTERVAL_MS: positiveInt.default(3_600_000),
   /** The plan's branch limit per project, for `branch_limit` findings. Default `5000` (Neon's Launch plan). */
@@ -196,6 +207,8 @@ export interface WorkerConfig {
   budgetWatchIntervalMs: number;
   /** The teams file (`TEAMS_FILE`); undefined: jobs that act for teams only report. */
   teamsFile: string | undefined;
+  /** Team schedules (`SCHEDULE_RECONCILE_INTERVAL_MS`, `SCHEDULE_CONCURRENCY`, `SCHEDULE_RUN_RETENTION_DAYS`). */
+  schedules: { reconcileIntervalMs: number; concurrency: number; runRetentionMs: number };
   /** The quota sweep (`QUOTA_SWEEP_INTERVAL_MS`, `QUOTA_BRANCH_LIMIT`). */
   quotaSweep: { intervalMs: number; branchLimit: number };
   /** The usage collection (`USAGE_COLLECT_*`, `USAGE_LOOKBACK_HOURS`, `NEON_ORG_ID`); `orgId` undefined: not run against Neon. */
@@ -268,6 +281,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     sweepGraceMs: e.SWEEP_GRACE_MS,
     budgetWatchIntervalMs: e.BUDGET_WATCH_INTERVAL_MS,
     teamsFile: e.TEAMS_FILE,
+    schedules: { reconcileIntervalMs: e.SCHEDULE_RECONCILE_INTERVAL_MS, concurrency: e.SCHEDULE_CONCURRENCY, runRetentionMs: e.SCHEDULE_RUN_RETENTION_DAYS * 86_400_000 },
     quotaSweep: { intervalMs: e.QUOTA_SWEEP_INTERVAL_MS, branchLimit: e.QUOTA_BRANCH_LIMIT },
     usage: {
       schedule: e.USAGE_COLLECT_CRON === undefined ? { every: e.USAGE_COLLECT_EVERY_MS } : { pattern: e.USAGE_COLLECT_CRON, tz: 'UTC' },

@@ -2,6 +2,7 @@ import { pathToFileURL } from 'node:url';
 import { openDatabase, type DurableDatabase } from '@neonops/durable-store';
 import { checkMaxmemoryPolicy, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
+import { staticTeams, TeamsFileSource, type TeamsSource } from '@neonops/teams';
 import { createMetricsRegistry, neonRequestId, observeNeonCalls } from '@neonops/observability';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -18,6 +19,7 @@ import { RedisRateBudget } from './rate-budget.js';
 import { startMaintenance, type Maintenance } from './maintenance/index.js';
 import type { BudgetWatch, BudgetWatchOptions } from './budgets/index.js';
 import { startWorkerBudgets } from './budgets/start.js';
+import { startSchedules, type Schedules, type ScheduleCrashPoint } from './schedules/index.js';
 import { startWorkerQuota, type WorkerQuota } from './quota/index.js';
 import type { UsageCollector } from './usage/index.js';
 import { startWorkerUsage } from './usage/start.js';
@@ -41,6 +43,14 @@ export interface StartWorkerOptions {
   database?: DurableDatabase;
   /** Test hook at named points of a budget watch tick (crash tests). */
   budgetCrashPoints?: BudgetWatchOptions['crashPoints'];
+  /**
+   * The teams whose rights team schedules are checked against at each run. Default: the
+   * teams file (`TEAMS_FILE`, re-read when it changes); without one, every run is refused
+   * (`team_not_found`). `pnpm start` passes its demo team.
+   */
+  teams?: TeamsSource;
+  /** Test hook at named points of a schedule tick (crash tests). */
+  scheduleCrashPoints?: (point: ScheduleCrashPoint) => void;
   /** The process's metrics. Default: new ones on a registry of their own, with Node's process metrics. */
   metrics?: WorkerMetrics;
 }
@@ -61,6 +71,8 @@ export interface RunningWorker {
   readonly monitoring: WorkerMonitoring;
   /** The budget watch (a job scheduler); undefined without a durable store. */
   readonly budgets: BudgetWatch | undefined;
+  /** Team schedules (their ticks and reconcile job); undefined without a durable store. */
+  readonly schedules: Schedules | undefined;
   /** The quota sweep (a job scheduler); undefined without a durable store and a teams file. */
   readonly quota: WorkerQuota | undefined;
   /** The usage collection (a job scheduler); undefined without a durable store or, against Neon, without `NEON_ORG_ID`. */
@@ -165,6 +177,24 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const usage = database
     ? await startWorkerUsage({ connection: connect, redis, keyPrefix: config.keyPrefix, database, logger, neon: config.neon, rateBudget, usage: config.usage, teamsFile: config.teamsFile })
     : undefined;
+  // Team schedules: rows in the durable store, ticks from BullMQ job schedulers.
+  const schedules = database
+    ? await startSchedules({
+        connection: connect,
+        redis,
+        keyPrefix: config.keyPrefix,
+        store,
+        database,
+        teams: options.teams ?? (await teamsSourceOf(config.teamsFile, logger)),
+        logger,
+        reconcileIntervalMs: config.schedules.reconcileIntervalMs,
+        concurrency: config.schedules.concurrency,
+        runRetentionMs: config.schedules.runRetentionMs,
+        lockDurationMs: config.jobLockDurationMs,
+        stalledIntervalMs: config.stalledIntervalMs,
+        ...(options.scheduleCrashPoints ? { crashPoints: options.scheduleCrashPoints } : {}),
+      })
+    : undefined;
   const maintenance = await startMaintenance({
     connection: connect,
     redis,
@@ -229,12 +259,13 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     metrics,
     monitoring,
     budgets,
+    schedules,
     quota,
     usage,
     close() {
       closing ??= (async () => {
         await intentWorker.close(config.shutdownTimeoutMs);
-        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), quota?.close(), usage?.close(), github.close(), previewSweep.close()]);
+        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), schedules?.close(), quota?.close(), usage?.close(), github.close(), previewSweep.close()]);
         await ownDatabase?.close();
         await monitoring.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
@@ -243,6 +274,12 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       return closing;
     },
   };
+}
+
+/** The teams file, followed as it changes; without `TEAMS_FILE`, no teams (schedule runs are refused, which their history says). */
+async function teamsSourceOf(path: string | undefined, logger: Logger): Promise<TeamsSource> {
+  if (path === undefined) return staticTeams([]);
+  return TeamsFileSource.load(path, { onError: (err) => logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'teams file unreadable; the previous teams stay in force') });
 }
 
 /** Entry point: config from the environment, SIGTERM/SIGINT stop gracefully, exit code 0. */

@@ -18,7 +18,7 @@ import type { Logger } from 'pino';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.js';
 import { runTick, type ScheduleCrashPoint, type TickOutcome } from './run-tick.js';
 
-export { tickDedupeKey, type TickOutcome } from './run-tick.js';
+export { tickDedupeKey, type ScheduleCrashPoint, type TickOutcome } from './run-tick.js';
 export type { ReconcileReport } from './reconcile.js';
 
 export interface SchedulesDeps {
