@@ -163,18 +163,30 @@ export interface BuildAppOptions extends AppOptions {
   logger?: Logger;
   /** Largest body in bytes (413 beyond). Default 65536. */
   bodyLimit?: number;
+  /**
+   * Longest time a client may take to send a whole request, in ms (Node's `requestTimeout`,
+   * checked every quarter of it, at most every 30 s). Default 30000.
+   */
+  requestTimeoutMs?: number;
+  /** A connection without traffic this long is closed, in ms (above the 60 s long-polls). Default 120000. */
+  connectionTimeoutMs?: number;
 }
 
 /** A ready-to-use Fastify instance with the API registered (not listening). */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
-  const { logger, bodyLimit, ...appOptions } = options;
+  const { logger, bodyLimit, requestTimeoutMs = 30_000, connectionTimeoutMs = 120_000, ...appOptions } = options;
   const fastify = Fastify({
     ...(logger ? { loggerInstance: logger } : { logger: false }),
     bodyLimit: bodyLimit ?? 64 * 1024,
+    // Slow-loris clients do not hold connections for ever (Fastify's default is no limit).
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: connectionTimeoutMs,
     // Ids from a proxy are welcome; they tie our logs to the caller's.
     requestIdHeader: 'x-request-id',
     genReqId: () => crypto.randomUUID(),
   }).withTypeProvider<ZodTypeProvider>();
+  // Node looks for requests past their timeout on an interval (30 s by default), read when it listens.
+  Object.assign(fastify.server, { connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(requestTimeoutMs / 4))) });
   fastify.setValidatorCompiler(validatorCompiler);
   fastify.setSerializerCompiler(serializerCompiler);
   // fastify-plugin: the app's decorators (redis, queue, …) are visible on the returned instance.

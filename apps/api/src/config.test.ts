@@ -95,6 +95,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SECRETS_KEY: key, SECRETS_KEYS_PREVIOUS: 'hunter2-old-key' })).not.toThrow(/hunter2/);
   });
 
+  it('reads the request and connection timeouts (defaults 30 s and 120 s) and refuses non-positive ones', () => {
+    const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i)).toString('base64');
+    expect(loadConfig({ SECRETS_KEY: key }).timeouts).toEqual({ requestMs: 30_000, connectionMs: 120_000 });
+    expect(loadConfig({ SECRETS_KEY: key, REQUEST_TIMEOUT_MS: '5000', CONNECTION_TIMEOUT_MS: '90000' }).timeouts).toEqual({ requestMs: 5000, connectionMs: 90_000 });
+    expect(() => loadConfig({ SECRETS_KEY: key, REQUEST_TIMEOUT_MS: '0' })).toThrow(/REQUEST_TIMEOUT_MS/);
+  });
+
   it('names bad variables without echoing their values', () => {
     let error: unknown;
     try {

@@ -63,6 +63,16 @@ export const apiConfigSchema = z
     NEON_BASE_URL: z.url().default('https://console.neon.tech/api/v2'),
     /** Largest accepted request body, in bytes. Default `65536` (64 KiB); larger bodies get `413`. */
     BODY_LIMIT: positiveInt.default(64 * 1024),
+    /**
+     * Longest time a client may take to send a whole request (head and body), in ms; slower
+     * ones (slow-loris) are cut off. Default `30000`.
+     */
+    REQUEST_TIMEOUT_MS: positiveInt.default(30_000),
+    /**
+     * A connection with no traffic for this long is closed, in ms. Must exceed the longest
+     * long-poll (`?wait=`, 60 s; event streams send a heartbeat every 15 s). Default `120000`.
+     */
+    CONNECTION_TIMEOUT_MS: positiveInt.default(120_000),
     /** pino log level. Default `info`. */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Seconds a client is told to wait (`Retry-After`) when its team is at its intent cap. Default `5`. */
@@ -102,6 +112,8 @@ export interface ApiConfig {
   devMode: boolean;
   neon: { apiKey: string | undefined; baseUrl: string };
   bodyLimit: number;
+  /** `REQUEST_TIMEOUT_MS` and `CONNECTION_TIMEOUT_MS`. */
+  timeouts: { requestMs: number; connectionMs: number };
   logLevel: ApiEnv['LOG_LEVEL'];
   rateLimitRetryAfterSeconds: number;
   /** Webhook settings (rotation overlap, URL allowlist, schedule of the first attempt). */
@@ -152,6 +164,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     devMode: e.DEV_MODE || e.NODE_ENV === 'development',
     neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL },
     bodyLimit: e.BODY_LIMIT,
+    timeouts: { requestMs: e.REQUEST_TIMEOUT_MS, connectionMs: e.CONNECTION_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     rateLimitRetryAfterSeconds: e.RATE_LIMIT_RETRY_AFTER_SECONDS,
     webhooks: webhookSettingsFromEnv(e),

@@ -52,6 +52,8 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     webhooks: config.webhooks,
     logger,
     bodyLimit: config.bodyLimit,
+    requestTimeoutMs: config.timeouts.requestMs,
+    connectionTimeoutMs: config.timeouts.connectionMs,
     ...(overrides.crashPoints ? { crashPoints: overrides.crashPoints } : {}),
   });
 }

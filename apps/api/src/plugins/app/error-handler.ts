@@ -67,6 +67,21 @@ export function toApiError(error: unknown, mapError?: (error: unknown) => ApiErr
   return new InternalError();
 }
 
+/** Largest oversize body read (and thrown away) after a 413 so that the client gets to read the answer. */
+const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Fastify answers an oversize body with `Connection: close` and closes before reading it: a
+ * client still sending its body then often gets a reset, which can destroy the 413 before it
+ * is read. Up to {@link DRAIN_LIMIT_BYTES} announced by `Content-Length`, the connection stays
+ * open instead and Node reads the rest of the body and throws it away (the request timeout
+ * still bounds it); larger or unannounced bodies keep the close.
+ */
+function keepReadingAfter413(request: FastifyRequest, reply: FastifyReply): void {
+  const length = Number(request.headers['content-length']);
+  if (Number.isFinite(length) && length <= DRAIN_LIMIT_BYTES) reply.removeHeader('connection');
+}
+
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, apiError: ApiError): FastifyReply {
   const problem: Problem = {
     type: problemType(apiError.code),
@@ -95,6 +110,7 @@ export default fp<{ mapError?: (error: unknown) => ApiError | undefined }>(
       } else {
         request.log.info({ code: apiError.code, status: apiError.status }, 'request rejected');
       }
+      if (apiError instanceof BodyTooLargeError) keepReadingAfter413(request, reply);
       return sendProblem(request, reply, apiError);
     });
     fastify.setNotFoundHandler((request, reply) => sendProblem(request, reply, new RouteNotFoundError(`${request.method} ${request.url.split('?')[0]}`)));
