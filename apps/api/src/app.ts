@@ -1,5 +1,6 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import type { PriceTable } from '@neonops/durable-store';
 import { intentEventsChannel, type SecretBox } from '@neonops/intents';
 import type { WebhookSettings } from '@neonops/webhooks';
 import type { JobsOptions } from 'bullmq';
@@ -16,6 +17,7 @@ import type { Logger } from 'pino';
 import { mapNeonError } from './neon-errors.js';
 import authPlugin from './plugins/app/auth.js';
 import budgetsPlugin from './plugins/app/budgets.js';
+import usagePlugin from './plugins/app/usage.js';
 import quotaPlugin from './plugins/app/quota.js';
 import errorHandlerPlugin from './plugins/app/error-handler.js';
 import idempotencyPlugin from './plugins/app/idempotency/index.js';
@@ -29,6 +31,7 @@ import neonPlugin, { type NeonPluginOptions } from './plugins/external/neon.js';
 import queuePlugin from './plugins/external/queue.js';
 import redisPlugin, { type RedisPluginOptions } from './plugins/external/redis.js';
 import budgetRoutes from './routes/budgets.js';
+import usageRoutes from './routes/usage.js';
 import quotaRoutes from './routes/quota.js';
 import hookRoutes from './routes/hooks.js';
 import healthRoutes, { httpNeonProbe, type HealthRoutesOptions } from './routes/health.js';
@@ -64,6 +67,8 @@ export interface AppOptions {
    * the caller owns, or undefined (Redis only). Default undefined.
    */
   database?: DurableStorePluginOptions['database'];
+  /** The price table of `GET /v1/costs` (`USAGE_PRICES`). Default `DEFAULT_PRICES` (Neon's Launch plan). */
+  prices?: PriceTable;
   /** Retention of finished intents in seconds. Default 30 days. */
   intentRetentionSeconds?: number;
   /** `Retry-After` for a team at its cap. Default 5 s. */
@@ -116,6 +121,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   });
   await fastify.register(sourcesPlugin, { keyPrefix, secretBox: options.secretBox, now });
   await fastify.register(budgetsPlugin, { keyPrefix, now });
+  await fastify.register(usagePlugin, { now, ...(options.prices ? { prices: options.prices } : {}) });
   await fastify.register(quotaPlugin, { now });
   await fastify.register(webhooksPlugin, { keyPrefix, secretBox: options.secretBox, now, ...(options.webhooks ? { settings: options.webhooks } : {}) });
 
@@ -154,6 +160,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     await v1.register(sourceRoutes);
     await v1.register(previewRoutes);
     await v1.register(budgetRoutes);
+    await v1.register(usageRoutes);
     await v1.register(quotaRoutes);
   });
 };

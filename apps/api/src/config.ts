@@ -1,4 +1,4 @@
-import { databaseSchemaSchema, databaseUrlSchema } from '@neonops/durable-store';
+import { databaseSchemaSchema, databaseUrlSchema, parsePriceTable, type PriceTable } from '@neonops/durable-store';
 import { previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
@@ -57,6 +57,18 @@ export const apiConfigSchema = z
     DATABASE_URL: databaseUrlSchema.optional(),
     /** Schema of the durable store's tables; must match the workers'. Default `public`. */
     DATABASE_SCHEMA: databaseSchemaSchema.default('public'),
+    /** The price table of `GET /v1/costs` (JSON, a partial object over the defaults; see @neonops/durable-store `priceTableSchema`); the workers read the same variable. Default: Neon's Launch plan prices. */
+    USAGE_PRICES: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        try {
+          return parsePriceTable(raw);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: `USAGE_PRICES: ${error instanceof Error ? error.message : String(error)}` });
+          return z.NEVER;
+        }
+      }),
     /** Neon API key for read-through routes and `/readyz`. Optional: without it those routes answer 503. */
     NEON_API_KEY: z.string().min(1).optional(),
     /** Neon API base URL. Default `https://console.neon.tech/api/v2` (the simulator: `http://127.0.0.1:PORT/api/v2`). */
@@ -105,6 +117,8 @@ export interface ApiConfig {
   intentRetentionSeconds: number;
   /** The durable store of the intent history (`DATABASE_URL`, `DATABASE_SCHEMA`); undefined: Redis only. */
   database: { url: string; schema: string } | undefined;
+  /** The price table (`USAGE_PRICES`). */
+  prices: PriceTable;
   /** The 32-byte key as written (base64 or hex); `undefined` only in dev mode (a random key is then made per process). */
   secretsKey: string | undefined;
   /** Keys that still open old secrets (`SECRETS_KEYS_PREVIOUS`). */
@@ -159,6 +173,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     idempotencyInFlightTtlSeconds: e.IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS,
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
     database: e.DATABASE_URL === undefined ? undefined : { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
+    prices: e.USAGE_PRICES,
     secretsKey: e.SECRETS_KEY?.trim(),
     previousSecretsKeys: e.SECRETS_KEYS_PREVIOUS ?? [],
     devMode: e.DEV_MODE || e.NODE_ENV === 'development',

@@ -222,6 +222,20 @@ export class TeamNotFoundError extends ApiError {
   readonly title = 'No such team';
 }
 
+/** A usage or cost range that is not on the hour, not increasing, or too long. */
+export class InvalidRangeError extends ApiError {
+  readonly code = 'invalid_range';
+  readonly status = 400;
+  readonly title = 'The time range is not valid';
+}
+
+/** A cursor this route did not give (or given with another query). */
+export class InvalidCursorError extends ApiError {
+  readonly code = 'invalid_cursor';
+  readonly status = 400;
+  readonly title = 'The cursor is not one this route gave';
+}
+
 /** The team has no budget. */
 export class BudgetNotFoundError extends ApiError {
   readonly code = 'budget_not_found';

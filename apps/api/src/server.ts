@@ -47,6 +47,7 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     idempotencyInFlightTtlSeconds: config.idempotencyInFlightTtlSeconds,
     intentRetentionSeconds: config.intentRetentionSeconds,
+    prices: config.prices,
     ...(overrides.database ? { database: { database: overrides.database } } : config.database ? { database: config.database } : {}),
     capRetryAfterSeconds: config.rateLimitRetryAfterSeconds,
     webhooks: config.webhooks,
