@@ -3,8 +3,9 @@ import type { CapacityOptions } from './parts/capacity.js';
 import type { E2eOptions } from './parts/e2e.js';
 import type { EnqueueOptions } from './parts/enqueue.js';
 import type { OutboxOptions } from './parts/outbox.js';
+import type { PreviewsOptions } from './parts/previews.js';
 
-export const PARTS = ['enqueue', 'e2e', 'capacity', 'calls', 'outbox'] as const;
+export const PARTS = ['enqueue', 'e2e', 'capacity', 'calls', 'outbox', 'previews'] as const;
 
 /**
  * The commit the enqueue part measures next to this tree: the intake before the atomic
@@ -20,6 +21,7 @@ export interface BenchArgs {
   capacity: CapacityOptions;
   calls: CallsOptions;
   outbox: OutboxOptions;
+  previews: PreviewsOptions;
 }
 
 /**
@@ -41,5 +43,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     capacity: { intents: quick ? 1000 : 10_000, operationMs: 300_000, probes: 5, workerEnv: {} },
     calls: { intents: quick ? 4 : 10, operationMs: 2000 },
     outbox: { events: quick ? 100 : 400, burst: quick ? 500 : 2000 },
+    previews: { prs: quick ? 3 : 10, operationMs: 2000 },
   };
 }

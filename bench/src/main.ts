@@ -4,7 +4,7 @@
  * key prefix and deletes its keys when done.
  *
  *   pnpm bench                       # all parts
- *   pnpm bench --only enqueue,calls  # some parts (enqueue, e2e, capacity, calls, outbox)
+ *   pnpm bench --only enqueue,calls  # some parts (enqueue, e2e, capacity, calls, outbox, previews)
  *   pnpm bench --baseline <ref>      # the API of another commit measured beside this one (default: see args.ts)
  *   pnpm bench --quick               # smaller counts (a smoke run)
  */
@@ -16,6 +16,7 @@ import { runCapacity } from './parts/capacity.js';
 import { runE2e } from './parts/e2e.js';
 import { runEnqueue } from './parts/enqueue.js';
 import { runOutbox } from './parts/outbox.js';
+import { runPreviews } from './parts/previews.js';
 import { printTable, type Row } from './table.js';
 
 async function main(): Promise<void> {
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
       if (part === 'capacity') rows.push(...(await runCapacity(ctx, args.capacity)));
       if (part === 'calls') rows.push(...(await runCalls(ctx, args.calls)));
       if (part === 'outbox') rows.push(...(await runOutbox(ctx, args.outbox)));
+      if (part === 'previews') rows.push(...(await runPreviews(ctx, args.previews)));
       console.error(`[bench] ${part} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
   } finally {
