@@ -3,8 +3,8 @@ import { BudgetStore, budgetPeriodOf } from './budgets.js';
 import { migrateToLatest } from './migrate.js';
 import { openTestDatabase } from './test/open-test-database.js';
 
-async function setup() {
-  const { database } = await openTestDatabase('budgets');
+async function setup(options: { engine?: 'pglite' } = {}) {
+  const { database } = await openTestDatabase('budgets', options);
   await migrateToLatest(database);
   let now = new Date('2026-11-10T12:00:00.000Z');
   const store = new BudgetStore(database, () => now);
@@ -41,6 +41,13 @@ describe('BudgetStore', () => {
     await expect(store.put({ teamId: 'team-a', unit: 'usd', amount: 0 })).rejects.toThrow();
     await expect(store.put({ teamId: 'team-a', unit: 'usd', amount: 10, thresholds: [50, 50] })).rejects.toThrow(/distinct/);
     expect(await store.get('team-a')).toEqual(kept);
+  });
+
+  it('works the same on PGlite', async () => {
+    const { store } = await setup({ engine: 'pglite' });
+    await store.put({ teamId: 'team-a', unit: 'cu_hours', amount: 12.5, thresholds: [100, 50] });
+    expect(await store.get('team-a')).toMatchObject({ unit: 'cu_hours', amount: 12.5, thresholds: [50, 100], enforce: false });
+    await expect(store.put({ teamId: 'team-a', unit: 'usd', amount: -1 })).rejects.toThrow();
   });
 
   it('periods are UTC calendar months', () => {

@@ -3,8 +3,8 @@ import { migrateToLatest } from './migrate.js';
 import { QuotaStore, quotaFindingKey, type NewQuotaFinding } from './quota.js';
 import { openTestDatabase } from './test/open-test-database.js';
 
-async function setup() {
-  const { database } = await openTestDatabase('quota');
+async function setup(options: { engine?: 'pglite' } = {}) {
+  const { database } = await openTestDatabase('quota', options);
   await migrateToLatest(database);
   return new QuotaStore(database, () => new Date('2026-11-20T10:00:00.000Z'));
 }
@@ -53,5 +53,18 @@ describe('QuotaStore', () => {
     expect(page1.nextCursor).toBe('expired_branch:p-1:br-1');
     const page2 = await quota.list('team-a', { open: false, limit: 1, cursor: page1.nextCursor });
     expect(page2).toEqual({ items: [expect.objectContaining({ key: 'expired_branch:p-1:br-2', intentId: 'int_first' })] });
+  });
+
+  it('works the same on PGlite (upsert, resolve by key, cursor order)', async () => {
+    const quota = await setup({ engine: 'pglite' });
+    await quota.record('team-a', [expired('br-b'), expired('br-a')], new Date('2026-11-20T10:00:00.000Z'));
+    await quota.record('team-a', [expired('br-b')], new Date('2026-11-20T10:00:00.000Z'));
+    const all = await quota.list('team-a', { open: false });
+    expect(all.items.map((f) => [f.branchId, f.resolvedAt ?? null])).toEqual([
+      ['br-a', '2026-11-20T10:00:00.000Z'],
+      ['br-b', null],
+    ]);
+    expect(await quota.setIntent('team-a', expired('br-b').key, 'int_x')).toBe('int_x');
+    expect((await quota.putPolicy({ teamId: 'team-a', mode: 'act' })).mode).toBe('act');
   });
 });
