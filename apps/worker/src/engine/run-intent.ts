@@ -122,6 +122,12 @@ export interface EngineDeps {
    * `OperationTimings` per processor; the worker passes a `SharedOperationTimings` (Redis).
    */
   timings?: OperationTimingsSource;
+  /**
+   * The expected duration of a batch kind nothing was learned about yet (a prior, e.g.
+   * `neonPriorMs`: Neon's typical durations), replaced by the learned one as soon as a batch
+   * of that kind finished. Default none: such a batch is polled on the doubling schedule.
+   */
+  priorMs?: (key: string) => number | undefined;
 }
 
 /** What the processor returns (stored by BullMQ as the job's return value: no result, no secrets). */
@@ -138,18 +144,15 @@ class Stop extends Error {
   constructor(readonly status: JobOutcome['status']) {
     super(`intent ${status}`);
   }
-  /**
-   * The expected duration of a batch kind nothing was learned about yet (a prior, e.g.
-   * `neonPriorMs`: Neon's typical durations), replaced by the learned one as soon as a batch
-   * of that kind finished. Default none: such a batch is polled on the doubling schedule.
-   */
-  priorMs?: (key: string) => number | undefined;
 }
 
 const isDone = (op: Operation): boolean => ['finished', 'skipped'].includes(String(op.status));
 const isFailed = (op: Operation): boolean => ['failed', 'error', 'cancelled'].includes(String(op.status));
 /** How long Neon says an operation has run (or ran), from its creation. */
 const durationOf = (op: Operation): number => (Number.isFinite(op.total_duration_ms) ? Math.max(0, op.total_duration_ms) : 0);
+/** The latest end among finished operations of a batch (from its creation), or `before`. */
+const latestEnd = (done: readonly Operation[], before: number | undefined): number | undefined =>
+  done.length === 0 ? before : Math.max(before ?? 0, ...done.map(durationOf));
 
 /**
  * Builds the BullMQ processor that carries out intents as checkpointed steps. One call of
@@ -166,13 +169,16 @@ export function createIntentProcessor(deps: EngineDeps) {
    * When to poll next: at the batch's expected end once its kind was learned, else the
    * doubling schedule; at the batch's deadline at the latest, so that a stuck batch is
    * reported on time. The estimate is usually in memory; a shared one may read Redis once.
-/** The latest end among finished operations of a batch (from its creation), or `before`. */
-const latestEnd = (done: readonly Operation[], before: number | undefined): number | undefined =>
-  done.length === 0 ? before : Math.max(before ?? 0, ...done.map(durationOf));
    */
   const waitPlan = async (wait: NonNullable<Checkpoint['wait']>): Promise<{ delayMs: number; elapsedMs: number; deadlineMs: number }> => {
     const learnedMs = wait.key === undefined ? undefined : ((await timings.expectedMs(wait.key)) ?? deps.priorMs?.(wait.key));
     const elapsedMs = wait.startedAt === undefined ? undefined : Math.max(0, now() - wait.startedAt);
+    // Found pending past that: the batch's own progress tells when the rest is due.
+    const progressMs =
+      wait.key === undefined || elapsedMs === undefined || wait.polls === 0 || (learnedMs !== undefined && learnedMs > elapsedMs)
+        ? undefined
+        : progressEstimateMs({ size: wait.key.split('+').length, pending: wait.operationIds.length, doneMs: wait.doneMs, elapsedMs });
+    const expectedMs = progressMs ?? learnedMs;
     const deadlineMs = operationDeadline(expectedMs, settings);
     const delayMs = nextPollDelay({ polls: wait.polls, elapsedMs, expectedMs }, settings);
     if (elapsedMs === undefined) return { delayMs, elapsedMs: 0, deadlineMs };
@@ -196,12 +202,6 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
       return { status: 'gone' };
     }
     if (isTerminalStatus(record.status)) return { status: 'gone' };
-    // Found pending past that: the batch's own progress tells when the rest is due.
-    const progressMs =
-      wait.key === undefined || elapsedMs === undefined || wait.polls === 0 || (learnedMs !== undefined && learnedMs > elapsedMs)
-        ? undefined
-        : progressEstimateMs({ size: wait.key.split('+').length, pending: wait.operationIds.length, doneMs: wait.doneMs, elapsedMs });
-    const expectedMs = progressMs ?? learnedMs;
 
     const handler = deps.handlers[kind] as KindHandler<IntentKind, JsonState>;
     const definition = intentCatalog[kind] as IntentKindDefinition;
@@ -376,10 +376,12 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
           }
           const pending = operations.filter((op) => !isDone(op));
           if (pending.length > 0) {
+            const doneMs = latestEnd(operations.filter(isDone), checkpoint.wait.doneMs);
             checkpoint.wait = {
               ...checkpoint.wait,
               operationIds: pending.map((op) => op.id),
               polls: checkpoint.wait.polls + 1,
+              ...(doneMs === undefined ? {} : { doneMs }),
               // Checkpoints of older workers lack the start: the deadline counts from now.
               startedAt: checkpoint.wait.startedAt ?? now(),
             };
@@ -403,12 +405,10 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
         }
 
         // 2. Step boundary: cancelled meanwhile? (An undo runs to its end: the intent is ending already.)
-            const doneMs = latestEnd(operations.filter(isDone), checkpoint.wait.doneMs);
         const current = await deps.store.get(intentId);
         if (!current || isTerminalStatus(current.status)) throw new Stop('gone');
         if (current.cancelRequested && !checkpoint.undo) {
           const error = { code: 'cancelled', message: `Cancelled on request before step ${runSteps[checkpoint.step]?.name ?? 'finish'}` };
-              ...(doneMs === undefined ? {} : { doneMs }),
           if (!(await failOrUndo('cancelled', error))) return { status: 'cancelled' };
           await saveCheckpoint();
           await patchRecord('running');
@@ -482,11 +482,13 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
         if (pending.length > 0) {
           // First poll when this kind of batch is expected to be done (or soon, when not yet
           // learned); the slot is freed meanwhile. Adopted operations may be old: count from their creation.
+          const doneMs = latestEnd(operations.filter(isDone), undefined);
           checkpoint.wait = {
             operationIds: pending.map((op) => op.id),
             polls: 0,
             key: OperationTimings.keyOf(operations.map((op) => String(op.action))),
             startedAt: now() - Math.max(...pending.map(durationOf)),
+            ...(doneMs === undefined ? {} : { doneMs }),
           };
           stepRecord.status = 'waiting';
           const { delayMs } = await waitPlan(checkpoint.wait);
@@ -512,13 +514,11 @@ const latestEnd = (done: readonly Operation[], before: number | undefined): numb
         if (!runLock) return;
         const rest = runSteps.slice(checkpoint.step);
         if (!rest.some((s) => s.mutates && !s.skip?.(ctx))) await releaseLock();
-          const doneMs = latestEnd(operations.filter(isDone), undefined);
       }
 
       /** Runs the current step with a client whose calls carry the lock's signal and check the token before each write. */
       async function runGuarded(guard: NeonGuard): ReturnType<(typeof runSteps)[number]['run']> {
         const step = runSteps[checkpoint.step];
-            ...(doneMs === undefined ? {} : { doneMs }),
         if (!step) throw new Error(`no step ${checkpoint.step} to run`);
         ctx.neon = guardNeon(deps.neon, guard);
         try {
