@@ -27,3 +27,4 @@ export { GitHubApiError, GitHubClient, type GitHubClientOptions } from './github
 export { PreviewPostBack, STATUS_CONTEXT, marker as postBackMarker, type PostBackOutcome } from './github/post-back.js';
 export { startPreviewSweep, PREVIEW_SWEEP_QUEUE, type PreviewSweepScheduler, type PreviewSweepSchedulerDeps } from './previews/sweep-scheduler.js';
 export { sweepPreviews, type PreviewSweepReport, type SweptPreview } from './previews/sweep.js';
+export { collectionWindow, collectUsage, servedProjects, startUsageCollector, USAGE_QUEUE, USAGE_SCHEDULER_ID, type CollectReport, type ServedProject, type UsageCollector } from './usage/index.js';
