@@ -88,6 +88,10 @@ export const workerConfigSchema = z.object({
    * enforcement): their rights and projects. Unset: those jobs only report.
    */
   TEAMS_FILE: z.string().min(1).optional(),
+  /** How often the quota sweep runs (a BullMQ job scheduler: once per deployment), in ms; needs `DATABASE_URL` and `TEAMS_FILE`. Default `3600000` (1 h). */
+  QUOTA_SWEEP_INTERVAL_MS: positiveInt.default(3_600_000),
+  /** The plan's branch limit per project, for `branch_limit` findings. Default `5000` (Neon's Launch plan). */
+  QUOTA_BRANCH_LIMIT: positiveInt.default(5000),
   /**
    * How often the team schedules' reconcile job runs (once per deployment; also at each
    * start), in ms: it re-creates job schedulers that PostgreSQL has and BullMQ lacks (an API
@@ -99,10 +103,6 @@ export const workerConfigSchema = z.object({
   SCHEDULE_CONCURRENCY: positiveInt.default(4),
   /** Days the runs of team schedules are kept in `schedule_runs`. Default `90`. */
   SCHEDULE_RUN_RETENTION_DAYS: positiveInt.default(90),
-  /** How often the quota sweep runs (a BullMQ job scheduler: once per deployment), in ms; needs `DATABASE_URL` and `TEAMS_FILE`. Default `3600000` (1 h). */
-  QUOTA_SWEEP_INTERVAL_MS: positiveInt.default(3_600_000),
-  /** The plan's branch limit per project, for `branch_limit` findings. Default `5000` (Neon's Launch plan). */
-  QUOTA_BRANCH_LIMIT: positiveInt.default(5000),
   /**
    * How often usage is collected from Neon's consumption history (a BullMQ job scheduler:
    * once per deployment), in ms; needs `DATABASE_URL`. Ignored when `USAGE_COLLECT_CRON` is set. Default `3600000` (hourly).
@@ -155,6 +155,13 @@ export const workerConfigSchema = z.object({
   /** Schema of the durable store's tables (created by its migrations); must match the API's. Default `public`. */
   DATABASE_SCHEMA: databaseSchemaSchema.default('public'),
   /**
+   * Port of the worker's HTTP listener (`/metrics`, `/healthz`, `/readyz`; no API). `0` picks a
+   * free port (logged at start), `off` runs no listener. Default `9464`.
+   */
+  WORKER_HTTP_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65_535)]).default(9464),
+  /** Interface of that listener. Default `0.0.0.0`. */
+  WORKER_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  /**
    * GitHub's REST API base for posting preview results back and the preview sweep
    * (GitHub Enterprise Server: `https://<host>/api/v3`). Default `https://api.github.com`.
    */
@@ -166,13 +173,6 @@ export const workerConfigSchema = z.object({
    * them with `preview.teardown` intents. Default `true` — read a few reports, then turn it on.
    */
   PREVIEW_SWEEP_DRY_RUN: z.enum(['true', 'false']).default('true'),
-  /**
-   * Port of the worker's HTTP listener (`/metrics`, `/healthz`, `/readyz`; no API). `0` picks a
-   * free port (logged at start), `off` runs no listener. Default `9464`.
-   */
-  WORKER_HTTP_PORT: z.union([z.literal('off'), z.coerce.number().int().min(0).max(65_535)]).default(9464),
-  /** Interface of that listener. Default `0.0.0.0`. */
-  WORKER_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
   /** pino log level. Default `info`. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Webhook dispatcher settings (`WEBHOOK_*`, see @neonops/webhooks `webhookEnvShape`). */
@@ -197,6 +197,8 @@ export interface WorkerConfig {
   polling: { initialMs: number; maxMs: number };
   /** Shortest wait on Neon operations before `neon_operation_stuck` (see `OPERATION_DEADLINE_MS`). */
   operationDeadlineMs: number;
+  /** Expected batch durations before any was learned (see `OPERATION_PRIORS`). */
+  operationPriors: 'neon' | 'none';
   projectLockTtlMs: number;
   shutdownTimeoutMs: number;
   jobLockDurationMs: number;
@@ -207,29 +209,27 @@ export interface WorkerConfig {
   budgetWatchIntervalMs: number;
   /** The teams file (`TEAMS_FILE`); undefined: jobs that act for teams only report. */
   teamsFile: string | undefined;
-  /** Team schedules (`SCHEDULE_RECONCILE_INTERVAL_MS`, `SCHEDULE_CONCURRENCY`, `SCHEDULE_RUN_RETENTION_DAYS`). */
-  schedules: { reconcileIntervalMs: number; concurrency: number; runRetentionMs: number };
   /** The quota sweep (`QUOTA_SWEEP_INTERVAL_MS`, `QUOTA_BRANCH_LIMIT`). */
   quotaSweep: { intervalMs: number; branchLimit: number };
+  /** Team schedules (`SCHEDULE_RECONCILE_INTERVAL_MS`, `SCHEDULE_CONCURRENCY`, `SCHEDULE_RUN_RETENTION_DAYS`). */
+  schedules: { reconcileIntervalMs: number; concurrency: number; runRetentionMs: number };
   /** The usage collection (`USAGE_COLLECT_*`, `USAGE_LOOKBACK_HOURS`, `NEON_ORG_ID`); `orgId` undefined: not run against Neon. */
   usage: { schedule: { every: number } | { pattern: string; tz: 'UTC' }; lookbackHours: number; orgId: string | undefined };
   /** The price table (`USAGE_PRICES`). */
   prices: PriceTable;
   outboxReclaimIdleMs: number;
-  /** Expected batch durations before any was learned (see `OPERATION_PRIORS`). */
-  operationPriors: 'neon' | 'none';
   removeOnComplete: { age: number; count: number };
   removeOnFail: { age: number; count: number };
   intentRetentionSeconds: number;
   /** The durable store for the intent history (`DATABASE_URL`, `DATABASE_SCHEMA`); undefined: no history. */
   database: { url: string; schema: string } | undefined;
   logLevel: WorkerEnv['LOG_LEVEL'];
-  /** The `/metrics`, `/healthz`, `/readyz` listener (`WORKER_HTTP_PORT`, `WORKER_HTTP_HOST`); undefined: none. */
-  http: { port: number; host: string } | undefined;
   /** GitHub's API base (`GITHUB_API_URL`). */
   githubApiUrl: string;
   /** The preview sweep (`PREVIEW_SWEEP_INTERVAL_MS`, `PREVIEW_SWEEP_DRY_RUN`). */
   previewSweep: { intervalMs: number; dryRun: boolean };
+  /** The `/metrics`, `/healthz`, `/readyz` listener (`WORKER_HTTP_PORT`, `WORKER_HTTP_HOST`); undefined: none. */
+  http: { port: number; host: string } | undefined;
   /** Webhook dispatcher settings: timeout, retry schedule, allowlist, disable-after, concurrency. */
   webhooks: WebhookSettings;
   /** Lock and stalled-check timing of the webhook dispatcher (`WEBHOOK_JOB_LOCK_DURATION_MS`, `WEBHOOK_STALLED_INTERVAL_MS`). */
@@ -273,6 +273,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     retry: { maxAttempts: e.INTENT_MAX_ATTEMPTS, backoffMs: e.INTENT_BACKOFF_MS, backoffMaxMs: e.INTENT_BACKOFF_MAX_MS },
     polling: { initialMs: e.OPERATION_POLL_MS, maxMs: e.OPERATION_POLL_MAX_MS },
     operationDeadlineMs: e.OPERATION_DEADLINE_MS,
+    operationPriors: e.OPERATION_PRIORS ?? (new URL(e.NEON_BASE_URL).hostname === 'console.neon.tech' ? 'neon' : 'none'),
     projectLockTtlMs: e.PROJECT_LOCK_TTL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     jobLockDurationMs: e.JOB_LOCK_DURATION_MS,
@@ -281,8 +282,8 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     sweepGraceMs: e.SWEEP_GRACE_MS,
     budgetWatchIntervalMs: e.BUDGET_WATCH_INTERVAL_MS,
     teamsFile: e.TEAMS_FILE,
-    schedules: { reconcileIntervalMs: e.SCHEDULE_RECONCILE_INTERVAL_MS, concurrency: e.SCHEDULE_CONCURRENCY, runRetentionMs: e.SCHEDULE_RUN_RETENTION_DAYS * 86_400_000 },
     quotaSweep: { intervalMs: e.QUOTA_SWEEP_INTERVAL_MS, branchLimit: e.QUOTA_BRANCH_LIMIT },
+    schedules: { reconcileIntervalMs: e.SCHEDULE_RECONCILE_INTERVAL_MS, concurrency: e.SCHEDULE_CONCURRENCY, runRetentionMs: e.SCHEDULE_RUN_RETENTION_DAYS * 86_400_000 },
     usage: {
       schedule: e.USAGE_COLLECT_CRON === undefined ? { every: e.USAGE_COLLECT_EVERY_MS } : { pattern: e.USAGE_COLLECT_CRON, tz: 'UTC' },
       lookbackHours: e.USAGE_LOOKBACK_HOURS,
@@ -292,13 +293,12 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     outboxReclaimIdleMs: e.OUTBOX_RECLAIM_IDLE_MS,
     removeOnComplete: { age: e.JOB_REMOVE_ON_COMPLETE_AGE_SECONDS, count: e.JOB_REMOVE_ON_COMPLETE_COUNT },
     removeOnFail: { age: e.JOB_REMOVE_ON_FAIL_AGE_SECONDS, count: e.JOB_REMOVE_ON_FAIL_COUNT },
-    operationPriors: e.OPERATION_PRIORS ?? (new URL(e.NEON_BASE_URL).hostname === 'console.neon.tech' ? 'neon' : 'none'),
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,
     database: e.DATABASE_URL === undefined ? undefined : { url: e.DATABASE_URL, schema: e.DATABASE_SCHEMA },
     logLevel: e.LOG_LEVEL,
-    http: e.WORKER_HTTP_PORT === 'off' ? undefined : { port: e.WORKER_HTTP_PORT, host: e.WORKER_HTTP_HOST },
     githubApiUrl: e.GITHUB_API_URL,
     previewSweep: { intervalMs: e.PREVIEW_SWEEP_INTERVAL_MS, dryRun: e.PREVIEW_SWEEP_DRY_RUN === 'true' },
+    http: e.WORKER_HTTP_PORT === 'off' ? undefined : { port: e.WORKER_HTTP_PORT, host: e.WORKER_HTTP_HOST },
     webhooks: webhookSettingsFromEnv(e),
     webhookDispatcher: {
       lockDurationMs: e.WEBHOOK_JOB_LOCK_DURATION_MS ?? e.JOB_LOCK_DURATION_MS,

@@ -79,13 +79,13 @@ export interface IntentWorkerDeps {
    * them in this process only.
    */
   timings?: OperationTimingsSource;
-}
   /**
    * Expected durations of batch kinds not learned yet (e.g. `neonPriorMs`, Neon's typical
    * durations; `startWorker` passes it unless `OPERATION_PRIORS=none`). Default none: the
    * doubling poll schedule until a batch of the kind finished.
    */
   priorMs?: (key: string) => number | undefined;
+}
 
 export interface IntentWorker {
   readonly worker: Worker<WorkerJobData, JobOutcome>;
@@ -116,8 +116,8 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     timings: deps.timings ?? new SharedOperationTimings(deps.connection(), { prefix: deps.keyPrefix, logger: log }),
-    // Writes of a job are refused once its lock has moved to another worker.
     ...(deps.priorMs ? { priorMs: deps.priorMs } : {}),
+    // Writes of a job are refused once its lock has moved to another worker.
     fencing: { keyPrefix: deps.keyPrefix, redis: deps.connection() },
     // A job waiting for a project lock sits in delayed; promoting it wakes it now.
     wake: async (intentId) => {
