@@ -1,7 +1,7 @@
-import type { IntentKind, IntentRecord } from '@neonops/intents';
+import { secretContext, type IntentKind, type IntentRecord } from '@neonops/intents';
 import { describe, expect, it } from 'vitest';
 import { neonPriorMs } from './engine/operation-priors.js';
-import { branchSummary, endpointSummary } from './handlers/summaries.js';
+import { branchSummary, databaseSummary, endpointSummary, projectSummary, roleSummary } from './handlers/summaries.js';
 import { startHarness, type Harness } from './test/harness.js';
 
 /**
@@ -110,5 +110,53 @@ describe('Neon calls per intent', () => {
     const restored = await atFloor('branch.restore', { projectId, branchId: devId, sourceBranchId: branchId });
     expect(restored.branch).toMatchObject({ currentState: 'ready' });
     expect(restored.branch).toEqual(branchSummary((await h.neon.getBranch(projectId, devId)).branch));
+  });
+
+  it('role, database and project kinds: the mutation plus one poll once learned; passwords and URIs sealed from the response', async () => {
+    const { h, project, run } = await setup();
+    const { projectId, branchId } = project;
+    const floor = (record: IntentRecord, made: Record<string, number>) =>
+      expect(Object.values(made).reduce((a, b) => a + b, 0)).toBe(record.operationIds.length > 0 ? 2 : 1);
+    const opened = async (id: string) => h.box.open((await h.store.getSecrets(id)) ?? '', secretContext.intent(id)) as Record<string, unknown>;
+    const simRole = (name: string) => h.sim.control.state().roles.find((r) => r.branchId === branchId && r.name === name && r.deletedAt === undefined);
+
+    await run('role.create', { projectId, branchId, name: 'learner' });
+    const role = await run('role.create', { projectId, branchId, name: 'reporter' });
+    floor(role.record, role.calls);
+    expect(role.record.result).toEqual({ role: roleSummary((await h.neon.getRole(projectId, branchId, 'reporter')).role) });
+    expect((await opened(role.record.id)).password).toBe(simRole('reporter')?.password);
+
+    await run('database.create', { projectId, branchId, name: 'learn', ownerName: 'learner' });
+    const db = await run('database.create', { projectId, branchId, name: 'reports', ownerName: 'reporter' });
+    floor(db.record, db.calls);
+    expect(db.record.result).toEqual({ database: databaseSummary((await h.neon.getDatabase(projectId, branchId, 'reports')).database) });
+    await run('database.update', { projectId, branchId, name: 'learn', newName: 'learned' });
+    const renamed = await run('database.update', { projectId, branchId, name: 'reports', newName: 'reports2' });
+    floor(renamed.record, renamed.calls);
+    expect(renamed.record.result).toEqual({ database: databaseSummary((await h.neon.getDatabase(projectId, branchId, 'reports2')).database) });
+
+    await run('role.reset_password', { projectId, branchId, name: 'learner' });
+    const reset = await run('role.reset_password', { projectId, branchId, name: 'reporter' });
+    floor(reset.record, reset.calls);
+    expect((await opened(reset.record.id)).password).toBe(simRole('reporter')?.password);
+    expect((await opened(reset.record.id)).password).not.toBe((await opened(role.record.id)).password);
+
+    await run('project.create', { name: 'learn' });
+    const made = await run('project.create', { name: 'made' });
+    floor(made.record, made.calls);
+    const newId = (made.record.result as { project: { id: string } }).project.id;
+    const { branches } = await h.neon.listBranchesPage(newId, {});
+    const main = branches.find((b) => b.default);
+    expect(made.record.result).toMatchObject({
+      project: projectSummary((await h.neon.getProject(newId)).project),
+      branch: branchSummary(main ?? branches[0]!),
+      endpoints: (await h.neon.listBranchEndpoints(newId, main?.id ?? '')).endpoints.map(endpointSummary),
+    });
+    const uris = (await opened(made.record.id)).connectionUris as { uri: string; pooledUri: string }[];
+    expect(uris.length).toBeGreaterThan(0);
+    expect(uris[0]?.pooledUri).toContain('-pooler');
+    const updated = await run('project.update', { projectId: newId, name: 'made-renamed' });
+    expect(Object.values(updated.calls).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2);
+    expect(updated.record.result).toEqual({ project: projectSummary((await h.neon.getProject(newId)).project) });
   });
 });

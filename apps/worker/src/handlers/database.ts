@@ -3,9 +3,13 @@ import { NotReadyError } from '../errors.js';
 import { findDatabase, orUndefinedOn404 } from '../reconcile/children.js';
 import { oursUnlessCleanConflict, reconcileThenCreate } from '../reconcile/create.js';
 import { defineKind } from '../engine/types.js';
+import type { DatabaseSummary } from '@neonops/intents';
 import { databaseSummary } from './summaries.js';
 
-export const databaseCreate = defineKind<'database.create', Record<string, never>>({
+/** `database`: from the mutation's response (no read-back); absent when found after a lost answer: then read. */
+type DatabaseState = { database?: DatabaseSummary };
+
+export const databaseCreate = defineKind<'database.create', DatabaseState>({
   initialState: () => ({}),
   steps: [
     {
@@ -27,11 +31,13 @@ export const databaseCreate = defineKind<'database.create', Record<string, never
         });
         // Created now, or found after our own create may have made it (a clean 409 failed above).
         ctx.recordCreated({ type: 'database', projectId, branchId, name });
+        if (outcome.created) ctx.state.database = databaseSummary(outcome.created.database);
         return { operations: outcome.created?.operations ?? [] };
       },
     },
   ],
   async finish(ctx) {
+    if (ctx.state.database) return { result: { database: ctx.state.database } };
     const { projectId, branchId, name } = ctx.params;
     return { result: { database: databaseSummary(await getDatabaseOrNotReady(ctx.neon, projectId, branchId, name)) } };
   },
@@ -48,7 +54,7 @@ async function getDatabaseOrNotReady(
   return found;
 }
 
-export const databaseUpdate = defineKind<'database.update', Record<string, never>>({
+export const databaseUpdate = defineKind<'database.update', DatabaseState>({
   initialState: () => ({}),
   steps: [
     {
@@ -62,11 +68,13 @@ export const databaseUpdate = defineKind<'database.update', Record<string, never
         const res = await ctx.neon.updateDatabase(projectId, branchId, name, {
           database: { ...(newName === undefined ? {} : { name: newName }), ...(ownerName === undefined ? {} : { owner_name: ownerName }) },
         });
+        ctx.state.database = databaseSummary(res.database);
         return { operations: res.operations };
       },
     },
   ],
   async finish(ctx) {
+    if (ctx.state.database) return { result: { database: ctx.state.database } };
     const { projectId, branchId, name, newName } = ctx.params;
     return { result: { database: databaseSummary(await getDatabaseOrNotReady(ctx.neon, projectId, branchId, newName ?? name)) } };
   },

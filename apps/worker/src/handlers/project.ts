@@ -5,9 +5,22 @@ import { reconcileThenCreate } from '../reconcile/create.js';
 import { findProjectOfIntent } from '../reconcile/project.js';
 import { defineKind } from '../engine/types.js';
 import { connectionUrisFor } from './connection-uris.js';
-import { branchSummary, databaseSummary, endpointSummary, projectSummary, roleSummary } from './summaries.js';
+import type { ResultOf } from '@neonops/intents';
+import { storeCreatedUris } from './branch.js';
+import { branchSummary, databaseSummary, endpointSummary, projectSummary, roleSummary, settledBranchSummary, settledEndpointSummary } from './summaries.js';
 
-export const projectCreate = defineKind<'project.create', { projectId?: string; name: string }>({
+type ProjectCreateState = {
+  projectId?: string;
+  name: string;
+  /**
+   * The result, from the create response as it is once its operations finished (public; its
+   * connection URIs were sealed into the store from the same response): no read-back. Absent
+   * when the project was found rather than created (a lost answer): then it is read from Neon.
+   */
+  result?: ResultOf<'project.create'>;
+};
+
+export const projectCreate = defineKind<'project.create', ProjectCreateState>({
   initialState: (params) => ({ name: params.name ?? '' }),
   steps: [
     {
@@ -53,6 +66,16 @@ export const projectCreate = defineKind<'project.create', { projectId?: string; 
           // a project its team can still see and delete (the undo releases it after deleting).
           await ctx.ownership.record(ctx.teamId, projectId);
         }
+        const created = outcome.created;
+        if (created && (await storeCreatedUris(ctx, created))) {
+          ctx.state.result = {
+            project: projectSummary(created.project),
+            branch: settledBranchSummary(created.branch),
+            endpoints: created.endpoints.map(settledEndpointSummary),
+            databases: (created.databases ?? []).map(databaseSummary),
+            roles: (created.roles ?? []).map(roleSummary),
+          };
+        }
         return { operations: outcome.created?.operations ?? [] };
       },
     },
@@ -60,6 +83,7 @@ export const projectCreate = defineKind<'project.create', { projectId?: string; 
   async finish(ctx) {
     const projectId = ctx.state.projectId;
     if (!projectId) throw new Error('project.create finished without a project id');
+    if (ctx.state.result) return { result: ctx.state.result };
     const { project } = await ctx.neon.getProject(projectId);
     const { branches } = await ctx.neon.listBranchesPage(projectId, {});
     const branch = branches.find((b) => b.default) ?? branches[0];
@@ -83,7 +107,7 @@ export const projectCreate = defineKind<'project.create', { projectId?: string; 
   },
 });
 
-export const projectUpdate = defineKind<'project.update', Record<string, never>>({
+export const projectUpdate = defineKind<'project.update', { project?: ResultOf<'project.update'>['project'] }>({
   initialState: () => ({}),
   steps: [
     {
@@ -107,11 +131,14 @@ export const projectUpdate = defineKind<'project.update', Record<string, never>>
               : {}),
           },
         });
+        // The response holds the project as changed (no read-back).
+        ctx.state.project = projectSummary(res.project);
         return { operations: res.operations };
       },
     },
   ],
   async finish(ctx) {
+    if (ctx.state.project) return { result: { project: ctx.state.project } };
     const { project } = await ctx.neon.getProject(ctx.params.projectId);
     return { result: { project: projectSummary(project) } };
   },

@@ -2,9 +2,18 @@ import { findRole, orUndefinedOn404 } from '../reconcile/children.js';
 import { oursUnlessCleanConflict, reconcileThenCreate } from '../reconcile/create.js';
 import { NotReadyError } from '../errors.js';
 import { defineKind } from '../engine/types.js';
+import type { RoleSummary } from '@neonops/intents';
 import { roleSummary } from './summaries.js';
 
-export const roleCreate = defineKind<'role.create', Record<string, never>>({
+/**
+ * `role`: the role from the mutation's response (public), its password already sealed into
+ * the store from that response (Neon shows it on create and reset): the result needs no
+ * read-back. Absent when the role was found rather than created (a lost answer): then the
+ * role and its password are read from Neon.
+ */
+type RoleState = { role?: RoleSummary };
+
+export const roleCreate = defineKind<'role.create', RoleState>({
   initialState: () => ({}),
   steps: [
     {
@@ -24,12 +33,18 @@ export const roleCreate = defineKind<'role.create', Record<string, never>>({
         });
         // Created now, or found after our own create may have made it (a clean 409 failed above).
         ctx.recordCreated({ type: 'role', projectId, branchId, name });
-        // The password in the create response is not kept (no secrets in checkpoints): it is revealed at the end.
+        const created = outcome.created?.role;
+        // The password of the response is sealed at once (never in the checkpoint); without one it is revealed at the end.
+        if (created && (noLogin || created.password !== undefined)) {
+          if (!noLogin && created.password !== undefined) await ctx.storeSecrets({ password: created.password });
+          ctx.state.role = roleSummary(created);
+        }
         return { operations: outcome.created?.operations ?? [] };
       },
     },
   ],
   async finish(ctx) {
+    if (ctx.state.role) return { result: { role: ctx.state.role } };
     const { projectId, branchId, name, noLogin } = ctx.params;
     const role = await findRole(ctx.neon, projectId, branchId, name);
     if (!role) throw new NotReadyError(`role ${name} not visible yet`);
@@ -57,7 +72,7 @@ export const roleDelete = defineKind<'role.delete', Record<string, never>>({
   },
 });
 
-export const roleResetPassword = defineKind<'role.reset_password', Record<string, never>>({
+export const roleResetPassword = defineKind<'role.reset_password', RoleState>({
   initialState: () => ({}),
   steps: [
     {
@@ -67,11 +82,17 @@ export const roleResetPassword = defineKind<'role.reset_password', Record<string
       async run(ctx) {
         const { projectId, branchId, name } = ctx.params;
         const res = await ctx.neon.resetRolePassword(projectId, branchId, name);
+        // The new password is sealed at once; a retry after a crash resets (and seals) again.
+        if (res.role.password !== undefined) {
+          await ctx.storeSecrets({ password: res.role.password });
+          ctx.state.role = roleSummary(res.role);
+        }
         return { operations: res.operations };
       },
     },
   ],
   async finish(ctx) {
+    if (ctx.state.role) return { result: { role: ctx.state.role } };
     const { projectId, branchId, name } = ctx.params;
     const [{ role }, { password }] = await Promise.all([
       ctx.neon.getRole(projectId, branchId, name),
