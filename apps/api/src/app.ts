@@ -120,7 +120,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
   });
   await fastify.register(sourcesPlugin, { keyPrefix, secretBox: options.secretBox, now });
-  await fastify.register(budgetsPlugin, { keyPrefix, now });
+  await fastify.register(budgetsPlugin, { keyPrefix, now, ...(options.prices ? { prices: options.prices } : {}) });
   await fastify.register(usagePlugin, { now, ...(options.prices ? { prices: options.prices } : {}) });
   await fastify.register(quotaPlugin, { now });
   await fastify.register(webhooksPlugin, { keyPrefix, secretBox: options.secretBox, now, ...(options.webhooks ? { settings: options.webhooks } : {}) });

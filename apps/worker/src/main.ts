@@ -155,6 +155,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         neon,
         logger,
         intervalMs: config.budgetWatchIntervalMs,
+        prices: config.prices,
         ...(config.teamsFile === undefined ? {} : { teamsFile: config.teamsFile }),
         ...(options.budgetCrashPoints ? { crashPoints: options.budgetCrashPoints } : {}),
       })

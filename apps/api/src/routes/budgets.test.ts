@@ -1,4 +1,4 @@
-import { BudgetStore, migrateToLatest, openDatabase } from '@neonops/durable-store';
+import { BudgetStore, migrateToLatest, openDatabase, UsageStore } from '@neonops/durable-store';
 import { ThresholdMarks } from '@neonops/intents';
 import { useTestDatabase } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -12,18 +12,18 @@ async function setup() {
   onTestFinished(() => database.close());
   await migrateToLatest(database);
   const t = await buildTestApp({ database: { database }, now: () => now });
-  return { t, store: new BudgetStore(database), redis: t.redis.connect() };
+  return { t, store: new BudgetStore(database), usage: new UsageStore(database), redis: t.redis.connect() };
 }
 
 describe('budgets routes', () => {
   it('PUT sets the team’s budget (defaults 50/80/100, no enforcement) and GET shows it with the thresholds announced this month', async () => {
-    const { t, redis } = await setup();
+    const { t, redis, usage } = await setup();
     expect((await t.as('alpha', { method: 'GET', url: '/v1/budgets' })).json()).toMatchObject({ status: 404, code: 'budget_not_found' });
     const put = await t.as('alpha', { method: 'PUT', url: '/v1/budgets', payload: { unit: 'usd', amount: 250 } });
     expect(put.statusCode).toBe(200);
     expect(put.json()).toEqual({
       budget: { teamId: 'alpha', unit: 'usd', amount: 250, thresholds: [50, 80, 100], enforce: false, createdAt: now.toISOString(), updatedAt: now.toISOString() },
-      period: { id: '2026-11', start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z', announced: [] },
+      period: { id: '2026-11', start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z', spent: 0, percent: 0, announced: [] },
     });
     await new ThresholdMarks(redis, { prefix: t.redis.prefix }).emit(
       { teamId: 'alpha', period: '2026-11', threshold: 50, unit: 'usd', amount: 250, spent: 130, at: now.toISOString() },
@@ -31,8 +31,15 @@ describe('budgets routes', () => {
     );
     const replaced = await t.as('alpha', { method: 'PUT', url: '/v1/budgets', payload: { unit: 'cu_hours', amount: 40, thresholds: [90, 25], enforce: true } });
     expect(replaced.json().budget).toMatchObject({ unit: 'cu_hours', amount: 40, thresholds: [25, 90], enforce: true });
+    // 30 CU-hours used this month by alpha's projects (and some by another team, not counted).
+    await usage.upsert([
+      { projectId: 'p-alpha', branchId: '', hour: new Date('2026-11-02T00:00:00.000Z'), teamId: 'alpha', metrics: { compute_unit_seconds: 20 * 3600 } },
+      { projectId: 'p-alpha', branchId: '', hour: new Date('2026-11-19T05:00:00.000Z'), teamId: 'alpha', metrics: { compute_unit_seconds: 10 * 3600 } },
+      { projectId: 'p-beta', branchId: '', hour: new Date('2026-11-19T05:00:00.000Z'), teamId: 'beta', metrics: { compute_unit_seconds: 99 * 3600 } },
+      { projectId: 'p-alpha', branchId: '', hour: new Date('2026-10-31T23:00:00.000Z'), teamId: 'alpha', metrics: { compute_unit_seconds: 50 * 3600 } },
+    ]);
     const got = await t.as('alpha', { method: 'GET', url: '/v1/budgets' });
-    expect(got.json().period.announced).toEqual([{ threshold: 50, at: now.toISOString() }]);
+    expect(got.json().period).toMatchObject({ spent: 30, percent: 75, announced: [{ threshold: 50, at: now.toISOString() }] });
     // Another team does not see it.
     expect((await t.as('beta', { method: 'GET', url: '/v1/budgets' })).statusCode).toBe(404);
   });

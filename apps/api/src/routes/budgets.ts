@@ -14,6 +14,8 @@ const budgetViewSchema = z
         id: z.string().describe('The current budget month, `YYYY-MM` (UTC)'),
         start: z.string(),
         end: z.string(),
+        spent: z.number().describe('Month-to-date spend in the budget’s unit (the stored usage, priced with the price table for `usd`)'),
+        percent: z.number().describe('`spent` in percent of the amount'),
         announced: z
           .array(z.object({ threshold: z.number().int(), at: z.string() }))
           .describe('Thresholds already announced this month (`usage.threshold_crossed`), with when'),

@@ -1,4 +1,4 @@
-import { BudgetStore, budgetPeriodOf, type Budget, type BudgetInput } from '@neonops/durable-store';
+import { BudgetStore, budgetPeriodOf, DEFAULT_PRICES, monthToDateSpend, UsageStore, type Budget, type BudgetInput, type PriceTable } from '@neonops/durable-store';
 import { ThresholdMarks } from '@neonops/intents';
 import type { Team } from '@neonops/teams';
 import type { FastifyBaseLogger } from 'fastify';
@@ -13,10 +13,10 @@ declare module 'fastify' {
   }
 }
 
-/** A budget with what the current month has announced so far. */
+/** A budget with the current month: its spend so far (in the budget's unit) and the thresholds announced. */
 export interface BudgetView {
   budget: Budget;
-  period: { id: string; start: string; end: string; announced: { threshold: number; at: string }[] };
+  period: { id: string; start: string; end: string; spent: number; percent: number; announced: { threshold: number; at: string }[] };
 }
 
 /**
@@ -47,7 +47,15 @@ export async function withDurable<T>(call: () => Promise<T>): Promise<T> {
 /** Budgets as the routes use them: read and replace a team's, with the month's announced thresholds. */
 export class BudgetsService {
   constructor(
-    private readonly deps: { store: BudgetStore | undefined; marks: ThresholdMarks; redis: Redis; now: () => Date; log: FastifyBaseLogger },
+    private readonly deps: {
+      store: BudgetStore | undefined;
+      usage: UsageStore | undefined;
+      prices: PriceTable;
+      marks: ThresholdMarks;
+      redis: Redis;
+      now: () => Date;
+      log: FastifyBaseLogger;
+    },
   ) {}
 
   private store(): BudgetStore {
@@ -68,19 +76,35 @@ export class BudgetsService {
   }
 
   private async view(budget: Budget): Promise<BudgetView> {
-    const period = budgetPeriodOf(this.deps.now());
-    const announced = await withRedis(this.deps.redis, () => this.deps.marks.announced(budget.teamId, period.id));
-    return { budget, period: { id: period.id, start: period.start.toISOString(), end: period.end.toISOString(), announced } };
+    const now = this.deps.now();
+    const period = budgetPeriodOf(now);
+    const usage = this.deps.usage;
+    const [announced, spend] = await Promise.all([
+      withRedis(this.deps.redis, () => this.deps.marks.announced(budget.teamId, period.id)),
+      usage ? withDurable(() => monthToDateSpend(usage, this.deps.prices, { teamId: budget.teamId, month: period.id, at: now })) : undefined,
+    ]);
+    const spent = spend === undefined ? 0 : round(budget.unit === 'usd' ? spend.cost.total : spend.cuHours);
+    return {
+      budget,
+      period: { id: period.id, start: period.start.toISOString(), end: period.end.toISOString(), spent, percent: round((spent / budget.amount) * 100), announced },
+    };
   }
 }
 
-export default fp<{ keyPrefix: string; now: () => Date }>(
+/** Money and CU-hours to 4 decimals, as the budget watch's events give them. */
+function round(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+export default fp<{ keyPrefix: string; now: () => Date; prices?: PriceTable }>(
   async (fastify, options) => {
     const database = fastify.durableDatabase;
     fastify.decorate(
       'budgets',
       new BudgetsService({
         store: database ? new BudgetStore(database, options.now) : undefined,
+        usage: database ? new UsageStore(database) : undefined,
+        prices: options.prices ?? DEFAULT_PRICES,
         marks: new ThresholdMarks(fastify.redis, { prefix: options.keyPrefix }),
         redis: fastify.redis,
         now: options.now,
