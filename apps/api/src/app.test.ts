@@ -26,23 +26,42 @@ describe('Redis down', () => {
     expect((await app.inject({ method: 'GET', url: '/v1/intents', headers: auth })).statusCode).toBe(503);
     const ready = await app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(503);
-    expect(ready.json()).toMatchObject({ ready: false, checks: { redis: { ok: false }, neon: { ok: true } } });
+    expect(ready.json()).toMatchObject({ ready: false, checks: { redis: { ok: false } } });
     expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
   }, 10_000);
 });
 
 describe('health', () => {
-  it('/healthz answers; /readyz checks Redis and Neon', async () => {
+  it('/readyz checks Redis only: Neon answering 5xx leaves it 200; /healthz shows Neon as a detail and in neonops_neon_up', async () => {
     let neonOk = true;
-    const t = await buildTestApp({ probeNeon: async () => (neonOk ? { ok: true } : { ok: false, detail: 'neon answered 503' }) });
-    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ ok: true });
+    let probes = 0;
+    const t = await buildTestApp({
+      neonProbeIntervalMs: 0,
+      probeNeon: async () => {
+        probes++;
+        return neonOk ? { ok: true } : { ok: false, detail: 'neon answered 503' };
+      },
+    });
+    const health = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(health.statusCode).toBe(200);
+    expect(health.json()).toMatchObject({ ok: true, neon: { reachable: true } });
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json()).toEqual({ ready: true, checks: { redis: { ok: true }, neon: { ok: true } } });
+    expect(ready.json()).toEqual({ ready: true, checks: { redis: { ok: true } } });
     neonOk = false;
-    const notReady = await t.app.inject({ method: 'GET', url: '/readyz' });
-    expect(notReady.statusCode).toBe(503);
-    expect(notReady.json().checks.neon).toEqual({ ok: false, detail: 'neon answered 503' });
+    const down = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(down.statusCode).toBe(200);
+    expect(down.json()).toMatchObject({ ok: true, neon: { reachable: false, detail: 'neon answered 503' } });
+    expect((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/^neonops_neon_up 0$/m);
+    expect(probes).toBe(2);
+  });
+
+  it('/healthz probes Neon at most once per interval', async () => {
+    let probes = 0;
+    const t = await buildTestApp({ probeNeon: async () => (probes++, { ok: true }) });
+    await Promise.all(Array.from({ length: 5 }, () => t.app.inject({ method: 'GET', url: '/healthz' })));
+    expect(probes).toBe(1);
   });
 });
 

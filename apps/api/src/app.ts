@@ -20,6 +20,9 @@ import budgetsPlugin from './plugins/app/budgets.js';
 import usagePlugin from './plugins/app/usage.js';
 import quotaPlugin from './plugins/app/quota.js';
 import errorHandlerPlugin from './plugins/app/error-handler.js';
+import metricsPlugin from './plugins/app/metrics.js';
+import pressurePlugin, { type PressureOptions } from './plugins/app/pressure.js';
+import type { ApiMetrics } from './metrics/api-metrics.js';
 import idempotencyPlugin from './plugins/app/idempotency/index.js';
 import intentWatchPlugin from './plugins/app/intent-watch.js';
 import intentsServicePlugin, { type IntentsPluginOptions } from './plugins/app/intents-service.js';
@@ -85,6 +88,12 @@ export interface AppOptions {
   sseHeartbeatMs?: number;
   /** Test hook at named points of the submit path (crash tests kill the process there). Default none. */
   crashPoints?: IntentsPluginOptions['crashPoints'];
+  /** The metrics `/metrics` serves. Default: new ones on a registry of their own, without Node's process metrics (`createServer` adds those). */
+  metrics?: ApiMetrics;
+  /** Load shedding (`@fastify/under-pressure`): its limits, or `false`. Default `false` (`createServer` turns it on from `OVERLOAD_*`). */
+  pressure?: PressureOptions | false;
+  /** How long `/healthz` reuses a Neon probe's answer, in ms. Default 10000. */
+  neonProbeIntervalMs?: number;
 }
 
 /**
@@ -97,6 +106,11 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
 
   // The errors plugin first, so that every later failure is a problem document.
   await fastify.register(errorHandlerPlugin, { mapError: mapNeonError });
+  // Metrics next, so that every answer is counted; then load shedding, before any work is done.
+  await fastify.register(metricsPlugin, { metrics: options.metrics });
+  if (options.pressure) {
+    await fastify.register(pressurePlugin, { ...options.pressure, onOverloaded: (reason) => fastify.metrics.overloaded.inc({ reason }) });
+  }
 
   await fastify.register(redisPlugin, { redis: options.redis });
   await fastify.register(queuePlugin, { keyPrefix, ...(options.jobOptions ? { jobOptions: options.jobOptions } : {}) });
@@ -145,7 +159,11 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     options.neonBaseUrl ?? (options.neon && 'baseUrl' in options.neon && typeof options.neon.baseUrl === 'string' ? options.neon.baseUrl : undefined);
   const probeNeon =
     options.probeNeon ?? (neonBaseUrl ? httpNeonProbe(neonBaseUrl) : async () => ({ ok: true, detail: 'no Neon configured; not checked' }));
-  await fastify.register(healthRoutes, { probeNeon });
+  await fastify.register(healthRoutes, {
+    probeNeon,
+    onNeonProbed: (reachable) => fastify.metrics.neon.up.set(reachable ? 1 : 0),
+    ...(options.neonProbeIntervalMs === undefined ? {} : { neonProbeIntervalMs: options.neonProbeIntervalMs }),
+  });
 
   // Hook deliveries: signed with a source's secret, no bearer token.
   await fastify.register(hookRoutes, options.hookBodyLimit === undefined ? {} : { bodyLimit: options.hookBodyLimit });

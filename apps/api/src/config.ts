@@ -87,6 +87,14 @@ export const apiConfigSchema = z
     CONNECTION_TIMEOUT_MS: positiveInt.default(120_000),
     /** pino log level. Default `info`. */
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** Event-loop delay in ms past which requests get `503 service_overloaded` (load shedding; `0` off). Default `1000`. */
+    OVERLOAD_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(1000),
+    /** Event-loop utilization (0..1) past which requests get `503 service_overloaded` (`0` off). Default `0.98`. */
+    OVERLOAD_MAX_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0.98),
+    /** V8 heap used, in bytes, past which requests get `503 service_overloaded`. Default `0` (off). */
+    OVERLOAD_MAX_HEAP_USED_BYTES: z.coerce.number().int().min(0).default(0),
+    /** `Retry-After` of that 503, in seconds. Default `5`. */
+    OVERLOAD_RETRY_AFTER_SECONDS: positiveInt.default(5),
     /** Seconds a client is told to wait (`Retry-After`) when its team is at its intent cap. Default `5`. */
     RATE_LIMIT_RETRY_AFTER_SECONDS: positiveInt.default(5),
     /** Webhook settings (`WEBHOOK_*`, see @neonops/webhooks `webhookEnvShape`): secret overlap, allowlist, schedule. */
@@ -129,6 +137,8 @@ export interface ApiConfig {
   /** `REQUEST_TIMEOUT_MS` and `CONNECTION_TIMEOUT_MS`. */
   timeouts: { requestMs: number; connectionMs: number };
   logLevel: ApiEnv['LOG_LEVEL'];
+  /** Load shedding (`OVERLOAD_*`): limits past which requests get `503 service_overloaded`. */
+  overload: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number; maxHeapUsedBytes: number; retryAfterSeconds: number };
   rateLimitRetryAfterSeconds: number;
   /** Webhook settings (rotation overlap, URL allowlist, schedule of the first attempt). */
   webhooks: WebhookSettings;
@@ -181,6 +191,12 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     bodyLimit: e.BODY_LIMIT,
     timeouts: { requestMs: e.REQUEST_TIMEOUT_MS, connectionMs: e.CONNECTION_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
+    overload: {
+      maxEventLoopDelayMs: e.OVERLOAD_MAX_EVENT_LOOP_DELAY_MS,
+      maxEventLoopUtilization: e.OVERLOAD_MAX_EVENT_LOOP_UTILIZATION,
+      maxHeapUsedBytes: e.OVERLOAD_MAX_HEAP_USED_BYTES,
+      retryAfterSeconds: e.OVERLOAD_RETRY_AFTER_SECONDS,
+    },
     rateLimitRetryAfterSeconds: e.RATE_LIMIT_RETRY_AFTER_SECONDS,
     webhooks: webhookSettingsFromEnv(e),
   };

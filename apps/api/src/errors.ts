@@ -343,3 +343,14 @@ export class TriggerForbiddenError extends ApiError {
   readonly status = 403;
   readonly title = 'This source may not trigger that intent';
 }
+
+/** The process is under pressure (event loop lagging, heap full): it sheds load before it falls over. */
+export class ServiceOverloadedError extends ApiError {
+  readonly code = 'service_overloaded';
+  readonly status = 503;
+  readonly title = 'The service is overloaded';
+  constructor(retryAfterSeconds: number) {
+    super('This instance is too busy right now; retry after the Retry-After delay');
+    this.headers['retry-after'] = String(retryAfterSeconds);
+  }
+}

@@ -1,39 +1,19 @@
+import { REDACT_PATHS, redactOptions } from '@neonops/observability';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 /**
- * Paths pino replaces with `[redacted]`. Tokens arrive in `authorization`; secrets of
- * results (passwords, URIs, keys) must never reach a log line even if an object
- * holding them is logged by mistake. `idempotency-key` is not secret and stays visible.
+ * Paths pino replaces with `[redacted]`: the one list shared by every process (see
+ * @neonops/observability). Tokens arrive in `authorization`; secrets of results (passwords,
+ * URIs, keys) must never reach a log line even if an object holding them is logged by
+ * mistake. `idempotency-key` is not secret and stays visible.
  */
-export const redactPaths = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-  'authorization',
-  '*.authorization',
-  'token',
-  '*.token',
-  'password',
-  '*.password',
-  'secrets',
-  '*.secrets',
-  'uri',
-  '*.uri',
-  'connectionUri',
-  '*.connectionUri',
-  'connectionUris',
-  '*.connectionUris',
-  'apiKey',
-  '*.apiKey',
-  'key',
-  '*.key',
-];
+export const redactPaths: readonly string[] = REDACT_PATHS;
 
 /** pino options of the API: level, redaction and a request serializer that logs only safe fields. */
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
-    redact: { paths: redactPaths, censor: '[redacted]' },
+    redact: redactOptions(),
     serializers: {
       req(request: { method?: string; url?: string; id?: string; headers?: Record<string, unknown> }) {
         return {

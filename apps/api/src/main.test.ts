@@ -26,7 +26,7 @@ describe('startApi', () => {
     const api = await startApi(config);
     onTestFinished(() => api.close());
     expect(api.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(await (await fetch(`${api.url}/healthz`)).json()).toEqual({ ok: true });
+    expect(await (await fetch(`${api.url}/healthz`)).json()).toMatchObject({ ok: true, neon: { reachable: true } });
     const res = await fetch(`${api.url}/v1/intents`, {
       method: 'POST',
       headers: { authorization: 'Bearer secret-token', 'content-type': 'application/json', 'idempotency-key': 'k-1' },

@@ -2,7 +2,9 @@ import type { DurableDatabase } from '@neonops/durable-store';
 import { SecretBox } from '@neonops/intents';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createMetricsRegistry } from '@neonops/observability';
 import { buildApp, type AppOptions } from './app.js';
+import { ApiMetrics } from './metrics/api-metrics.js';
 import type { ApiConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { TeamDirectory } from './teams/team-directory.js';
@@ -52,6 +54,9 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     capRetryAfterSeconds: config.rateLimitRetryAfterSeconds,
     webhooks: config.webhooks,
     logger,
+    // A process's metrics, with Node's own (event loop, heap, GC) for the dashboard.
+    metrics: new ApiMetrics(createMetricsRegistry()),
+    pressure: config.overload,
     bodyLimit: config.bodyLimit,
     requestTimeoutMs: config.timeouts.requestMs,
     connectionTimeoutMs: config.timeouts.connectionMs,

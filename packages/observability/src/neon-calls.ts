@@ -1,6 +1,5 @@
 import type { NeonClientHooks } from '@neonops/neon-client';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Logger } from 'pino';
 import { currentIntentContext, intentLogFields } from './intent-context.js';
 import { LATENCY_BUCKETS } from './registry.js';
 
@@ -47,9 +46,15 @@ export class NeonCallMetrics {
   }
 }
 
+/** The part of a pino (or Fastify) logger the observer writes to. */
+export interface CallLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
 export interface NeonCallObserverOptions {
   /** Where each attempt is logged at `info` (a failed one at `warn`). */
-  logger: Logger;
+  logger: CallLogger;
   /** Where attempts are counted. Default: not counted. */
   metrics?: NeonCallMetrics;
 }

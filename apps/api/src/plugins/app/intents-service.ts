@@ -73,6 +73,8 @@ export interface IntentsServiceDeps {
   /** Test hook: called at named points of the submit path (a crash test kills the process there). */
   crashPoints?: (point: 'api.after_record' | 'api.after_job_add') => void;
   log: FastifyBaseLogger;
+  /** Told of each intent created (not of an idempotent replay): metrics. Default none. */
+  onCreated?: (intent: IntentRecord) => void;
 }
 
 /** Waits `ms` unless `signal` aborts first. */
@@ -176,6 +178,12 @@ export class IntentsService {
       if (error instanceof IdempotencyLeaseLostError) throw new IdempotencyRequestInFlightError();
       throw error;
     });
+    if (submitted.created) {
+      const { id: intentId, teamId, kind } = submitted.intent;
+      // Every intent's story starts here: support follows it by this id through the worker's lines.
+      this.deps.log.info({ intentId, teamId, kind }, 'intent created');
+      this.deps.onCreated?.(submitted.intent);
+    }
     return { intent: submitted.intent, response: respond(submitted.intent) };
   }
 
@@ -338,6 +346,7 @@ export default fp<IntentsPluginOptions>(
         watch: fastify.intentWatch,
         log: fastify.log,
         ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
+        ...(fastify.hasDecorator('metrics') ? { onCreated: (intent: IntentRecord) => fastify.metrics.intentsSubmitted.inc({ kind: intent.kind, team: intent.teamId }) } : {}),
       }),
     );
   },

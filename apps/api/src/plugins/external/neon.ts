@@ -1,4 +1,5 @@
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
+import { observeNeonCalls } from '@neonops/observability';
 import fp from 'fastify-plugin';
 
 /** The Neon calls the API makes: reads only (mutations are the worker's). */
@@ -56,6 +57,8 @@ export default fp<NeonPluginOptions>(
         timeoutMs: 10_000,
         retry: { maxAttempts: 2, maxElapsedMs: 15_000 },
         userAgent: 'neonops-api',
+        // Each attempt logged at info (method, route template, status, duration, request ids) and counted.
+        hooks: observeNeonCalls({ logger: fastify.log, ...(fastify.hasDecorator('metrics') ? { metrics: fastify.metrics.neon } : {}) }),
       }),
     );
   },

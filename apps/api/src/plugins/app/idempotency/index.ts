@@ -62,6 +62,10 @@ export default fp<IdempotencyPluginOptions>(
     fastify.decorateRequest('idempotencyLease', null);
     fastify.decorateRequest('idempotencyKey', null);
 
+    const countConflict = (reason: 'mismatch' | 'in_flight'): void => {
+      if (fastify.hasDecorator('metrics')) fastify.metrics.idempotencyConflicts.inc({ reason });
+    };
+
     fastify.addHook('preHandler', async (request, reply) => {
       if (!request.routeOptions.config.idempotent) return;
       const raw = request.headers['idempotency-key'];
@@ -78,11 +82,14 @@ export default fp<IdempotencyPluginOptions>(
           request.idempotencyLease = outcome.lease;
           return;
         case 'mismatch':
+          countConflict('mismatch');
           throw new IdempotencyKeyMismatchError('Use a new Idempotency-Key for a different request');
         case 'in_flight':
+          countConflict('in_flight');
           throw new IdempotencyRequestInFlightError();
         case 'completed': {
           const { response } = outcome;
+          if (fastify.hasDecorator('metrics')) fastify.metrics.idempotencyReplays.inc();
           reply.code(response.status).headers(response.headers).header('idempotent-replayed', 'true');
           return reply.send(response.body);
         }
