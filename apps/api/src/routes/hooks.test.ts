@@ -57,6 +57,22 @@ describe('POST /v1/hooks/github/:sourceId', () => {
     expect(teardown?.params).toMatchObject({ name: 'preview/pr-2-changes' });
   });
 
+  it('carries the rule’s database and owner role into preview.ensure; a reserved role name is refused when the source is made', async () => {
+    const t = await buildTestApp();
+    const source = await githubSource(t, { database: { name: 'app', owner: 'app_owner' } });
+    const opened = await t.app.inject(await githubDelivery(source.id, source.secret, 'pull_request', pullRequestEvent({ action: 'opened' })));
+    expect(opened.statusCode, opened.body).toBe(202);
+    const [intent] = await intents(t);
+    expect(intent?.params).toMatchObject({ database: { name: 'app', owner: 'app_owner' }, pullRequest: { repository: 'Codertocat/Hello-World' } });
+    const refused = await t.as('alpha', {
+      method: 'POST',
+      url: '/v1/sources',
+      payload: { kind: 'github', projectId: 'p-alpha', repositories: ['Codertocat/Hello-World'], preview: { database: { name: 'app', owner: 'public' } } },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect((await t.as('alpha', { method: 'GET', url: '/v1/sources' })).json().items).toHaveLength(1);
+  });
+
   it('answers 200 and does nothing for ping, other events and other actions', async () => {
     const t = await buildTestApp();
     const source = await githubSource(t);

@@ -82,6 +82,7 @@ export function decidePullRequest(source: GithubSource, event: PullRequestEvent)
         endpoints: rule.endpoint ? [rule.endpoint] : [],
         ttlSeconds: rule.ttlSeconds,
         reset: event.action === 'synchronize' && rule.resetOnPush,
+        ...(rule.database ? { database: rule.database } : {}),
         pullRequest,
         onFailure: 'delete',
       },

@@ -4,7 +4,7 @@ import { defineKind } from '../engine/types.js';
 import { FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import { INTENT_ANNOTATION, PREVIEW_ANNOTATION, previewMark } from '../reconcile/annotation.js';
 import { branchIdByName, findBranchByName, type FoundBranch } from '../reconcile/branch.js';
-import { orUndefinedOn404 } from '../reconcile/children.js';
+import { findDatabase, findRole, orUndefinedOn404 } from '../reconcile/children.js';
 import { pendingOperationsOf } from '../reconcile/create.js';
 import { createBranchOnce, deleteBranchIfPresent, recordBranch, storeCreatedUris } from './branch.js';
 import { connectionUrisFor } from './connection-uris.js';
@@ -19,6 +19,8 @@ type EnsureState = {
   /** Computed once (the first run of the step), so a retry sets the same expiry. */
   expiresAt?: string;
   urisStored?: boolean;
+  /** What `ensure_endpoint` / `ensure_role` / `ensure_database` made on an existing branch. */
+  added?: Array<'endpoint' | 'role' | 'database'>;
 };
 
 type TeardownState = { branchId?: string; action?: 'deleted' | 'gone' | 'skipped'; reason?: string };
@@ -123,6 +125,67 @@ export const previewEnsure = defineKind<'preview.ensure', EnsureState>({
         if (!branchId || !expiresAt) return {};
         const res = await ctx.neon.updateBranch(ctx.params.projectId, branchId, { branch: { expires_at: expiresAt } });
         if (ctx.state.action === 'unchanged') ctx.state.action = 'extended';
+        return { operations: res.operations };
+      },
+    },
+    {
+      // An adopted branch without a compute (made by hand, or its endpoint deleted) gets the rule's.
+      name: 'ensure_endpoint',
+      mutates: true,
+      skip: (ctx) => ctx.params.endpoints.length === 0 || !ctx.state.branchId || ctx.state.action === 'created' || ctx.state.action === 'skipped',
+      async run(ctx) {
+        const { projectId } = ctx.params;
+        const [wanted] = ctx.params.endpoints;
+        const branchId = ctx.state.branchId;
+        if (!wanted || !branchId) return {};
+        // Looked up first, always: after a lost answer the endpoint made then is found here.
+        const { endpoints } = await ctx.neon.listBranchEndpoints(projectId, branchId);
+        if (endpoints.length > 0) return {};
+        await ctx.beginMutation();
+        const res = await ctx.neon.createEndpoint(projectId, {
+          endpoint: {
+            branch_id: branchId,
+            type: wanted.type,
+            ...(wanted.autoscalingLimitMinCu === undefined ? {} : { autoscaling_limit_min_cu: wanted.autoscalingLimitMinCu }),
+            ...(wanted.autoscalingLimitMaxCu === undefined ? {} : { autoscaling_limit_max_cu: wanted.autoscalingLimitMaxCu }),
+            ...(wanted.suspendTimeoutSeconds === undefined ? {} : { suspend_timeout_seconds: wanted.suspendTimeoutSeconds }),
+          },
+        });
+        ctx.state.added = [...(ctx.state.added ?? []), 'endpoint'];
+        ctx.state.urisStored = false;
+        return { operations: res.operations };
+      },
+    },
+    {
+      // After any reset: a restore brings back the parent's roles and databases only.
+      name: 'ensure_role',
+      mutates: true,
+      skip: (ctx) => !ctx.params.database || !ctx.state.branchId || ctx.state.action === 'skipped',
+      async run(ctx) {
+        const { projectId, database } = ctx.params;
+        const branchId = ctx.state.branchId;
+        if (!database || !branchId) return {};
+        if (await findRole(ctx.neon, projectId, branchId, database.owner)) return {};
+        await ctx.beginMutation();
+        const res = await ctx.neon.createRole(projectId, branchId, { role: { name: database.owner } });
+        ctx.state.added = [...(ctx.state.added ?? []), 'role'];
+        ctx.state.urisStored = false;
+        return { operations: res.operations };
+      },
+    },
+    {
+      name: 'ensure_database',
+      mutates: true,
+      skip: (ctx) => !ctx.params.database || !ctx.state.branchId || ctx.state.action === 'skipped',
+      async run(ctx) {
+        const { projectId, database } = ctx.params;
+        const branchId = ctx.state.branchId;
+        if (!database || !branchId) return {};
+        if (await findDatabase(ctx.neon, projectId, branchId, database.name)) return {};
+        await ctx.beginMutation();
+        const res = await ctx.neon.createDatabase(projectId, branchId, { database: { name: database.name, owner_name: database.owner } });
+        ctx.state.added = [...(ctx.state.added ?? []), 'database'];
+        ctx.state.urisStored = false;
         return { operations: res.operations };
       },
     },

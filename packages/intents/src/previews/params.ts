@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { branchNameSchema, createsResourcesParams, neonIdSchema, newEndpointSchema, projectRefSchema, timestampSchema } from '../params.js';
+import { branchNameSchema, createsResourcesParams, neonIdSchema, newEndpointSchema, pgNameSchema, projectRefSchema, roleNameSchema, timestampSchema } from '../params.js';
 import { branchSummarySchema, endpointSummarySchema } from '../resources.js';
 import { pullRequestRefSchema } from './pull-request-states.js';
 
@@ -17,6 +17,12 @@ export const previewTriggerSchema = pullRequestRefSchema.extend({
   repository: z.string().max(201).optional(),
 });
 
+/**
+ * A database and its owner role every preview has: made on the preview (role first) when it
+ * did not come with the parent's data, adopted when it did.
+ */
+export const previewDatabaseSchema = z.strictObject({ name: pgNameSchema, owner: roleNameSchema });
+
 /** A parent branch by id or by name. */
 export const branchRefSchema = z.union([z.strictObject({ id: neonIdSchema }), z.strictObject({ name: branchNameSchema })]);
 
@@ -32,6 +38,8 @@ export const previewEnsureParamsSchema = projectRefSchema.extend({
   ttlSeconds: z.number().int().min(60).max(PREVIEW_TTL_MAX_SECONDS).optional(),
   /** Restore an existing branch to its parent's current state (a push to the PR). Default false. */
   reset: z.boolean().default(false),
+  /** A database (and owner role) to ensure on the preview, after any reset. Default: none. */
+  database: previewDatabaseSchema.optional(),
   pullRequest: previewTriggerSchema,
   ...createsResourcesParams,
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { intentKindSchema } from '../catalog.js';
 import { branchNameSchema, neonIdSchema, newEndpointSchema } from '../params.js';
 import { checkNameTemplate, DEFAULT_PREVIEW_NAME_TEMPLATE, PreviewNameError } from '../previews/name-template.js';
-import { PREVIEW_TTL_MAX_SECONDS } from '../previews/params.js';
+import { PREVIEW_TTL_MAX_SECONDS, previewDatabaseSchema } from '../previews/params.js';
 
 /** `owner/name` of a GitHub repository; stored in lower case and compared without case (as GitHub does). */
 export const repositoryNameSchema = z
@@ -40,6 +40,12 @@ export const previewRuleSchema = z.strictObject({
   resetOnPush: z.boolean().default(false),
   /** Make previews for pull requests from forks. Default false (their events are answered `200` and ignored). */
   allowForks: z.boolean().default(false),
+  /**
+   * A database and its owner role each preview must have (`{ name, owner }`): made on the
+   * preview when the parent's data has none (and again after a reset), adopted when it does.
+   * Default: none (the preview has what its parent has).
+   */
+  database: previewDatabaseSchema.optional(),
 });
 
 const sourceName = z.string().min(1).max(100).optional();
