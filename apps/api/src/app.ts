@@ -19,6 +19,7 @@ import authPlugin from './plugins/app/auth.js';
 import budgetsPlugin from './plugins/app/budgets.js';
 import usagePlugin from './plugins/app/usage.js';
 import quotaPlugin from './plugins/app/quota.js';
+import schedulesPlugin from './plugins/app/schedules.js';
 import errorHandlerPlugin from './plugins/app/error-handler.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import pressurePlugin, { type PressureOptions } from './plugins/app/pressure.js';
@@ -36,6 +37,7 @@ import redisPlugin, { type RedisPluginOptions } from './plugins/external/redis.j
 import budgetRoutes from './routes/budgets.js';
 import usageRoutes from './routes/usage.js';
 import quotaRoutes from './routes/quota.js';
+import scheduleRoutes from './routes/schedules.js';
 import hookRoutes from './routes/hooks.js';
 import healthRoutes, { httpNeonProbe, type HealthRoutesOptions } from './routes/health.js';
 import intentEventsRoutes from './routes/intent-events.js';
@@ -80,6 +82,8 @@ export interface AppOptions {
   jobOptions?: JobsOptions;
   /** Clock. Default `() => new Date()`. */
   now?: () => Date;
+  /** Shortest `every` of a team schedule, in ms (`SCHEDULE_MIN_EVERY_MS`). Default 60000. */
+  scheduleMinEveryMs?: number;
   /** Webhook settings (secret overlap, URL allowlist, first delay). Default `DEFAULT_WEBHOOK_SETTINGS`. */
   webhooks?: Partial<WebhookSettings>;
   /** Largest hook delivery (`/v1/hooks/…`) in bytes. Default 1 MiB. */
@@ -137,6 +141,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(budgetsPlugin, { keyPrefix, now, ...(options.prices ? { prices: options.prices } : {}) });
   await fastify.register(usagePlugin, { now, ...(options.prices ? { prices: options.prices } : {}) });
   await fastify.register(quotaPlugin, { now });
+  await fastify.register(schedulesPlugin, { keyPrefix, now, ...(options.scheduleMinEveryMs === undefined ? {} : { minEveryMs: options.scheduleMinEveryMs }) });
   await fastify.register(webhooksPlugin, { keyPrefix, secretBox: options.secretBox, now, ...(options.webhooks ? { settings: options.webhooks } : {}) });
 
   await fastify.register(swagger, {
@@ -180,6 +185,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     await v1.register(budgetRoutes);
     await v1.register(usageRoutes);
     await v1.register(quotaRoutes);
+    await v1.register(scheduleRoutes);
   });
 };
 

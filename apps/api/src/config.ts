@@ -30,6 +30,8 @@ export const apiConfigSchema = z
     KEY_PREFIX: z.string().min(1).default('neonops:'),
     /** Path of the teams file (YAML or JSON). Default `teams.yaml` (relative to the working directory). */
     TEAMS_FILE: z.string().min(1).default('teams.yaml'),
+    /** Shortest interval (`every`) a team schedule may have, in ms. Default `60000` (1 minute, a cron pattern's finest step). */
+    SCHEDULE_MIN_EVERY_MS: positiveInt.default(60_000),
     /** How long an idempotency record is kept, in seconds. Default `86400` (24 h). */
     IDEMPOTENCY_TTL_SECONDS: positiveInt.default(86_400),
     /**
@@ -120,6 +122,8 @@ export interface ApiConfig {
   redisUrl: string;
   keyPrefix: string;
   teamsFile: string;
+  /** Shortest `every` of a team schedule (`SCHEDULE_MIN_EVERY_MS`). */
+  scheduleMinEveryMs: number;
   idempotencyTtlSeconds: number;
   idempotencyInFlightTtlSeconds: number;
   intentRetentionSeconds: number;
@@ -179,6 +183,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.KEY_PREFIX,
     teamsFile: e.TEAMS_FILE,
+    scheduleMinEveryMs: e.SCHEDULE_MIN_EVERY_MS,
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     idempotencyInFlightTtlSeconds: e.IDEMPOTENCY_IN_FLIGHT_TTL_SECONDS,
     intentRetentionSeconds: e.INTENT_RETENTION_SECONDS,

@@ -208,6 +208,13 @@ export class DurableStoreNotConfiguredError extends ApiError {
   readonly title = 'No durable store (DATABASE_URL) is configured';
 }
 
+/** No schedule by that id for this team (another team's is as good as missing). */
+export class ScheduleNotFoundError extends ApiError {
+  readonly code = 'schedule_not_found';
+  readonly status = 404;
+  readonly title = 'Schedule not found';
+}
+
 /** A non-admin token named another team (`teamId`): only admin tokens act for other teams. */
 export class TeamForbiddenError extends ApiError {
   readonly code = 'team_forbidden';

@@ -50,6 +50,7 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     idempotencyInFlightTtlSeconds: config.idempotencyInFlightTtlSeconds,
     intentRetentionSeconds: config.intentRetentionSeconds,
     prices: config.prices,
+    scheduleMinEveryMs: config.scheduleMinEveryMs,
     ...(overrides.database ? { database: { database: overrides.database } } : config.database ? { database: config.database } : {}),
     capRetryAfterSeconds: config.rateLimitRetryAfterSeconds,
     webhooks: config.webhooks,
