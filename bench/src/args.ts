@@ -1,3 +1,4 @@
+import type { BudgetOptions } from './parts/budget.js';
 import type { CallsOptions } from './parts/calls.js';
 import type { CapacityOptions } from './parts/capacity.js';
 import type { E2eOptions } from './parts/e2e.js';
@@ -5,7 +6,7 @@ import type { EnqueueOptions } from './parts/enqueue.js';
 import type { OutboxOptions } from './parts/outbox.js';
 import type { PreviewsOptions } from './parts/previews.js';
 
-export const PARTS = ['enqueue', 'e2e', 'capacity', 'calls', 'outbox', 'previews'] as const;
+export const PARTS = ['enqueue', 'e2e', 'capacity', 'calls', 'outbox', 'budget', 'previews'] as const;
 
 /**
  * The commit the enqueue part measures next to this tree: the intake before the atomic
@@ -21,6 +22,7 @@ export interface BenchArgs {
   capacity: CapacityOptions;
   calls: CallsOptions;
   outbox: OutboxOptions;
+  budget: BudgetOptions;
   previews: PreviewsOptions;
 }
 
@@ -36,6 +38,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
   if (unknown.length > 0) throw new Error(`unknown part(s) ${unknown.join(', ')}; known: ${PARTS.join(', ')}`);
   const baselineAt = argv.indexOf('--baseline');
   const baseline = baselineAt >= 0 ? (argv[baselineAt + 1] ?? 'none') : DEFAULT_BASELINE_REF;
+  // The budget part's A/B: a worker of that commit measured the same way (minutes more; default none).
+  const budgetBaselineAt = argv.indexOf('--budget-baseline');
+  const budgetBaseline = budgetBaselineAt >= 0 ? (argv[budgetBaselineAt + 1] ?? 'none') : 'none';
   return {
     parts: PARTS.filter((p) => only.includes(p)),
     enqueue: { requests: quick ? 2000 : 6000, connections: 64, ...(baseline === 'none' ? {} : { baselineRef: baseline }) },
@@ -43,6 +48,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     capacity: { intents: quick ? 1000 : 10_000, operationMs: 300_000, probes: 5, workerEnv: {} },
     calls: { intents: quick ? 4 : 10, operationMs: 2000 },
     outbox: { events: quick ? 100 : 400, burst: quick ? 500 : 2000 },
+    budget: {
+      intents: quick ? 200 : 1000,
+      projects: quick ? 50 : 100,
+      operationMs: 2000,
+      perMinute: 700,
+      ...(budgetBaseline === 'none' ? {} : { baselineRef: budgetBaseline }),
+    },
     previews: { prs: quick ? 3 : 10, operationMs: 2000 },
   };
 }

@@ -4,13 +4,15 @@
  * key prefix and deletes its keys when done.
  *
  *   pnpm bench                       # all parts
- *   pnpm bench --only enqueue,calls  # some parts (enqueue, e2e, capacity, calls, outbox, previews)
+ *   pnpm bench --only enqueue,calls  # some parts (enqueue, e2e, capacity, calls, outbox, budget, previews)
+ *   pnpm bench --only budget --budget-baseline <ref>  # the budget part, also for a worker of another commit
  *   pnpm bench --baseline <ref>      # the API of another commit measured beside this one (default: see args.ts)
  *   pnpm bench --quick               # smaller counts (a smoke run)
  */
 import os from 'node:os';
 import { openBenchContext } from './context.js';
 import { parseBenchArgs } from './args.js';
+import { runBudget } from './parts/budget.js';
 import { runCalls } from './parts/calls.js';
 import { runCapacity } from './parts/capacity.js';
 import { runE2e } from './parts/e2e.js';
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
       if (part === 'capacity') rows.push(...(await runCapacity(ctx, args.capacity)));
       if (part === 'calls') rows.push(...(await runCalls(ctx, args.calls)));
       if (part === 'outbox') rows.push(...(await runOutbox(ctx, args.outbox)));
+      if (part === 'budget') rows.push(...(await runBudget(ctx, args.budget)));
       if (part === 'previews') rows.push(...(await runPreviews(ctx, args.previews)));
       console.error(`[bench] ${part} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }

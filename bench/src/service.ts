@@ -1,6 +1,7 @@
 /** Shared pieces of the worker benchmarks: the simulator, projects, intents and a worker process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bullPrefix, intentCatalog, IntentStore, INTENTS_QUEUE, newIntentId, SecretBox, type IntentRecord } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
@@ -78,10 +79,12 @@ export interface Usage {
 export class WorkerProcess {
   private constructor(private readonly child: ChildProcess) {}
 
-  static async spawn(env: Record<string, string>): Promise<WorkerProcess> {
-    const script = fileURLToPath(new URL('./worker-child.ts', import.meta.url));
+  /** `root`: the repository the worker runs from (a baseline worktree, see `baseline.ts`); default this one. */
+  static async spawn(env: Record<string, string>, root?: string): Promise<WorkerProcess> {
+    const bench = root === undefined ? fileURLToPath(new URL('..', import.meta.url)) : join(root, 'bench');
+    const script = join(bench, 'src/worker-child.ts');
     const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      cwd: bench,
       env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
