@@ -28,3 +28,5 @@ export { PreviewPostBack, STATUS_CONTEXT, marker as postBackMarker, type PostBac
 export { startPreviewSweep, PREVIEW_SWEEP_QUEUE, type PreviewSweepScheduler, type PreviewSweepSchedulerDeps } from './previews/sweep-scheduler.js';
 export { sweepPreviews, type PreviewSweepReport, type SweptPreview } from './previews/sweep.js';
 export { collectionWindow, collectUsage, servedProjects, startUsageCollector, USAGE_QUEUE, USAGE_SCHEDULER_ID, type CollectReport, type ServedProject, type UsageCollector } from './usage/index.js';
+export { WorkerMetrics, combineHooks, QUEUE_STATES, type WorkerMetricSources } from './metrics/worker-metrics.js';
+export { startWorkerMonitoring, type WorkerMonitoring, type WorkerMonitoringDeps } from './metrics/monitoring.js';

@@ -1,5 +1,5 @@
 import { createMetricsRegistry, LATENCY_BUCKETS, NeonCallMetrics } from '@neonops/observability';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
 
 /**
  * The API process's metric families. Labels are route templates (`/v1/intents/:id`, never

@@ -154,14 +154,14 @@ export class WorkerMetrics {
   watch(sources: WorkerMetricSources): void {
     const registers = [this.registry];
     const timeoutMs = sources.timeoutMs ?? 1000;
-    const metrics = this;
+    const countError = (source: string): void => this.collectErrors?.inc({ source });
     /** Runs one read; on failure the gauge stays empty for this scrape and the failure is counted. */
     const reads = new Set<Promise<void>>();
     const read = (gauge: Gauge, source: string, fill: () => Promise<void>): Promise<void> => {
       gauge.reset();
       const done = withTimeout(fill(), timeoutMs).catch(() => {
         gauge.reset();
-        metrics.collectErrors?.inc({ source });
+        countError(source);
       });
       // The error counter is collected with the gauges (prom-client gets them all at once): it waits for their reads.
       reads.add(done);
