@@ -25,7 +25,10 @@ export interface ResponseInfo extends RequestInfo {
   status?: number;
   /** Time from sending to the answer (or failure), in ms. */
   durationMs: number;
-  /** Neon's `request_id` from an error body, when present. */
+  /**
+   * Neon's request id: `request_id` of an error body, else the response's
+   * `X-Neon-Ret-Request-Id` or `X-Request-Id` header, when present.
+   */
   neonRequestId?: string;
   /** Stable error code when the attempt failed (e.g. `NEON_LOCKED`). */
   errorCode?: string;

@@ -350,6 +350,20 @@ describe('rate budget and hooks', () => {
     ]);
   });
 
+  it("reports Neon's request id of a successful answer from its response header", async () => {
+    const events: { neonRequestId?: string }[] = [];
+    const { neon } = setup(
+      [
+        { status: 200, body: projectBody, headers: { 'x-neon-ret-request-id': 'neon-ok-1' } },
+        { status: 200, body: projectBody, headers: { 'x-request-id': 'echoed-2' } },
+        { status: 200, body: projectBody },
+      ],
+      { hooks: { onResponse: (i) => events.push(i) } },
+    );
+    for (let i = 0; i < 3; i++) await neon.getProject('p-1');
+    expect(events.map((e) => e.neonRequestId)).toEqual(['neon-ok-1', 'echoed-2', undefined]);
+  });
+
   it('reports each attempt to the hooks without headers or the key', async () => {
     const events: unknown[] = [];
     const { neon } = setup([{ status: 423, body: neonError('locked', '', 'neon-abc') }, { status: 200, body: projectBody }], {

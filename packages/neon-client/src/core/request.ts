@@ -127,7 +127,8 @@ export function createRequestCore(options: NeonClientOptions): RequestCore {
       const parsed = parseJson(text);
       if (response.ok) {
         if (parsed.ok) {
-          safeHook(hooks.onResponse, { ...info, status: response.status, durationMs });
+          const neonRequestId = response.headers.get('x-neon-ret-request-id') ?? response.headers.get('x-request-id') ?? undefined;
+          safeHook(hooks.onResponse, { ...info, status: response.status, durationMs, ...(neonRequestId ? { neonRequestId } : {}) });
           return { ok: true, value: parsed.value };
         }
         const error = new NeonServerError({
