@@ -12,11 +12,12 @@ import {
   type IntentStore,
 } from '@neonops/intents';
 import type { TeamsSource } from '@neonops/teams';
-import { Queue, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.js';
 import { runTick, type ScheduleCrashPoint, type TickOutcome } from './run-tick.js';
+import { ScheduleLease } from './schedule-lease.js';
 
 export { tickDedupeKey, type ScheduleCrashPoint, type TickOutcome } from './run-tick.js';
 export type { ReconcileReport } from './reconcile.js';
@@ -100,6 +101,7 @@ export async function startSchedules(deps: SchedulesDeps): Promise<Schedules> {
     dedupeTtlMs: deps.dedupeTtlMs ?? 7 * 86_400_000,
     ...(deps.crashPoints ? { crashPoints: deps.crashPoints } : {}),
   };
+  const lease = new ScheduleLease(deps.redis, { prefix: deps.keyPrefix, ttlMs: deps.lockDurationMs ?? 30_000 });
   const reconcile = () => reconcileSchedulers({ schedules, queue, logger: deps.logger, runRetentionMs: deps.runRetentionMs ?? 90 * 86_400_000 });
 
   await queue.upsertJobScheduler(
@@ -109,7 +111,7 @@ export async function startSchedules(deps: SchedulesDeps): Promise<Schedules> {
   );
   const worker = new Worker(
     SCHEDULES_QUEUE,
-    async (job) => {
+    async (job, token) => {
       if (job.name === SCHEDULES_RECONCILE_ID) return reconcile();
       if (job.name !== SCHEDULE_TICK_JOB) {
         deps.logger.warn({ job: job.name }, 'unknown schedules job; ignored');
@@ -117,7 +119,18 @@ export async function startSchedules(deps: SchedulesDeps): Promise<Schedules> {
       }
       const data = scheduleTickDataSchema.parse(job.data);
       const tickAt = tickTimeOf(job);
-      const outcome = await runTick(tickDeps, data.scheduleId, tickAt);
+      // One tick of a schedule at a time (the skip check must see the previous tick's intent).
+      const held = await lease.acquire(data.scheduleId);
+      if (held === undefined) {
+        await job.moveToDelayed(Date.now() + 100 + Math.floor(Math.random() * 100), token);
+        throw new DelayedError();
+      }
+      let outcome: TickOutcome;
+      try {
+        outcome = await runTick(tickDeps, data.scheduleId, tickAt);
+      } finally {
+        await lease.release(data.scheduleId, held).catch(() => undefined);
+      }
       // A deleted schedule whose scheduler outlived it (the API died before removing it).
       if ('ignored' in outcome && outcome.ignored === 'gone') await queue.removeJobScheduler(job.repeatJobKey ?? data.scheduleId);
       deps.onTick?.(outcome, { scheduleId: data.scheduleId, tickAt });

@@ -47,7 +47,9 @@ type Verdict = { status: 'skipped' | 'refused'; reason: string; detail: string; 
  * 5. the intent is submitted with the tick's dedupe key, then the run is recorded.
  *
  * Every step can be repeated: the dedupe key and the run's primary key make a tick submit at
- * most one intent and record one run, whichever worker runs it and however often.
+ * most one intent and record one run, whichever worker runs it and however often. The
+ * caller runs one tick of a schedule at a time (`ScheduleLease`), so the skip check sees the
+ * intent of the tick before.
  */
 export async function runTick(deps: TickDeps, scheduleId: string, tickAt: Date): Promise<TickOutcome> {
   const schedule = await deps.schedules.getById(scheduleId);
@@ -60,7 +62,7 @@ export async function runTick(deps: TickDeps, scheduleId: string, tickAt: Date):
   const made = await deps.intents.dedupedIntentId(schedule.teamId, dedupe.key);
   if (made !== undefined) return record(deps, schedule, tickAt, { status: 'submitted', intentId: made });
 
-  const verdict = await judge(deps, schedule, tickAt);
+  const verdict = await judge(deps, schedule);
   if (verdict.status !== 'submit') {
     deps.logger.info({ scheduleId, teamId: schedule.teamId, tickAt, status: verdict.status, reason: verdict.reason }, 'schedule run not submitted');
     return record(deps, schedule, tickAt, verdict);
@@ -84,7 +86,7 @@ export async function runTick(deps: TickDeps, scheduleId: string, tickAt: Date):
   return record(deps, schedule, tickAt, { status: 'submitted', intentId });
 }
 
-async function judge(deps: TickDeps, schedule: Schedule, tickAt: Date): Promise<Verdict> {
+async function judge(deps: TickDeps, schedule: Schedule): Promise<Verdict> {
   const team = (await deps.teams.list()).find((t) => t.id === schedule.teamId);
   if (!team) return { status: 'refused', reason: 'team_not_found', detail: `Team ${schedule.teamId} is not in the teams file` };
   const parsed = intentRequestSchema.safeParse(schedule.intent);
@@ -93,7 +95,8 @@ async function judge(deps: TickDeps, schedule: Schedule, tickAt: Date): Promise<
   }
   const refused = await deps.rights.refusal(team, parsed.data);
   if (refused) return { status: 'refused', reason: refused.code, detail: refused.message };
-  const previous = await deps.schedules.lastSubmitted(schedule.id, tickAt);
+  // The latest submitted run, whichever tick: ticks of a schedule run one at a time (ScheduleLease), not always in order.
+  const previous = await deps.schedules.lastSubmitted(schedule.id);
   if (previous?.intentId !== undefined) {
     const record = await deps.intents.get(previous.intentId);
     if (record && !isTerminalStatus(record.status)) {

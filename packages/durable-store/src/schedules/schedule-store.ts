@@ -234,14 +234,11 @@ export class ScheduleStore {
     return row && toRun(row);
   }
 
-  /** The latest run before `before` that submitted an intent (the skip check looks at its intent). */
-  async lastSubmitted(scheduleId: string, before: Date): Promise<ScheduleRun | undefined> {
-    const row = await this.database.db
-      .selectFrom('schedule_runs')
-      .selectAll()
-      .where('schedule_id', '=', scheduleId)
-      .where('status', '=', 'submitted')
-      .where('tick_at', '<', before)
+  /** The latest run (before `before`, when given) that submitted an intent (the skip check looks at its intent). */
+  async lastSubmitted(scheduleId: string, before?: Date): Promise<ScheduleRun | undefined> {
+    let query = this.database.db.selectFrom('schedule_runs').selectAll().where('schedule_id', '=', scheduleId).where('status', '=', 'submitted');
+    if (before !== undefined) query = query.where('tick_at', '<', before);
+    const row = await query
       .orderBy('tick_at', 'desc')
       .limit(1)
       .executeTakeFirst();
