@@ -58,7 +58,8 @@ export async function runOutbox(ctx: BenchContext, options: OutboxOptions): Prom
     group: 'webhooks',
     logger: { warn: () => undefined, error: (obj, msg) => console.error(msg, obj) },
     handle: async (event) => {
-      if (directIds.has(event.intentId)) return;
+      // Only intent events here (usage events are the budget watch's).
+      if (event.type !== 'intent.finished' || directIds.has(event.intentId)) return;
       await publisher.publishIntentEnd({ teamId: event.teamId, intentId: event.intentId, status: event.status, at: new Date(event.at) });
     },
   });
