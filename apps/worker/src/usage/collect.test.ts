@@ -181,6 +181,23 @@ describe('usage collection', () => {
     expect((await f.database.db.selectFrom('usage_hourly').select('branch_id').distinct().execute()).length).toBe(4);
   });
 
+  it('asks for 100 projects a call: 150 projects cost two calls per route, and every project is stored', { timeout: 120_000 }, async () => {
+    const f = await usageFixture({ start: START, sim: { rateLimit: false } });
+    const projects = [];
+    for (let i = 0; i < 150; i++) projects.push((await createProject(f.neon, `p-${i}`)).projectId);
+    f.clock.advance(2 * HOUR);
+    f.sim.control.resetCounters();
+    const served = projects.map((projectId, i) => ({ projectId, teamId: i % 2 === 0 ? 'team-a' : 'team-b' }));
+    const report = await collectUsage({ neon: f.collectorNeon, store: f.store, projects: staticProjects(served), orgId: 'org-test' }, 'run-150', collectionWindow(new Date(f.clock.now()), 2));
+    expect(report).toMatchObject({ status: 'succeeded', projects: 150, calls: 4 });
+    const byRoute = f.sim.control.counters().byRoute;
+    expect(byRoute['GET /consumption_history/v2/projects']).toEqual({ '200': 2 });
+    expect(byRoute['GET /consumption_history/v2/branches']).toEqual({ '200': 2 });
+    const stored = await f.database.db.selectFrom('usage_hourly').select(['project_id', 'team_id']).distinct().execute();
+    expect(stored).toHaveLength(150);
+    expect(stored.filter((r) => r.team_id === 'team-a')).toHaveLength(75);
+  });
+
   it('stores nothing for projects it does not serve, and records an empty run', async () => {
     const f = await usageFixture({ start: START, sim: { rateLimit: false } });
     await createProject(f.neon, 'not-ours');

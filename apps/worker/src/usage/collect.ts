@@ -126,12 +126,11 @@ export async function collectUsage(deps: CollectDeps, runId: string, window: Col
   let failedChunks = 0;
 
   // Every page of a consumption listing, counting calls; a failure is recorded and rethrown.
-  // A page shorter than `limit` is the last one (no call for the empty page after it).
+  // `isLast` spares the call for the empty page Neon would answer after the last full one.
   const pages = async <P extends { pagination?: { cursor?: string } }>(
     endpoint: string,
     chunk: string[],
-    limit: number,
-    size: (page: NoInfer<P>) => number,
+    isLast: (page: NoInfer<P>) => boolean,
     fetchPage: (cursor: string | undefined) => Promise<P>,
   ): Promise<P[]> => {
     const out: P[] = [];
@@ -149,7 +148,7 @@ export async function collectUsage(deps: CollectDeps, runId: string, window: Col
       }
       out.push(page);
       const next = page.pagination?.cursor;
-      if (next === undefined || next === '' || next === cursor || size(page) < limit) return out;
+      if (next === undefined || next === '' || next === cursor || isLast(page)) return out;
       cursor = next;
     }
   };
@@ -168,13 +167,18 @@ export async function collectUsage(deps: CollectDeps, runId: string, window: Col
         else rows.set(key, { projectId, branchId, hour, teamId: teamOf.get(projectId) ?? null, metrics });
       };
       try {
-        const projectPages = await pages<ProjectPage>('GET /consumption_history/v2/projects', chunk, PROJECTS_PER_CALL, (page) => page.projects.length, (cursor) =>
+        const projectPages = await pages<ProjectPage>(
+          'GET /consumption_history/v2/projects',
+          chunk,
+          // Every requested project answered (one page holds the ≤ 100 asked for), or a short page.
+          (page) => page.projects.length < PROJECTS_PER_CALL || new Set(page.projects.map((p) => p.project_id)).size >= chunk.length,
+          (cursor) =>
           neon.getConsumptionHistoryPerProject({ ...range, metrics: [...USAGE_METRICS], project_ids: chunk, limit: PROJECTS_PER_CALL, ...(cursor ? { cursor } : {}) })
         );
         let branchPages: BranchPage[] | undefined;
         if (perBranch) {
           try {
-            branchPages = await pages<BranchPage>('GET /consumption_history/v2/branches', chunk, BRANCHES_PER_PAGE, (page) => page.branches.length, (cursor) =>
+            branchPages = await pages<BranchPage>('GET /consumption_history/v2/branches', chunk, (page) => page.branches.length < BRANCHES_PER_PAGE, (cursor) =>
               neon.getConsumptionHistoryPerBranch({ ...range, metrics: [...BRANCH_METRICS], project_ids: chunk, limit: BRANCHES_PER_PAGE, ...(cursor ? { cursor } : {}) })
             );
           } catch (error) {
