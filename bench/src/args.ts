@@ -5,8 +5,9 @@ import type { E2eOptions } from './parts/e2e.js';
 import type { EnqueueOptions } from './parts/enqueue.js';
 import type { OutboxOptions } from './parts/outbox.js';
 import type { PreviewsOptions } from './parts/previews.js';
+import type { UsageOptions } from './parts/usage.js';
 
-export const PARTS = ['enqueue', 'e2e', 'capacity', 'calls', 'outbox', 'budget', 'previews'] as const;
+export const PARTS = ['enqueue', 'e2e', 'capacity', 'calls', 'outbox', 'budget', 'previews', 'usage'] as const;
 
 /**
  * The commit the enqueue part measures next to this tree: the intake before the atomic
@@ -24,6 +25,7 @@ export interface BenchArgs {
   outbox: OutboxOptions;
   budget: BudgetOptions;
   previews: PreviewsOptions;
+  usage: UsageOptions;
 }
 
 /**
@@ -56,5 +58,6 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
       ...(budgetBaseline === 'none' ? {} : { baselineRef: budgetBaseline }),
     },
     previews: { prs: quick ? 3 : 10, operationMs: 2000 },
+    usage: { projects: quick ? 200 : 1000, hours: 24, readProjects: quick ? 20 : 100, requests: quick ? 20 : 100 },
   };
 }

@@ -4,7 +4,7 @@
  * key prefix and deletes its keys when done.
  *
  *   pnpm bench                       # all parts
- *   pnpm bench --only enqueue,calls  # some parts (enqueue, e2e, capacity, calls, outbox, budget, previews)
+ *   pnpm bench --only enqueue,calls  # some parts (enqueue, e2e, capacity, calls, outbox, budget, previews, usage)
  *   pnpm bench --only budget --budget-baseline <ref>  # the budget part, also for a worker of another commit
  *   pnpm bench --baseline <ref>      # the API of another commit measured beside this one (default: see args.ts)
  *   pnpm bench --quick               # smaller counts (a smoke run)
@@ -19,6 +19,7 @@ import { runE2e } from './parts/e2e.js';
 import { runEnqueue } from './parts/enqueue.js';
 import { runOutbox } from './parts/outbox.js';
 import { runPreviews } from './parts/previews.js';
+import { runUsage } from './parts/usage.js';
 import { printTable, type Row } from './table.js';
 
 async function main(): Promise<void> {
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
       if (part === 'outbox') rows.push(...(await runOutbox(ctx, args.outbox)));
       if (part === 'budget') rows.push(...(await runBudget(ctx, args.budget)));
       if (part === 'previews') rows.push(...(await runPreviews(ctx, args.previews)));
+      if (part === 'usage') rows.push(...(await runUsage(ctx, args.usage)));
       console.error(`[bench] ${part} done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
   } finally {
