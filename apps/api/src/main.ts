@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { checkMaxmemoryPolicy } from '@neonops/intents';
+import { closeWithGrace } from '@neonops/observability';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, processEnv, type ApiConfig } from './config.js';
 import { createServer, type CreateServerOverrides } from './server.js';
@@ -53,18 +54,9 @@ async function main(): Promise<void> {
   }
   const api = await startApi(config);
   api.app.log.info({ url: api.url, docs: `${api.url}/docs` }, 'api listening');
-  const stop = (signal: string) => {
-    api.app.log.info({ signal }, 'shutting down');
-    api.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        api.app.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', () => stop('SIGINT'));
-  process.once('SIGTERM', () => stop('SIGTERM'));
+  // SIGTERM/SIGINT: stop taking requests, finish in-flight ones, close Redis; a second signal
+  // or a close outlasting 10 s exits 1 at once.
+  closeWithGrace({ close: () => api.close(), log: api.app.log, timeoutMs: 10_000 });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

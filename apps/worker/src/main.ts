@@ -3,7 +3,7 @@ import { openDatabase, type DurableDatabase } from '@neonops/durable-store';
 import { checkMaxmemoryPolicy, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
 import { staticTeams, TeamsFileSource, type TeamsSource } from '@neonops/teams';
-import { createMetricsRegistry, neonRequestId, observeNeonCalls } from '@neonops/observability';
+import { closeWithGrace, createMetricsRegistry, neonRequestId, observeNeonCalls } from '@neonops/observability';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, processEnv, type WorkerConfig } from './config.js';
@@ -283,19 +283,16 @@ async function teamsSourceOf(path: string | undefined, logger: Logger): Promise<
   return TeamsFileSource.load(path, { onError: (err) => logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'teams file unreadable; the previous teams stay in force') });
 }
 
-/** Entry point: config from the environment, SIGTERM/SIGINT stop gracefully, exit code 0. */
+/**
+ * Entry point: config from the environment; SIGTERM/SIGINT stop gracefully (exit 0), a second
+ * signal or a stop outlasting `SHUTDOWN_TIMEOUT_MS` + 5 s exits 1 at once, an uncaught error
+ * closes and exits 1.
+ */
 export async function runMain(): Promise<void> {
   const config = loadConfig(processEnv());
-  const running = await startWorker(config);
-  const stop = (signal: string): void => {
-    process.stdout.write(`${signal} received, stopping worker\n`);
-    void running.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  const logger = createLogger({ level: config.logLevel });
+  const running = await startWorker(config, { logger });
+  closeWithGrace({ close: () => running.close(), log: logger, timeoutMs: config.shutdownTimeoutMs + 5000 });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

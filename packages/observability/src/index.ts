@@ -3,3 +3,4 @@ export { runInIntentContext, currentIntentContext, intentLogFields, neonRequestI
 export { createMetricsRegistry, METRICS_CONTENT_TYPE, LATENCY_BUCKETS, LONG_BUCKETS, type MetricsRegistryOptions } from './registry.js';
 export { NeonCallMetrics, observeNeonCalls, type NeonCallObserverOptions } from './neon-calls.js';
 export { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.js';
+export { closeWithGrace, type CloseWithGraceOptions, type ProcessLike } from './shutdown.js';
