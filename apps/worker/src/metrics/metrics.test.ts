@@ -12,6 +12,7 @@ import { loadConfig } from '../config.js';
 import { FailureCodes } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startWorker, type RunningWorker } from '../main.js';
+import { spawnWorker } from '../test/spawn.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
 const SECRETS_KEY = SecretBox.generateKey();
@@ -248,18 +249,31 @@ describe('worker metrics', () => {
     expect(post.headers.get('allow')).toBe('GET, HEAD');
   });
 
-  it('/readyz answers 503 while Redis is unreachable, and 200 again once it is back; /metrics still answers', { timeout: 60_000 }, async () => {
+  it('a worker process: /readyz answers 503 while Redis is unreachable and 200 once it is back; /metrics still answers', { timeout: 60_000 }, async () => {
     const server = await spawnRedisServer();
     onTestFinished(() => server.stop());
     const sim = await startNeonSimulator({ operations: { schedulingMs: 0, runningMs: 0 } });
     onTestFinished(() => sim.close());
-    const worker = await startTestWorker(server.url, 'readyz:', sim);
-    expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);
+    // Its own process (what runs in production): it is SIGKILLed when the test ends.
+    const child = spawnWorker('test/worker-process.ts', {
+      REDIS_URL: server.url,
+      KEY_PREFIX: 'readyz:',
+      NEON_API_KEY: sim.apiKey,
+      NEON_BASE_URL: sim.url,
+      SECRETS_KEY,
+      WORKER_HTTP_PORT: '0',
+      WORKER_HTTP_HOST: '127.0.0.1',
+    });
+    await child.waitForOutput('worker-process ready', 30_000);
+    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"worker monitoring listening/.exec(child.output())?.[1];
+    if (!url) throw new Error(`no listener in the output: ${child.output()}`);
+    await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, { what: 'readyz 200' });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
     await server.stop();
     const notReady = await waitUntil(
       async () => {
-        const response = await fetch(`${worker.url}/readyz`);
+        const response = await fetch(`${url}/readyz`);
         return response.status === 503 ? ((await response.json()) as { ready: boolean; checks: { redis: { ok: boolean; detail?: string } } }) : undefined;
       },
       { what: 'readyz 503' },
@@ -267,16 +281,19 @@ describe('worker metrics', () => {
     expect(notReady.ready).toBe(false);
     expect(notReady.checks.redis.ok).toBe(false);
     expect(notReady.checks.redis.detail).toMatch(/redis/);
-    // A scrape answers at once with the gauges it could not read left empty, and says so.
-    const samples = await scrape(worker.url);
+    // Liveness is not readiness: the process is up.
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    // A scrape answers at once, with the gauges it could not read left empty, and says so.
+    const samples = await scrape(url);
     expect(samples.some((s) => s.name === 'neonops_queue_jobs')).toBe(false);
     expect(sampleValue(samples, 'neonops_metrics_collect_errors_total', { source: 'queues' })).toBeGreaterThan(0);
 
     const back = await spawnRedisServer({ port: Number(new URL(server.url).port) });
     onTestFinished(() => back.stop());
-    await waitUntil(async () => (await fetch(`${worker.url}/readyz`)).status === 200, { timeoutMs: 30_000, what: 'readyz 200 again' });
-    // Closed while this Redis is there (the test's clean-ups stop it first).
-    await worker.running.close();
+    await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, { timeoutMs: 30_000, what: 'readyz 200 again' });
+    expect(sampleValue(await scrape(url), 'neonops_queue_jobs', { queue: 'intents', state: 'waiting' })).toBe(0);
+    child.child.kill('SIGTERM');
+    expect((await child.exited).code).toBe(0);
   });
 
   it('closing the worker closes its listener; WORKER_HTTP_PORT=off runs none', { timeout: 30_000 }, async () => {
@@ -290,5 +307,19 @@ describe('worker metrics', () => {
     const off: RunningWorker = (await startTestWorker(redis.url, redis.prefix, sim, { WORKER_HTTP_PORT: 'off' })).running;
     expect(off.monitoring.url).toBeUndefined();
     expect(sampleValue(parsePrometheusText(await off.metrics.registry.metrics()).samples, 'neonops_intents_finished_total')).toBe(0);
+  });
+});
+
+describe('WORKER_HTTP_PORT / WORKER_HTTP_HOST', () => {
+  const required = { NEON_API_KEY: 'napi_test', SECRETS_KEY: SecretBox.generateKey() };
+  it('listens on 0.0.0.0:9464 by default; a port, 0 (any free port) or off', () => {
+    expect(loadConfig(required).http).toEqual({ port: 9464, host: '0.0.0.0' });
+    expect(loadConfig({ ...required, WORKER_HTTP_PORT: '9100', WORKER_HTTP_HOST: '127.0.0.1' }).http).toEqual({ port: 9100, host: '127.0.0.1' });
+    expect(loadConfig({ ...required, WORKER_HTTP_PORT: '0' }).http).toEqual({ port: 0, host: '0.0.0.0' });
+    expect(loadConfig({ ...required, WORKER_HTTP_PORT: 'off' }).http).toBeUndefined();
+  });
+
+  it('refuses anything else, naming the variable', () => {
+    for (const bad of ['70000', '-1', 'on', '12.5']) expect(() => loadConfig({ ...required, WORKER_HTTP_PORT: bad })).toThrow(/WORKER_HTTP_PORT/);
   });
 });
