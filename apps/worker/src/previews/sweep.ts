@@ -63,6 +63,11 @@ export interface PreviewSweepDeps {
   fetch?: typeof fetch;
   /** How long a sweep's teardown dedupe key is kept, in ms. Default 30 days (longer than any preview's life). */
   dedupeTtlMs?: number;
+  /**
+   * A PR recorded `closed` less than this long ago (ms) is left to its own teardown, which may
+   * still be queued or running. Default 1 hour.
+   */
+  closedGraceMs?: number;
 }
 
 /** `<sourceId>:<repositoryId>#<number>` (see `previewMark`). */
@@ -121,6 +126,7 @@ export async function sweepPreviews(deps: PreviewSweepDeps): Promise<PreviewSwee
         let reason: SweepReason | undefined;
         let closedAt = now();
         if (known?.state === 'closed') {
+          if (now() - known.updatedAt < (deps.closedGraceMs ?? 3_600_000)) continue;
           reason = 'state_closed';
           closedAt = known.updatedAt;
         } else if (github) {
