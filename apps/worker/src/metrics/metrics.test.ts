@@ -96,7 +96,9 @@ describe('worker metrics', () => {
     onTestFinished(() => sim.close());
     const ok = await startReceiver();
     const failing = await startReceiver((_req, res) => void res.writeHead(500).end('no'));
-    onTestFinished(() => Promise.all([ok.close(), failing.close()]));
+    onTestFinished(async () => {
+      await Promise.all([ok.close(), failing.close()]);
+    });
 
     // Set-up calls go through a client of the test's own (not counted by the worker).
     const neon = createNeonClient({ apiKey: sim.apiKey, baseUrl: sim.url });
