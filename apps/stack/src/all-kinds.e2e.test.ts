@@ -115,9 +115,11 @@ describe('every intent kind through the API and a real worker', () => {
     // The bounds are listed in apps/worker/README.md ("Redis keys and their bounds").
     const unbounded = (await keysWithoutTtl(redis.connect(), redis.prefix)).map((k) => k.slice(redis.prefix.length));
     const documented = [
-      /^bull:(intents|webhooks|maintenance):(completed|failed|events|id|meta|delayed|wait|paused|active|prioritized|pc|marker|stalled-check|repeat)$/,
+      /^bull:(intents|webhooks|maintenance|github-post-back|preview-sweep):(completed|failed|events|id|meta|delayed|wait|paused|active|prioritized|pc|marker|stalled-check|repeat)$/,
       /^bull:intents:int_[0-9a-z]{26}$/, // finished jobs kept by removeOnComplete/removeOnFail (age and count)
       /^bull:maintenance:repeat:intent-sweeper(:\d+)?$/, // the job scheduler and its last runs (count 10)
+      /^bull:preview-sweep:repeat:preview-sweep(:\d+)?$/, // the preview sweep's scheduler and its last runs (count 10)
+      /^bull:github-post-back:int_[0-9a-z]{26}-(queued|end)$/, // post-back jobs kept by removeOnComplete/removeOnFail (age and count)
       /^outbox$/, // trimmed to what every consumer group has handled
       /^team:demo:intents$/, // a team's index, pruned to the retention period on every create
     ];
