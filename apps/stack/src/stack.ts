@@ -93,21 +93,23 @@ export async function startStack(config: StackConfig, options: StartStackOptions
     // One durable store for both: an embedded PGlite is one process's, one session's.
     const database = await openDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA });
     closers.push(() => database.close());
-    const workerConfig = loadWorkerConfig(env);
-    const worker: RunningWorker = await startWorker(workerConfig, {
-      database,
-      ...(options.logDestination ? { logger: createWorkerLogger({ level: workerConfig.logLevel, destination: options.logDestination }) } : {}),
-    });
-    closers.push(() => worker.close());
-
     const apiConfig = loadApiConfig({ ...env, DEV_MODE: 'true' });
     const demo = createDemoTeam({
       projects: demoProjectId ? [demoProjectId] : [],
       ...(options.demoTeam?.admin === undefined ? {} : { admin: options.demoTeam.admin }),
       ...(options.demoTeam?.maxActiveIntents === undefined ? {} : { limits: { maxActiveIntents: options.demoTeam.maxActiveIntents } }),
     });
-    const logger = options.logDestination ? { logger: createApiLogger(apiConfig.logLevel, options.logDestination) } : {};
     const fileTeams = (await loadTeamsFileOrEmpty(apiConfig.teamsFile)).teams;
+    const workerConfig = loadWorkerConfig(env);
+    const worker: RunningWorker = await startWorker(workerConfig, {
+      database,
+      // Team schedules check the rights of the same teams the API knows, the demo team included.
+      teams: { list: async () => [...fileTeams, demo.team] },
+      ...(options.logDestination ? { logger: createWorkerLogger({ level: workerConfig.logLevel, destination: options.logDestination }) } : {}),
+    });
+    closers.push(() => worker.close());
+
+    const logger = options.logDestination ? { logger: createApiLogger(apiConfig.logLevel, options.logDestination) } : {};
     const api: RunningApi = await startApi(apiConfig, { teams: withTeams(fileTeams, [demo.team]), database, ...logger });
     closers.push(() => api.close());
 

@@ -280,7 +280,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
 /** The teams file, followed as it changes; without `TEAMS_FILE`, no teams (schedule runs are refused, which their history says). */
 async function teamsSourceOf(path: string | undefined, logger: Logger): Promise<TeamsSource> {
   if (path === undefined) return staticTeams([]);
-  return TeamsFileSource.load(path, { onError: (err) => logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'teams file unreadable; the previous teams stay in force') });
+  return TeamsFileSource.load(path, { missingOk: true, onError: (err) => logger.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'teams file unreadable; the previous teams stay in force') });
 }
 
 /**

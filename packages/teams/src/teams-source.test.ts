@@ -34,6 +34,20 @@ describe('TeamsFileSource', () => {
     expect(errors[0]).toBeInstanceOf(TeamsFileError);
   });
 
+  it('with missingOk, a missing file is no teams until it appears, and its removal is no teams again', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'teams-source-')), 'teams.yaml');
+    onTestFinished(() => rm(path, { force: true }));
+    let now = 0;
+    const source = await TeamsFileSource.load(path, { missingOk: true, recheckMs: 10, now: () => now });
+    expect(await source.list()).toEqual([]);
+    await writeFile(path, 'teams:\n  - id: a\n');
+    now = 10;
+    expect((await source.list()).map((t) => t.id)).toEqual(['a']);
+    await rm(path);
+    now = 20;
+    expect(await source.list()).toEqual([]);
+  });
+
   it('fails at load on a missing or invalid file', async () => {
     await expect(TeamsFileSource.load(join(tmpdir(), 'no-such-teams.yaml'))).rejects.toBeInstanceOf(TeamsFileError);
     await expect(TeamsFileSource.load(await file('teams:\n  - id: Bad Id\n'))).rejects.toBeInstanceOf(TeamsFileError);

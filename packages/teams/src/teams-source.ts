@@ -19,14 +19,18 @@ export interface TeamsFileSourceOptions {
   onError?: (error: unknown) => void;
   /** Clock. Default `Date.now`. */
   now?: () => number;
+  /** A missing file is no teams (until it appears) instead of an error. Default false. */
+  missingOk?: boolean;
 }
+
+const isMissing = (error: unknown): boolean => typeof error === 'object' && error !== null && 'code' in error && error.code === 'ENOENT';
 
 /**
  * The teams file as it is now: re-read when its modification time changes (looked at most
  * every `recheckMs`), so a process that checks a team's rights at each run (the worker's
  * schedules) sees a token, project or admin right removed without a restart. A changed file
  * that is invalid is reported and ignored: the last valid teams stay in force. The first read
- * must succeed (`load` throws `TeamsFileError`).
+ * must succeed (`load` throws `TeamsFileError`), except a missing file with `missingOk`.
  */
 export class TeamsFileSource implements TeamsSource {
   private teams: readonly Team[] = [];
@@ -42,9 +46,16 @@ export class TeamsFileSource implements TeamsSource {
   /** Reads the file once (failing on a missing or invalid file) and returns a source that follows it. */
   static async load(path: string, options: TeamsFileSourceOptions = {}): Promise<TeamsFileSource> {
     const source = new TeamsFileSource(path, options);
-    const { mtimeMs } = await stat(path).catch(() => ({ mtimeMs: -1 }));
+    const stats = await stat(path).catch((error: unknown) => {
+      if (options.missingOk && isMissing(error)) return undefined;
+      return { mtimeMs: -1 };
+    });
+    if (stats === undefined) {
+      source.checkedAt = source.clock();
+      return source;
+    }
     source.teams = (await loadTeamsFile(path)).teams;
-    source.mtimeMs = mtimeMs;
+    source.mtimeMs = stats.mtimeMs;
     source.checkedAt = source.clock();
     return source;
   }
@@ -68,7 +79,12 @@ export class TeamsFileSource implements TeamsSource {
         this.mtimeMs = mtimeMs;
       }
     } catch (error) {
-      this.options.onError?.(error);
+      if (this.options.missingOk && isMissing(error)) {
+        this.teams = [];
+        this.mtimeMs = -1;
+      } else {
+        this.options.onError?.(error);
+      }
     }
     return this.teams;
   }
