@@ -119,6 +119,9 @@ describe('every intent kind through the API and a real worker', () => {
       /^bull:intents:int_[0-9a-z]{26}$/, // finished jobs kept by removeOnComplete/removeOnFail (age and count)
       /^bull:maintenance:repeat:intent-sweeper(:\d+)?$/, // the job scheduler and its last runs (count 10)
       /^bull:preview-sweep:repeat:preview-sweep(:\d+)?$/, // the preview sweep's scheduler and its last runs (count 10)
+      /^bull:(budgets|quota):(completed|failed|events|id|meta|delayed|wait|paused|active|prioritized|pc|marker|stalled-check|repeat)$/,
+      /^bull:budgets:repeat:budget-watch(:\d+)?$/, // the budget watch's scheduler and its last runs (count 10)
+      /^bull:quota:repeat:quota-sweep(:\d+)?$/, // the quota sweep's scheduler and its last runs (count 10)
       /^bull:github-post-back:int_[0-9a-z]{26}-(queued|end)$/, // post-back jobs kept by removeOnComplete/removeOnFail (age and count)
       /^outbox$/, // trimmed to what every consumer group has handled
       /^team:demo:intents$/, // a team's index, pruned to the retention period on every create
