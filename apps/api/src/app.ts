@@ -29,6 +29,7 @@ import intentWatchPlugin from './plugins/app/intent-watch.js';
 import intentsServicePlugin, { type IntentsPluginOptions } from './plugins/app/intents-service.js';
 import projectScopePlugin from './plugins/app/project-scope.js';
 import sourcesPlugin from './plugins/app/sources.js';
+import type { FileSources } from './sources/file-sources.js';
 import webhooksPlugin from './plugins/app/webhooks.js';
 import durableStorePlugin, { type DurableStorePluginOptions } from './plugins/external/durable-store.js';
 import neonPlugin, { type NeonPluginOptions } from './plugins/external/neon.js';
@@ -84,6 +85,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Shortest `every` of a team schedule, in ms (`SCHEDULE_MIN_EVERY_MS`). Default 60000. */
   scheduleMinEveryMs?: number;
+  /** Sources written in the teams file (secrets read from the environment), stored at start. Default none. */
+  fileSources?: FileSources;
   /** Webhook settings (secret overlap, URL allowlist, first delay). Default `DEFAULT_WEBHOOK_SETTINGS`. */
   webhooks?: Partial<WebhookSettings>;
   /** Largest hook delivery (`/v1/hooks/…`) in bytes. Default 1 MiB. */
@@ -137,7 +140,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     now,
     ...(options.crashPoints ? { crashPoints: options.crashPoints } : {}),
   });
-  await fastify.register(sourcesPlugin, { keyPrefix, secretBox: options.secretBox, now });
+  await fastify.register(sourcesPlugin, { keyPrefix, secretBox: options.secretBox, now, ...(options.fileSources ? { fileSources: options.fileSources } : {}) });
   await fastify.register(budgetsPlugin, { keyPrefix, now, ...(options.prices ? { prices: options.prices } : {}) });
   await fastify.register(usagePlugin, { now, ...(options.prices ? { prices: options.prices } : {}) });
   await fastify.register(quotaPlugin, { now });

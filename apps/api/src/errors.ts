@@ -309,6 +309,13 @@ export class SourceNotFoundError extends ApiError {
   readonly title = 'Source not found';
 }
 
+/** A source written in the teams file: it is changed or removed there (and the API restarted). */
+export class SourceInTeamsFileError extends ApiError {
+  readonly code = 'source_in_teams_file';
+  readonly status = 409;
+  readonly title = 'The source is managed by the teams file';
+}
+
 /** No preview of the team for that repository and pull request (no accepted event within 30 days). */
 export class PreviewNotFoundError extends ApiError {
   readonly code = 'preview_not_found';

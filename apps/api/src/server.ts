@@ -5,10 +5,11 @@ import type { Logger } from 'pino';
 import { createMetricsRegistry } from '@neonops/observability';
 import { buildApp, type AppOptions } from './app.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
-import type { ApiConfig } from './config.js';
+import { processEnv, type ApiConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { TeamDirectory } from './teams/team-directory.js';
 import { loadTeamsFile, loadTeamsFileOrEmpty } from './teams/teams-file.js';
+import { resolveFileSources, type FileSources } from './sources/file-sources.js';
 
 export interface CreateServerOverrides {
   /** Teams to use instead of reading `config.teamsFile` (e.g. a demo team made by `pnpm start`). */
@@ -19,6 +20,8 @@ export interface CreateServerOverrides {
   crashPoints?: AppOptions['crashPoints'];
   /** An open durable store to read the intent history from (the caller closes it), instead of `config.database`. */
   database?: DurableDatabase;
+  /** Where the teams file's sources find their secrets (`secretEnv`, `githubTokenEnv`). Default the process environment. */
+  env?: Record<string, string | undefined>;
 }
 
 /**
@@ -34,15 +37,18 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     secretsKey = SecretBox.generateKey();
   }
   let teams = overrides.teams;
+  let fileSources: FileSources | undefined;
   if (!teams) {
     const file = config.devMode ? await loadTeamsFileOrEmpty(config.teamsFile) : await loadTeamsFile(config.teamsFile);
     if (file.teams.length === 0) logger.warn({ teamsFile: config.teamsFile }, 'no teams configured: every request will get 401');
     teams = new TeamDirectory(file.teams);
+    fileSources = resolveFileSources(file.teams, overrides.env ?? processEnv(), config.teamsFile);
   }
   return buildApp({
     redis: { url: config.redisUrl },
     keyPrefix: config.keyPrefix,
     teams,
+    ...(fileSources ? { fileSources } : {}),
     secretBox: new SecretBox(secretsKey, config.previousSecretsKeys),
     neon: config.neon.apiKey ? { apiKey: config.neon.apiKey, baseUrl: config.neon.baseUrl } : undefined,
     ...(config.neon.apiKey ? { neonBaseUrl: config.neon.baseUrl } : {}),

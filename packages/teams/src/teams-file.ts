@@ -17,6 +17,12 @@ export const teamSchema = z.strictObject({
   canCreateProjects: z.boolean().default(false),
   /** Unlocks admin-only kinds (`api_key.*`). Default `false`. */
   admin: z.boolean().default(false),
+  /**
+   * Hook sources of the team (GitHub repositories, Standard Webhooks senders), secrets given
+   * as environment variable names; checked in full by the API at start
+   * (`fileSourceSchema` in @neonops/intents). Default none.
+   */
+  sources: z.array(z.looseObject({ id: z.string(), kind: z.string() })).optional(),
   limits: z
     .strictObject({
       /** Most intents that may be queued, running or waiting at once. Default `100`. */

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { previewRuleSchema } from '@neonops/intents';
+import { githubDelivery, pullRequestEvent } from '../../test/github.js';
 import { buildTestApp } from '../../test/helper.js';
 
 const github = { kind: 'github', projectId: 'p-alpha', repositories: ['Codertocat/Hello-World'] };
@@ -49,6 +51,27 @@ describe('/v1/sources', () => {
       expect(refused.body).not.toContain(token);
     }
     expect((await t.as('alpha', { method: 'GET', url: '/v1/sources' })).json().items).toHaveLength(2);
+  });
+
+  it('stores the teams file’s sources at start: listed, deliveries verified with the secret from the environment, not deletable through the API, pruned once gone from the file', async () => {
+    const secret = 'a-github-webhook-secret-0123456789';
+    const source = { kind: 'github' as const, id: 'shop', projectId: 'p-alpha', repositories: ['Codertocat/Hello-World'], preview: previewRuleSchema.parse({}), secretEnv: 'SHOP_HOOK_SECRET' };
+    const t = await buildTestApp({ fileSources: { teamIds: ['alpha'], sources: [{ teamId: 'alpha', source, secret }] } });
+    await t.app.ready();
+    const [listed] = (await t.as('alpha', { method: 'GET', url: '/v1/sources' })).json().items;
+    expect(listed).toMatchObject({ id: 'src_alpha--shop', kind: 'github', fromTeamsFile: true, repositories: ['codertocat/hello-world'], postsToGitHub: false });
+    expect(JSON.stringify(listed)).not.toContain(secret);
+    expect(JSON.stringify(listed)).not.toContain('SHOP_HOOK_SECRET');
+    const delivered = await t.app.inject(await githubDelivery('src_alpha--shop', secret, 'pull_request', pullRequestEvent({ action: 'opened' })));
+    expect(delivered.statusCode, delivered.body).toBe(202);
+    const refused = await t.as('alpha', { method: 'DELETE', url: '/v1/sources/src_alpha--shop' });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json()).toMatchObject({ code: 'source_in_teams_file' });
+    // The next start without it in the file: gone; a source made through the API stays.
+    const api = await t.as('alpha', { method: 'POST', url: '/v1/sources', payload: github });
+    const next = await buildTestApp({ keyPrefix: t.redis.prefix, secretBox: t.secretBox, fileSources: { teamIds: ['alpha'], sources: [] } });
+    await next.app.ready();
+    expect((await next.as('alpha', { method: 'GET', url: '/v1/sources' })).json().items.map((s: { id: string }) => s.id)).toEqual([api.json().id]);
   });
 
   it('makes a Standard Webhooks source with a whsec_ secret and restrictions', async () => {

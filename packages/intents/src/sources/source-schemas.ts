@@ -88,7 +88,32 @@ export const createSourceBodySchema = z.discriminatedUnion('kind', [
 ]);
 export type CreateSourceBody = z.output<typeof createSourceBodySchema>;
 
-const shown = { id: z.string(), createdAt: z.string() };
+/** The name of an environment variable (where the teams file says a secret is; never the secret). */
+const envNameSchema = z.string().regex(/^[A-Z_][A-Z0-9_]{0,127}$/, 'an environment variable name (A-Z, 0-9, _)');
+/** A source's id within its team in the teams file. */
+const fileSourceKeySchema = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'lowercase letters, digits, - and _ (1–40 chars)');
+
+/**
+ * A source written in the teams file (`teams[].sources[]`): the body of `POST /v1/sources`
+ * plus a stable `id` within the team and where its secrets are — `secretEnv` (GitHub: the
+ * webhook secret, any string of 16+ characters; Standard Webhooks: a `whsec_…` key) and,
+ * for GitHub, `githubTokenEnv` — names of environment variables, never the values.
+ */
+export const fileSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ ...githubFields, id: fileSourceKeySchema, secretEnv: envNameSchema, githubTokenEnv: envNameSchema.optional() }),
+  z.strictObject({ ...standardFields, id: fileSourceKeySchema, secretEnv: envNameSchema }),
+]);
+export type FileSource = z.output<typeof fileSourceSchema>;
+
+/** The id of a teams-file source: `src_<team>--<id>` (stable across restarts: GitHub's webhook URL names it). */
+export const fileSourceId = (teamId: string, id: string): string => `src_${teamId}--${id}`;
+
+const shown = {
+  id: z.string(),
+  createdAt: z.string(),
+  /** Written in the teams file: replaced at each start, and not deletable through the API. */
+  fromTeamsFile: z.boolean().optional(),
+};
 
 /** A source as stored (the secrets sealed) and shown (never a secret or token). */
 export const sourceViewSchema = z
@@ -107,4 +132,4 @@ export type SourceRecord = SourceView & { teamId: string; sealedSecret: string }
 /** A GitHub source as stored. */
 export type GithubSourceRecord = Extract<SourceRecord, { kind: 'github' }>;
 
-export const sourceIdParamsSchema = z.strictObject({ sourceId: z.string().min(1).max(64) });
+export const sourceIdParamsSchema = z.strictObject({ sourceId: z.string().min(1).max(140) });

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { RedisScript } from '../redis-script.js';
 import { secretContext, type SecretBox } from '../secret-box.js';
 import type { Redis } from 'ioredis';
-import type { CreateSourceBody, SourceRecord, SourceView } from './source-schemas.js';
+import { fileSourceId, type CreateSourceBody, type FileSource, type SourceRecord, type SourceView } from './source-schemas.js';
 
 /** What a source's `sealedSecret` holds. */
 interface SealedSourceSecrets {
@@ -58,6 +58,36 @@ export class SourceStore {
     const record: SourceRecord = { ...source, teamId, sealedSecret: this.options.secretBox.seal(sealed, secretContext.source(id)) };
     const stored = await CREATE.run(this.redis, [this.key(id), this.teamKey(teamId)], [JSON.stringify(record), id, String(this.max)]);
     return stored === 1 ? { source, secret } : undefined;
+  }
+
+  /**
+   * Writes a teams-file source (id {@link fileSourceId}, `fromTeamsFile: true`) with the
+   * secrets read from the environment, replacing what an earlier start wrote; not counted
+   * against the team's cap (the file is the operator's). Returns its id.
+   */
+  async putFromFile(teamId: string, source: FileSource, secrets: { secret: string; githubToken?: string }): Promise<string> {
+    const id = fileSourceId(teamId, source.id);
+    const existing = await this.get(id);
+    const createdAt = existing?.createdAt ?? (this.options.now?.() ?? new Date()).toISOString();
+    let view: Record<string, unknown>;
+    if (source.kind === 'github') {
+      const { id: _key, secretEnv: _secret, githubTokenEnv: _token, ...rest } = source;
+      view = { ...rest, repositories: [...new Set(rest.repositories.map((r) => r.toLowerCase()))], postsToGitHub: secrets.githubToken !== undefined };
+    } else {
+      const { id: _key, secretEnv: _secret, ...rest } = source;
+      view = rest;
+    }
+    const sealed: SealedSourceSecrets = secrets.githubToken === undefined ? { secret: secrets.secret } : { secret: secrets.secret, githubToken: secrets.githubToken };
+    const record = { ...view, id, createdAt, fromTeamsFile: true, teamId, sealedSecret: this.options.secretBox.seal(sealed, secretContext.source(id)) } as SourceRecord;
+    await this.redis.multi().set(this.key(id), JSON.stringify(record)).sadd(this.teamKey(teamId), id).exec();
+    return id;
+  }
+
+  /** Deletes the team's teams-file sources whose ids are not in `keep` (removed from the file); returns their ids. */
+  async pruneFromFile(teamId: string, keep: ReadonlySet<string>): Promise<string[]> {
+    const gone = (await this.list(teamId)).filter((r) => r.fromTeamsFile && !keep.has(r.id)).map((r) => r.id);
+    for (const id of gone) await this.redis.multi().del(this.key(id)).srem(this.teamKey(teamId), id).exec();
+    return gone;
   }
 
   /** Any team's source (for hook deliveries, which carry no team token). */

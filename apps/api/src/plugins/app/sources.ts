@@ -2,8 +2,9 @@ import { bullPrefix, GITHUB_POST_BACK_QUEUE, POST_BACK_JOB_OPTIONS, postBackJobI
 import { Queue } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
-import { ProjectNotFoundError, SourceNotFoundError, TooManySourcesError } from '../../errors.js';
+import { ProjectNotFoundError, SourceInTeamsFileError, SourceNotFoundError, TooManySourcesError } from '../../errors.js';
 import { withRedis } from '../../redis-errors.js';
+import type { FileSources } from '../../sources/file-sources.js';
 import { HookIntake } from '../../sources/hook-intake.js';
 import { PreviewIndex } from '../../sources/preview-index.js';
 import type { Team } from '../../teams/teams-file.js';
@@ -45,6 +46,8 @@ export class SourcesService {
   }
 
   async delete(team: Team, id: string): Promise<void> {
+    const record = await withRedis(this.redis, () => this.store.getForTeam(team.id, id));
+    if (record?.fromTeamsFile) throw new SourceInTeamsFileError(`Source ${id} is written in the teams file: remove it there`);
     if (!(await withRedis(this.redis, () => this.store.delete(team.id, id)))) throw new SourceNotFoundError(`No source ${id}`);
   }
 }
@@ -56,6 +59,8 @@ export interface SourcesPluginOptions {
   hookDeliveryTtlSeconds?: number;
   /** Sources one team may have. Default 100. */
   maxSourcesPerTeam?: number;
+  /** Sources of the teams file: written (and those removed from the file deleted) when the app is ready. Default none. */
+  fileSources?: FileSources;
   now: () => Date;
 }
 
@@ -74,6 +79,22 @@ export default fp<SourcesPluginOptions>(
       });
     };
     fastify.decorate('sources', new SourcesService(store, assertProject, fastify.redis));
+    const fileSources = options.fileSources;
+    if (fileSources) {
+      // At start, with Redis: the file is the truth for its sources (a failure stops the start, loudly).
+      fastify.addHook('onReady', async () => {
+        const kept = new Map<string, Set<string>>(fileSources.teamIds.map((id) => [id, new Set<string>()]));
+        for (const { teamId, source, secret, githubToken } of fileSources.sources) {
+          const id = await store.putFromFile(teamId, source, { secret, ...(githubToken ? { githubToken } : {}) });
+          kept.get(teamId)?.add(id);
+        }
+        for (const [teamId, ids] of kept) {
+          const gone = await store.pruneFromFile(teamId, ids);
+          if (gone.length > 0) fastify.log.info({ teamId, sources: gone }, 'sources removed from the teams file deleted');
+        }
+        if (fileSources.sources.length > 0) fastify.log.info({ sources: fileSources.sources.map((s) => `${s.teamId}/${s.source.id}`) }, 'sources of the teams file stored');
+      });
+    }
     const previews = new PreviewIndex(fastify.redis, { prefix: options.keyPrefix });
     // Post-backs to GitHub (run by the workers): a `pending` status as soon as a delivery is accepted.
     const postBacks = new Queue<PostBackJobData>(GITHUB_POST_BACK_QUEUE, {
