@@ -22,6 +22,15 @@ describe('loadConfig', () => {
     expect(config.removeOnFail.count).toBeGreaterThan(0);
   });
 
+  it('reads GitHub\'s API base and the preview sweep (a dry run unless told), refusing bad values by name', () => {
+    expect(loadConfig(required)).toMatchObject({ githubApiUrl: 'https://api.github.com', previewSweep: { intervalMs: 3_600_000, dryRun: true } });
+    const enterprise = loadConfig({ ...required, GITHUB_API_URL: 'https://ghe.example.com/api/v3', PREVIEW_SWEEP_INTERVAL_MS: '600000', PREVIEW_SWEEP_DRY_RUN: 'false' });
+    expect(enterprise).toMatchObject({ githubApiUrl: 'https://ghe.example.com/api/v3', previewSweep: { intervalMs: 600_000, dryRun: false } });
+    expect(() => loadConfig({ ...required, GITHUB_API_URL: 'not a url' })).toThrow(/GITHUB_API_URL/);
+    expect(() => loadConfig({ ...required, PREVIEW_SWEEP_DRY_RUN: 'yes' })).toThrow(/PREVIEW_SWEEP_DRY_RUN/);
+    expect(() => loadConfig({ ...required, PREVIEW_SWEEP_INTERVAL_MS: '0' })).toThrow(/PREVIEW_SWEEP_INTERVAL_MS/);
+  });
+
   it('coerces numbers and treats empty strings as unset', () => {
     const config = loadConfig({ ...required, WORKER_CONCURRENCY: '4', NEON_RATE_PER_MINUTE: '', INTENT_RETENTION_SECONDS: '172800' });
     expect(config.concurrency).toBe(4);
