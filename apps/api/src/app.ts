@@ -95,8 +95,12 @@ export interface AppOptions {
   sseHeartbeatMs?: number;
   /** Test hook at named points of the submit path (crash tests kill the process there). Default none. */
   crashPoints?: IntentsPluginOptions['crashPoints'];
-  /** The metrics `/metrics` serves. Default: new ones on a registry of their own, without Node's process metrics (`createServer` adds those). */
-  metrics?: ApiMetrics;
+  /**
+   * The metrics `/metrics` serves. Default: new ones on a registry of their own, without Node's
+   * process metrics (`createServer` adds those). `false`: no metrics and no `/metrics` (the
+   * bench measures their cost this way).
+   */
+  metrics?: ApiMetrics | false;
   /** Load shedding (`@fastify/under-pressure`): its limits, or `false`. Default `false` (`createServer` turns it on from `OVERLOAD_*`). */
   pressure?: PressureOptions | false;
   /** How long `/healthz` reuses a Neon probe's answer, in ms. Default 10000. */
@@ -114,9 +118,10 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   // The errors plugin first, so that every later failure is a problem document.
   await fastify.register(errorHandlerPlugin, { mapError: mapNeonError });
   // Metrics next, so that every answer is counted; then load shedding, before any work is done.
-  await fastify.register(metricsPlugin, { metrics: options.metrics });
+  if (options.metrics !== false) await fastify.register(metricsPlugin, { metrics: options.metrics });
+  const metrics = options.metrics === false ? undefined : fastify.metrics;
   if (options.pressure) {
-    await fastify.register(pressurePlugin, { ...options.pressure, onOverloaded: (reason) => fastify.metrics.overloaded.inc({ reason }) });
+    await fastify.register(pressurePlugin, { ...options.pressure, onOverloaded: (reason) => metrics?.overloaded.inc({ reason }) });
   }
 
   await fastify.register(redisPlugin, { redis: options.redis });
@@ -169,7 +174,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     options.probeNeon ?? (neonBaseUrl ? httpNeonProbe(neonBaseUrl) : async () => ({ ok: true, detail: 'no Neon configured; not checked' }));
   await fastify.register(healthRoutes, {
     probeNeon,
-    onNeonProbed: (reachable) => fastify.metrics.neon.up.set(reachable ? 1 : 0),
+    onNeonProbed: (reachable) => metrics?.neon.up.set(reachable ? 1 : 0),
     ...(options.neonProbeIntervalMs === undefined ? {} : { neonProbeIntervalMs: options.neonProbeIntervalMs }),
   });
 

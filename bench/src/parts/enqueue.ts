@@ -2,7 +2,8 @@
  * Part 1 — enqueue: `POST /v1/intents` over HTTP (autocannon in its own process, 64
  * keep-alive connections, a unique Idempotency-Key per request) against the API built with
  * `buildApp`, next to raw BullMQ `queue.add` on the same Redis with the same concurrency,
- * and an empty Fastify 202 route as the HTTP ceiling of this machine.
+ * and an empty Fastify 202 route as the HTTP ceiling of this machine; and the same API without
+ * its metrics (`buildApp({ metrics: false })`), in alternating rounds: what counting costs.
  */
 import { buildApp } from '@neonops/api';
 import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
@@ -48,8 +49,9 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     httpLoad({ url, amount, connections: options.connections, headers, body, uniqueKeys: true });
 
   /** One measured run of `POST /v1/intents` against an API built by `build` (this tree's or the baseline's). */
-  const measureApi = async (build: typeof buildApp): Promise<ApiRun> => {
+  const measureApi = async (build: typeof buildApp, withMetrics = true): Promise<ApiRun> => {
     const app = await build({
+      ...(withMetrics ? {} : { metrics: false as const }),
       redis: { url: ctx.redisUrl },
       keyPrefix: `${prefix}api:`,
       teams: benchTeams(),
@@ -74,8 +76,10 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   // Alternating rounds, so that drift of a noisy machine hits both alike; each side's better round counts.
   const runs: ApiRun[] = [];
   const before: ApiRun[] = [];
-  for (let round = 0; round < (baselineBuild ? 2 : 1); round++) {
+  const noMetrics: ApiRun[] = [];
+  for (let round = 0; round < 2; round++) {
     runs.push(await measureApi(buildApp));
+    noMetrics.push(await measureApi(buildApp, false));
     if (baselineBuild) before.push(await measureApi(baselineBuild));
   }
   const best = (xs: ApiRun[]) => xs.reduce((a, b) => (b.result.perSecond > a.result.perSecond ? b : a));
@@ -140,6 +144,18 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
           },
         ]
       : []),
+    {
+      part: '1 enqueue',
+      metric: 'POST /v1/intents without metrics, same run',
+      value: `${fmt.int(best(noMetrics).result.perSecond)}/s`,
+      note: `p50 ${fmt.ms(best(noMetrics).result.p50)}, p99 ${fmt.ms(best(noMetrics).result.p99)}; CPU ${fmt.ms(best(noMetrics).cpuMs)}/POST`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'ratio POST rate with metrics / without',
+      value: fmt.ratio(api.perSecond / best(noMetrics).result.perSecond),
+      note: `CPU/POST ${fmt.ratio(apiCpuMs / best(noMetrics).cpuMs)}×; aim ≥ 0.9 (metrics may cost at most 10 %)`,
+    },
     { part: '1 enqueue', metric: 'ratio API / raw queue.add', value: fmt.ratio(api.perSecond / raw.perSecond), note: 'aim ≥ 0.5' },
     { part: '1 enqueue', metric: 'ratio API / HTTP ceiling', value: fmt.ratio(api.perSecond / ceiling.perSecond), note: 'what the intent path costs beyond HTTP' },
   ];
