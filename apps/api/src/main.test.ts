@@ -60,7 +60,7 @@ describe('startApi', () => {
     const api = await startApi(config, { env: { SHOP_HOOK_SECRET: 'from-the-environment-0123456789' } });
     onTestFinished(() => api.close());
     const res = await fetch(`${api.url}/v1/sources`, { headers: { authorization: 'Bearer secret-token' } });
-    expect((await res.json()).items).toEqual([expect.objectContaining({ id: 'src_alpha--shop', fromTeamsFile: true, repositories: ['acme/shop'] })]);
+    expect(((await res.json()) as { items: unknown[] }).items).toEqual([expect.objectContaining({ id: 'src_alpha--shop', fromTeamsFile: true, repositories: ['acme/shop'] })]);
   });
 
   it('refuses to start without a teams file outside dev mode', async () => {
