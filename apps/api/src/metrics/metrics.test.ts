@@ -61,6 +61,13 @@ describe('API metrics', () => {
     ]);
   });
 
+  it('metrics: false builds the API without metrics (the bench compares): no /metrics, intents still accepted', async () => {
+    const t = await buildTestApp({ metrics: false });
+    expect((await t.as('alpha', post(branchCreate('p-alpha')))).statusCode).toBe(202);
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  });
+
   it('sheds load with 503 service_overloaded and Retry-After while the event loop lags; /healthz and /metrics still answer', async () => {
     const t = await buildTestApp({ pressure: { maxEventLoopDelayMs: 50, sampleIntervalMs: 5, retryAfterSeconds: 7 } });
     const block = (ms: number) => {
