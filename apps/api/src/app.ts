@@ -60,6 +60,8 @@ export interface AppOptions {
   secretBox: SecretBox;
   /** Neon for read-through routes: a client, settings to make one, or undefined (routes answer 503). */
   neon?: NeonPluginOptions['neon'];
+  /** Ids of the Neon API keys the service runs on (`NEON_API_KEY_ID`): `api_key.revoke` of one is refused. Default none. */
+  serviceApiKeyIds?: readonly number[];
   /** Neon base URL that `/readyz` probes; default: the one in `neon` settings, else readiness skips Neon. */
   neonBaseUrl?: string;
   /** Overrides the `/readyz` Neon probe (tests). */
@@ -130,7 +132,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(durableStorePlugin, { database: options.database });
 
   await fastify.register(authPlugin, { teams: options.teams });
-  await fastify.register(projectScopePlugin, { keyPrefix });
+  await fastify.register(projectScopePlugin, { keyPrefix, serviceApiKeyIds: options.serviceApiKeyIds ?? [] });
   await fastify.register(idempotencyPlugin, {
     keyPrefix,
     ttlSeconds: options.idempotencyTtlSeconds ?? 86_400,

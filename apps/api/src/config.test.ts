@@ -25,6 +25,13 @@ describe('loadConfig', () => {
     expect(config.secretsKey).toBe(key);
   });
 
+  it('reads NEON_API_KEY_ID as a list of key ids and refuses anything else', () => {
+    expect(loadConfig({ SECRETS_KEY: key }).neon.serviceKeyIds).toEqual([]);
+    expect(loadConfig({ SECRETS_KEY: key, NEON_API_KEY_ID: '123, 456' }).neon.serviceKeyIds).toEqual([123, 456]);
+    expect(() => loadConfig({ SECRETS_KEY: key, NEON_API_KEY_ID: 'abc' })).toThrow(ConfigError);
+    expect(() => loadConfig({ SECRETS_KEY: key, NEON_API_KEY_ID: '-1' })).toThrow(/NEON_API_KEY_ID/);
+  });
+
   it('reads every variable it documents', () => {
     const config = loadConfig({
       PORT: '8080',

@@ -73,6 +73,23 @@ export const apiConfigSchema = z
       }),
     /** Neon API key for read-through routes and `/readyz`. Optional: without it those routes answer 503. */
     NEON_API_KEY: z.string().min(1).optional(),
+    /**
+     * Id(s) of the Neon API key(s) the service runs on (comma-separated; `GET /api_keys` in
+     * Neon's console or API lists them — Neon does not say which key made a call, so it is
+     * configured): `api_key.revoke` of one is refused with `403 service_key_protected`. The
+     * workers read the same variable and refuse it again. Default none.
+     */
+    NEON_API_KEY_ID: z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        const ids = (raw ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
+        if (ids.some((id) => !/^[1-9][0-9]{0,15}$/.test(id))) {
+          ctx.addIssue({ code: 'custom', message: 'NEON_API_KEY_ID: positive integer ids, comma-separated' });
+          return z.NEVER;
+        }
+        return ids.map(Number);
+      }),
     /** Neon API base URL. Default `https://console.neon.tech/api/v2` (the simulator: `http://127.0.0.1:PORT/api/v2`). */
     NEON_BASE_URL: z.url().default('https://console.neon.tech/api/v2'),
     /** Largest accepted request body, in bytes. Default `65536` (64 KiB); larger bodies get `413`. */
@@ -136,7 +153,8 @@ export interface ApiConfig {
   /** Keys that still open old secrets (`SECRETS_KEYS_PREVIOUS`). */
   previousSecretsKeys: string[];
   devMode: boolean;
-  neon: { apiKey: string | undefined; baseUrl: string };
+  /** `serviceKeyIds`: `NEON_API_KEY_ID`. */
+  neon: { apiKey: string | undefined; baseUrl: string; serviceKeyIds: number[] };
   bodyLimit: number;
   /** `REQUEST_TIMEOUT_MS` and `CONNECTION_TIMEOUT_MS`. */
   timeouts: { requestMs: number; connectionMs: number };
@@ -192,7 +210,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     secretsKey: e.SECRETS_KEY?.trim(),
     previousSecretsKeys: e.SECRETS_KEYS_PREVIOUS ?? [],
     devMode: e.DEV_MODE || e.NODE_ENV === 'development',
-    neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL },
+    neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL, serviceKeyIds: e.NEON_API_KEY_ID },
     bodyLimit: e.BODY_LIMIT,
     timeouts: { requestMs: e.REQUEST_TIMEOUT_MS, connectionMs: e.CONNECTION_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,

@@ -78,6 +78,34 @@ export class ProjectCreationForbiddenError extends ApiError {
   readonly title = 'This team may not create projects';
 }
 
+/** The kind is not among the team's kinds on the project (teams file `kinds` / `projectKinds`). */
+export class KindNotAllowedOnProjectError extends ApiError {
+  readonly code = 'kind_not_allowed_on_project';
+  readonly status = 403;
+  readonly title = 'This team may not submit this intent kind on this project';
+}
+
+/** A destructive project kind (`project.delete`) from a team that does not own the project. */
+export class NotProjectOwnerError extends ApiError {
+  readonly code = 'not_project_owner';
+  readonly status = 403;
+  readonly title = 'Only the team owning the project may submit this intent kind';
+}
+
+/** `api_key.revoke` of the Neon API key the service runs on (`NEON_API_KEY_ID`). */
+export class ServiceKeyProtectedError extends ApiError {
+  readonly code = 'service_key_protected';
+  readonly status = 403;
+  readonly title = 'The API key this service runs on cannot be revoked through it';
+}
+
+/** `branch.delete` of a branch Neon marks protected. */
+export class BranchProtectedError extends ApiError {
+  readonly code = 'branch_protected';
+  readonly status = 403;
+  readonly title = 'A protected branch cannot be deleted';
+}
+
 export class RouteNotFoundError extends ApiError {
   readonly code = 'route_not_found';
   readonly status = 404;
@@ -356,6 +384,13 @@ export class TriggerForbiddenError extends ApiError {
   readonly code = 'trigger_forbidden';
   readonly status = 403;
   readonly title = 'This source may not trigger that intent';
+}
+
+/** A route for admin teams only (the queue board), asked by another team. */
+export class AdminRequiredError extends ApiError {
+  readonly code = 'admin_required';
+  readonly status = 403;
+  readonly title = 'Only admin teams may use this';
 }
 
 /** The process is under pressure (event loop lagging, heap full): it sheds load before it falls over. */

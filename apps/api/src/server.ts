@@ -52,6 +52,7 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     secretBox: new SecretBox(secretsKey, config.previousSecretsKeys),
     neon: config.neon.apiKey ? { apiKey: config.neon.apiKey, baseUrl: config.neon.baseUrl } : undefined,
     ...(config.neon.apiKey ? { neonBaseUrl: config.neon.baseUrl } : {}),
+    serviceApiKeyIds: config.neon.serviceKeyIds,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     idempotencyInFlightTtlSeconds: config.idempotencyInFlightTtlSeconds,
     intentRetentionSeconds: config.intentRetentionSeconds,

@@ -31,6 +31,8 @@ export const FailureCodes = {
   /** Neon operations did not end within the wait deadline (`OPERATION_DEADLINE_MS`, or 4 × their learned duration). */
   operationStuck: 'neon_operation_stuck',
   retriesExhausted: 'retries_exhausted',
+  /** `branch.delete` of a branch Neon marks protected (checked right before deleting). */
+  branchProtected: 'branch_protected',
   invalidParams: 'invalid_params',
   internal: 'internal_error',
   workerLost: 'worker_lost',

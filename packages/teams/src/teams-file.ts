@@ -3,6 +3,15 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 
+/** An intent kind pattern: `*`, a family `branch.*`, or one kind `branch.create`. */
+export const kindPatternSchema = z.string().regex(/^(\*|[a-z_]+\.(\*|[a-z_]+))$/, 'a kind (branch.create), a family (branch.*) or *');
+
+/** True when `kind` matches one of `patterns` (see `kindPatternSchema`). */
+export function kindMatches(patterns: readonly string[], kind: string): boolean {
+  const family = kind.split('.')[0];
+  return patterns.some((pattern) => pattern === '*' || pattern === kind || pattern === `${family}.*`);
+}
+
 /** A team as written in the teams file. */
 export const teamSchema = z.strictObject({
   /** Stable id; used in Redis keys and logs. */
@@ -13,6 +22,21 @@ export const teamSchema = z.strictObject({
   tokenHashes: z.array(z.string().regex(/^[0-9a-f]{64}$/, 'SHA-256 in lowercase hex')).default([]),
   /** Neon project ids this team may use (projects its `project.create` intents make are added in Redis). */
   projects: z.array(z.string().min(1)).default([]),
+  /**
+   * Kinds the team may submit on its projects, as patterns: a kind (`branch.create`), a
+   * family (`branch.*`) or `*`. Default: every kind. Destructive project kinds
+   * (`project.delete`) also need the team to own the project (`owns`, or made by its
+   * `project.create`), so by default a team may do everything but delete a project it shares.
+   */
+  kinds: z.array(kindPatternSchema).optional(),
+  /** Per-project patterns replacing `kinds` on that project (same syntax). Default none. */
+  projectKinds: z.record(z.string().min(1), z.array(kindPatternSchema)).optional(),
+  /**
+   * Projects of `projects` this team owns: the one team that may submit destructive project
+   * kinds (`project.delete`) on them. A project has at most one owning team in the file.
+   * Projects made by the team's `project.create` intents are its own without being listed.
+   */
+  owns: z.array(z.string().min(1)).optional(),
   /** May submit `project.create`. Default `false`. */
   canCreateProjects: z.boolean().default(false),
   /** Unlocks admin-only kinds (`api_key.*`). Default `false`. */
@@ -37,9 +61,16 @@ export const teamsFileSchema = z
   .strictObject({ teams: z.array(teamSchema) })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
+    const owners = new Map<string, string>();
     file.teams.forEach((team, index) => {
       if (seen.has(team.id)) ctx.addIssue({ code: 'custom', path: ['teams', index, 'id'], message: `duplicate team id ${team.id}` });
       seen.add(team.id);
+      (team.owns ?? []).forEach((projectId, at) => {
+        if (!team.projects.includes(projectId)) ctx.addIssue({ code: 'custom', path: ['teams', index, 'owns', at], message: `owns ${projectId}, which is not in its projects` });
+        const other = owners.get(projectId);
+        if (other !== undefined && other !== team.id) ctx.addIssue({ code: 'custom', path: ['teams', index, 'owns', at], message: `${projectId} is already owned by team ${other}` });
+        owners.set(projectId, team.id);
+      });
     });
   });
 export type TeamsFile = z.infer<typeof teamsFileSchema>;

@@ -39,7 +39,7 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
         response: {
           202: intentViewSchema.describe('Accepted; `Location` names the intent'),
           ...commonProblems,
-          403: problem('The kind needs an admin token, or the team may not create projects'),
+          403: problem('`kind_forbidden` (admin-only kind), `project_creation_forbidden`, `kind_not_allowed_on_project` (not among the team\'s kinds on the project), `not_project_owner` (`project.delete` by a team not owning the project), `service_key_protected` (revoking the service\'s own Neon API key), `branch_protected` (deleting a protected branch)'),
           404: problem('`project_not_found`: not one of the team’s projects'),
           409: problem('`idempotency_request_in_flight`'),
           413: problem('Body too large'),

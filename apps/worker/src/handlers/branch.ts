@@ -309,6 +309,13 @@ export const branchDelete = defineKind<'branch.delete', Record<string, never>>({
       name: 'delete_branch',
       mutates: true,
       async run(ctx) {
+        // The API refused a protected branch at submit time, but protection may have been
+        // set since (or the API could not ask Neon): check again right before deleting.
+        const current = await orUndefinedOn404(ctx.neon.getBranch(ctx.params.projectId, ctx.params.branchId));
+        if (!current) return {};
+        if (current.branch.protected) {
+          throw new IntentFailedError({ code: FailureCodes.branchProtected, message: `Branch ${ctx.params.branchId} is protected and cannot be deleted` });
+        }
         return { operations: await deleteBranchIfPresent(ctx.neon, ctx.params.projectId, ctx.params.branchId) };
       },
     },

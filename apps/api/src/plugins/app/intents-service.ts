@@ -20,8 +20,12 @@ import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import {
+  BranchProtectedError,
   IdempotencyRequestInFlightError,
   IntentAlreadyFinishedError,
+  KindNotAllowedOnProjectError,
+  NotProjectOwnerError,
+  ServiceKeyProtectedError,
   IntentNotFoundError,
   KindForbiddenError,
   ProjectCreationForbiddenError,
@@ -147,6 +151,18 @@ export class IntentsService {
         throw new ProjectCreationForbiddenError();
       case 'project_not_found':
         throw new ProjectNotFoundError(refused.message);
+      case 'kind_not_allowed_on_project':
+        throw new KindNotAllowedOnProjectError(refused.message);
+      case 'not_project_owner':
+        throw new NotProjectOwnerError(refused.message);
+      case 'service_key_protected':
+        throw new ServiceKeyProtectedError(refused.message);
+      case 'branch_protected':
+        throw new BranchProtectedError(refused.message);
+      default: {
+        const unknown: never = refused.code;
+        throw new KindForbiddenError(`refused: ${String(unknown)}`);
+      }
     }
   }
 

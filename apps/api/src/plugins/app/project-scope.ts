@@ -1,4 +1,5 @@
-import { IntentRights, type ProjectOwnership } from '@neonops/intents';
+import { IntentRights, type IntentRightsOptions, type ProjectOwnership } from '@neonops/intents';
+import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
 import { ProjectNotFoundError } from '../../errors.js';
@@ -26,8 +27,9 @@ export class ProjectScope {
     private readonly redis: Redis,
     keyPrefix: string,
     allTeams: () => readonly Team[],
+    guards: Pick<IntentRightsOptions, 'serviceApiKeyIds' | 'branchProtected'> = {},
   ) {
-    this.rights = new IntentRights(redis, { prefix: keyPrefix, allTeams });
+    this.rights = new IntentRights(redis, { prefix: keyPrefix, allTeams, ...guards });
     this.ownership = this.rights.ownership;
   }
 
@@ -42,9 +44,36 @@ export class ProjectScope {
   }
 }
 
-export default fp<{ keyPrefix: string }>(
+/**
+ * Whether Neon marks a branch protected, for refusing `branch.delete` before queuing it.
+ * Unknown (no Neon client, branch not found, Neon failing) lets the request through: the
+ * worker checks again right before deleting, so a Neon outage does not block the API.
+ */
+export function neonBranchProtected(
+  neon: { getBranch(projectId: string, branchId: string): Promise<{ branch: { protected: boolean } }> } | undefined,
+  log: FastifyBaseLogger,
+): (projectId: string, branchId: string) => Promise<boolean | undefined> {
+  return async (projectId, branchId) => {
+    if (!neon) return undefined;
+    try {
+      return (await neon.getBranch(projectId, branchId)).branch.protected;
+    } catch (error) {
+      log.warn({ err: error, projectId, branchId }, 'could not read the branch to check protection; the worker checks again');
+      return undefined;
+    }
+  };
+}
+
+export default fp<{ keyPrefix: string; serviceApiKeyIds?: readonly number[] }>(
   async (fastify, options) => {
-    fastify.decorate('projectScope', new ProjectScope(fastify.redis, options.keyPrefix, () => fastify.teams.list()));
+    const serviceApiKeyIds = [...(options.serviceApiKeyIds ?? [])];
+    fastify.decorate(
+      'projectScope',
+      new ProjectScope(fastify.redis, options.keyPrefix, () => fastify.teams.list(), {
+        serviceApiKeyIds: () => serviceApiKeyIds,
+        branchProtected: neonBranchProtected(fastify.neon, fastify.log),
+      }),
+    );
   },
-  { name: 'project-scope', dependencies: ['redis', 'auth'] },
+  { name: 'project-scope', dependencies: ['redis', 'auth', 'neon'] },
 );
