@@ -124,6 +124,8 @@ describe('every intent kind through the API and a real worker', () => {
       /^bull:quota:repeat:quota-sweep(:\d+)?$/, // the quota sweep's scheduler and its last runs (count 10)
       /^bull:schedules:(completed|failed|events|id|meta|delayed|wait|paused|active|prioritized|pc|marker|stalled-check|repeat)$/,
       /^bull:schedules:repeat:reconcile(:\d+)?$/, // the team schedules' reconcile job: its scheduler and its last runs (count 10)
+      /^bull:usage:(completed|failed|events|id|meta|delayed|wait|paused|active|prioritized|pc|marker|stalled-check|repeat)$/,
+      /^bull:usage:repeat:usage-collect(:\d+)?$/, // the usage collection's scheduler and its last runs (count 24)
       /^bull:github-post-back:int_[0-9a-z]{26}-(queued|end)$/, // post-back jobs kept by removeOnComplete/removeOnFail (age and count)
       /^outbox$/, // trimmed to what every consumer group has handled
       /^team:demo:intents$/, // a team's index, pruned to the retention period on every create
