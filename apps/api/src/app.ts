@@ -23,6 +23,7 @@ import schedulesPlugin from './plugins/app/schedules.js';
 import errorHandlerPlugin from './plugins/app/error-handler.js';
 import metricsPlugin from './plugins/app/metrics.js';
 import pressurePlugin, { type PressureOptions } from './plugins/app/pressure.js';
+import queueBoardPlugin from './plugins/app/queue-board.js';
 import type { ApiMetrics } from './metrics/api-metrics.js';
 import idempotencyPlugin from './plugins/app/idempotency/index.js';
 import intentWatchPlugin from './plugins/app/intent-watch.js';
@@ -107,6 +108,8 @@ export interface AppOptions {
   pressure?: PressureOptions | false;
   /** How long `/healthz` reuses a Neon probe's answer, in ms. Default 10000. */
   neonProbeIntervalMs?: number;
+  /** Bull Board at `/admin/queues` (read-only, admin team tokens only). Default true. */
+  queueBoard?: boolean;
 }
 
 /**
@@ -179,6 +182,8 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     onNeonProbed: (reachable) => metrics?.neon.up.set(reachable ? 1 : 0),
     ...(options.neonProbeIntervalMs === undefined ? {} : { neonProbeIntervalMs: options.neonProbeIntervalMs }),
   });
+
+  if (options.queueBoard !== false) await fastify.register(queueBoardPlugin, { keyPrefix });
 
   // Hook deliveries: signed with a source's secret, no bearer token.
   await fastify.register(hookRoutes, options.hookBodyLimit === undefined ? {} : { bodyLimit: options.hookBodyLimit });
