@@ -393,13 +393,6 @@ export class AdminRequiredError extends ApiError {
   readonly title = 'Only admin teams may use this';
 }
 
-/** A route for admin teams only (the queue board), asked by another team. */
-export class AdminRequiredError extends ApiError {
-  readonly code = 'admin_required';
-  readonly status = 403;
-  readonly title = 'Only admin teams may use this';
-}
-
 /** The process is under pressure (event loop lagging, heap full): it sheds load before it falls over. */
 export class ServiceOverloadedError extends ApiError {
   readonly code = 'service_overloaded';
