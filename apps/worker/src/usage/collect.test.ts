@@ -198,6 +198,41 @@ describe('usage collection', () => {
     expect(stored.filter((r) => r.team_id === 'team-a')).toHaveLength(75);
   });
 
+  it('a 503 on one batch of 100 leaves that batch’s stored hours as they were, stores the other batch, reports partial; the next run completes it', { timeout: 120_000 }, async () => {
+    const f = await usageFixture({ start: START, sim: { rateLimit: false } });
+    const projects = [];
+    for (let i = 0; i < 120; i++) projects.push((await createProject(f.neon, `p-${i}`)).projectId);
+    const served = projects.map((projectId) => ({ projectId, teamId: 'team-a' }));
+    const deps = { neon: f.collectorNeon, store: f.store, projects: staticProjects(served), orgId: 'org-test' };
+    f.clock.advance(2 * HOUR);
+    const window = collectionWindow(new Date(f.clock.now()), 2);
+    expect((await collectUsage(deps, 'run-1', window)).status).toBe('succeeded');
+    const stored = () => f.database.db.selectFrom('usage_hourly').selectAll().orderBy(['project_id', 'branch_id', 'hour']).execute();
+    const before = await stored();
+
+    // An hour later Neon answers 503 once: the first batch (the first 100 ids) is not collected.
+    f.clock.advance(HOUR);
+    f.sim.control.addFaults([{ route: 'GET /consumption_history/v2/projects', kind: 'status', status: 503, times: 1 }]);
+    const later = collectionWindow(new Date(f.clock.now()), 2);
+    const partial = await collectUsage(deps, 'run-2', later);
+    const firstBatch = [...projects].sort().slice(0, 100);
+    expect(partial).toMatchObject({ status: 'partial', calls: 3 });
+    expect(partial.errors).toEqual([expect.objectContaining({ endpoint: 'GET /consumption_history/v2/projects', status: 503, projectIds: firstBatch })]);
+    const after = await stored();
+    // The failed batch kept what it had (nothing removed, no hour added); the other batch has the new hour.
+    expect(after.filter((r) => firstBatch.includes(r.project_id))).toEqual(before.filter((r) => firstBatch.includes(r.project_id)));
+    expect(after.filter((r) => !firstBatch.includes(r.project_id)).length).toBeGreaterThan(before.filter((r) => !firstBatch.includes(r.project_id)).length);
+    const [run] = await f.store.listRuns(1);
+    expect(run).toMatchObject({ id: 'run-2', status: 'partial', projects: 120, calls: 3, errors: [expect.objectContaining({ status: 503 })] });
+
+    // The next tick collects the same hours for everyone.
+    expect(await collectUsage(deps, 'run-3', later)).toMatchObject({ status: 'succeeded', errors: [] });
+    for (const projectId of [firstBatch[0]!, projects.find((p) => !firstBatch.includes(p))!]) {
+      const totals = await f.store.totals({ projectIds: [projectId], from: later.from, to: later.to });
+      expect(totals.compute_unit_seconds).toBe(f.sim.control.meter.usage(projectId, later.from.getTime(), later.to.getTime(), f.clock.now()).computeUnitSeconds);
+    }
+  });
+
   it('stores nothing for projects it does not serve, and records an empty run', async () => {
     const f = await usageFixture({ start: START, sim: { rateLimit: false } });
     await createProject(f.neon, 'not-ours');
