@@ -16,6 +16,7 @@ import {
 import type { Logger } from 'pino';
 import { mapNeonError } from './neon-errors.js';
 import authPlugin from './plugins/app/auth.js';
+import adminTeamRoutes from './routes/admin-teams.js';
 import budgetsPlugin from './plugins/app/budgets.js';
 import usagePlugin from './plugins/app/usage.js';
 import quotaPlugin from './plugins/app/quota.js';
@@ -61,6 +62,8 @@ export interface AppOptions {
   secretBox: SecretBox;
   /** Neon for read-through routes: a client, settings to make one, or undefined (routes answer 503). */
   neon?: NeonPluginOptions['neon'];
+  /** How often each process looks for teams and tokens changed through the admin routes, ms. Default 1000. */
+  teamsRefreshMs?: number;
   /** Ids of the Neon API keys the service runs on (`NEON_API_KEY_ID`): `api_key.revoke` of one is refused. Default none. */
   serviceApiKeyIds?: readonly number[];
   /** Neon base URL that `/readyz` probes; default: the one in `neon` settings, else readiness skips Neon. */
@@ -134,7 +137,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(neonPlugin, { neon: options.neon });
   await fastify.register(durableStorePlugin, { database: options.database });
 
-  await fastify.register(authPlugin, { teams: options.teams });
+  await fastify.register(authPlugin, { teams: options.teams, keyPrefix, now, ...(options.teamsRefreshMs === undefined ? {} : { teamsRefreshMs: options.teamsRefreshMs }) });
   await fastify.register(projectScopePlugin, { keyPrefix, serviceApiKeyIds: options.serviceApiKeyIds ?? [] });
   await fastify.register(idempotencyPlugin, {
     keyPrefix,
@@ -192,6 +195,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   await fastify.register(async (v1) => {
     v1.addHook('onRequest', v1.authenticate);
     await v1.register(intentRoutes);
+    await v1.register(adminTeamRoutes);
     await v1.register(intentEventsRoutes, options.sseHeartbeatMs === undefined ? {} : { heartbeatMs: options.sseHeartbeatMs });
     await v1.register(projectRoutes);
     await v1.register(webhookRoutes);

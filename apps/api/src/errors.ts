@@ -243,6 +243,41 @@ export class ScheduleNotFoundError extends ApiError {
   readonly title = 'Schedule not found';
 }
 
+/** A token with the `read` scope only asked for a change. */
+export class TokenReadOnlyError extends ApiError {
+  readonly code = 'token_read_only';
+  readonly status = 403;
+  readonly title = 'This token may only read';
+}
+
+/** The token's kinds (set when it was made) do not include the requested intent kind. */
+export class KindNotAllowedForTokenError extends ApiError {
+  readonly code = 'kind_not_allowed_for_token';
+  readonly status = 403;
+  readonly title = 'This token may not submit this intent kind';
+}
+
+/** A managed team or token id that is already taken. */
+export class TeamExistsError extends ApiError {
+  readonly code = 'team_exists';
+  readonly status = 409;
+  readonly title = 'A team with this id exists';
+}
+
+/** No such token of the team. */
+export class TokenNotFoundError extends ApiError {
+  readonly code = 'token_not_found';
+  readonly status = 404;
+  readonly title = 'No such token';
+}
+
+/** A token of the teams file cannot be revoked through the API: remove it from the file. */
+export class TokenInTeamsFileError extends ApiError {
+  readonly code = 'token_in_teams_file';
+  readonly status = 409;
+  readonly title = 'This token comes from the teams file';
+}
+
 /** A non-admin token named another team (`teamId`): only admin tokens act for other teams. */
 export class TeamForbiddenError extends ApiError {
   readonly code = 'team_forbidden';

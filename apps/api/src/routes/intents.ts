@@ -1,6 +1,8 @@
 import { intentRequestSchema } from '@neonops/intents';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { untilClientGone } from './client-gone.js';
+import { KindNotAllowedForTokenError } from '../errors.js';
+import { tokenAllowsKind } from '../teams/managed-teams.js';
 import {
   commonProblems,
   problem,
@@ -39,7 +41,7 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
         response: {
           202: intentViewSchema.describe('Accepted; `Location` names the intent'),
           ...commonProblems,
-          403: problem('`kind_forbidden` (admin-only kind), `project_creation_forbidden`, `kind_not_allowed_on_project` (not among the team\'s kinds on the project), `not_project_owner` (`project.delete` by a team not owning the project), `service_key_protected` (revoking the service\'s own Neon API key), `branch_protected` (deleting a protected branch)'),
+          403: problem('`kind_forbidden` (admin-only kind), `project_creation_forbidden`, `kind_not_allowed_on_project` (not among the team\'s kinds on the project), `not_project_owner` (`project.delete` by a team not owning the project), `service_key_protected` (revoking the service\'s own Neon API key), `branch_protected` (deleting a protected branch), `kind_not_allowed_for_token` (outside the token\'s kinds), `token_read_only`'),
           404: problem('`project_not_found`: not one of the team’s projects'),
           409: problem('`idempotency_request_in_flight`'),
           413: problem('Body too large'),
@@ -51,6 +53,7 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
     async (request, reply) => {
       const lease = request.idempotencyLease;
       const key = request.idempotencyKey;
+      if (!tokenAllowsKind(request.caller, request.body.kind)) throw new KindNotAllowedForTokenError(`Token ${request.caller.tokenId} may not submit ${request.body.kind}`);
       const { response } = await fastify.intents.submit(request.team, request.body, lease && key !== null ? { key, lease } : undefined);
       // The answer was stored with the intent, in the same step: the generic hook has nothing left to store.
       request.idempotencyLease = null;
