@@ -17,6 +17,7 @@ import type { Logger } from 'pino';
 import { mapNeonError } from './neon-errors.js';
 import authPlugin from './plugins/app/auth.js';
 import adminTeamRoutes from './routes/admin-teams.js';
+import auditRoutes from './routes/audit.js';
 import budgetsPlugin from './plugins/app/budgets.js';
 import usagePlugin from './plugins/app/usage.js';
 import quotaPlugin from './plugins/app/quota.js';
@@ -196,6 +197,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
     v1.addHook('onRequest', v1.authenticate);
     await v1.register(intentRoutes);
     await v1.register(adminTeamRoutes);
+    await v1.register(auditRoutes);
     await v1.register(intentEventsRoutes, options.sseHeartbeatMs === undefined ? {} : { heartbeatMs: options.sseHeartbeatMs });
     await v1.register(projectRoutes);
     await v1.register(webhookRoutes);

@@ -29,6 +29,18 @@ export interface HistoryListQuery {
   limit: number;
 }
 
+export interface AuditQuery {
+  teamId?: string;
+  kind?: IntentKind;
+  /** Created at or after. */
+  from?: Date;
+  /** Created before. */
+  to?: Date;
+  /** Only ids below this one (the cursor). */
+  before?: string;
+  limit: number;
+}
+
 /** `written`: the row is new, or replaced a partial one; `unchanged`: the history had it already. */
 export type HistoryWrite = 'written' | 'unchanged';
 
@@ -66,6 +78,8 @@ export class IntentHistory {
       has_secrets: record.hasSecrets,
       cancel_requested: record.cancelRequested,
       idempotency_key: record.idempotencyKey ?? null,
+      actor_type: record.actor?.type ?? null,
+      actor_id: record.actor?.id ?? null,
       created_at: record.createdAt,
       started_at: record.startedAt ?? null,
       finished_at: record.finishedAt,
@@ -136,6 +150,21 @@ export class IntentHistory {
     const rows = await select.orderBy('id', 'desc').limit(query.limit).execute();
     return rows.map(toArchivedIntent);
   }
+
+  /**
+   * The audit: ended intents of every team (or one), newest first by id, filtered by kind
+   * and by creation time (`from` inclusive, `to` exclusive); `before` is the cursor.
+   */
+  async audit(query: AuditQuery): Promise<ArchivedIntent[]> {
+    let select = this.database.db.selectFrom('intent_history').selectAll();
+    if (query.teamId !== undefined) select = select.where('team_id', '=', query.teamId);
+    if (query.kind !== undefined) select = select.where('kind', '=', query.kind);
+    if (query.from !== undefined) select = select.where('created_at', '>=', query.from);
+    if (query.to !== undefined) select = select.where('created_at', '<', query.to);
+    if (query.before !== undefined) select = select.where('id', '<', query.before);
+    const rows = await select.orderBy('id', 'desc').limit(query.limit).execute();
+    return rows.map(toArchivedIntent);
+  }
 }
 
 /** A row as the domain sees it, parsed by the record's own schema (the edge where zod checks what the database held). */
@@ -155,6 +184,7 @@ function toArchivedIntent(row: Row): ArchivedIntent {
     ...(row.error === null ? {} : { error: row.error }),
     cancelRequested: row.cancel_requested,
     ...(row.idempotency_key === null ? {} : { idempotencyKey: row.idempotency_key }),
+    ...(row.actor_type === null || row.actor_id === null ? {} : { actor: { type: row.actor_type, id: row.actor_id } }),
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     ...(row.started_at === null ? {} : { startedAt: row.started_at.toISOString() }),

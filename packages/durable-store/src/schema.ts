@@ -36,6 +36,9 @@ export interface IntentHistoryTable {
   started_at: NullableTimestamp;
   finished_at: Timestamp;
   updated_at: Timestamp;
+  /** Who submitted it (`IntentActor` of @neonops/intents; migration 0005); null before 0005 and on partial rows. */
+  actor_type: ColumnType<string | null, string | null | undefined, string | null>;
+  actor_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** True when written from the intent's end event alone (its Redis record had expired). */
   partial: boolean;
   /** When this row was last written. */

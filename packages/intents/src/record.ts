@@ -69,6 +69,17 @@ export const intentUndoSchema = z.object({
 });
 export type IntentUndo = z.infer<typeof intentUndoSchema>;
 
+/**
+ * Who submitted an intent, for the audit: a team's token (`token`, its id — never the
+ * secret), a hook source (`source`), or one of the worker's producers acting for the team
+ * (`schedule`, `budget`, `quota`, with the schedule's or producer's id).
+ */
+export const intentActorSchema = z.object({
+  type: z.enum(['token', 'source', 'schedule', 'budget', 'quota']),
+  id: z.string(),
+});
+export type IntentActor = z.infer<typeof intentActorSchema>;
+
 /** One intent as stored and as `GET /v1/intents/:id` shows it (secrets are kept apart). */
 export const intentRecordSchema = z.object({
   id: z.string(),
@@ -91,6 +102,8 @@ export const intentRecordSchema = z.object({
   /** Set by `POST /v1/intents/:id/cancel` while the intent runs; the worker stops at the next step. */
   cancelRequested: z.boolean(),
   idempotencyKey: z.string().optional(),
+  /** Who submitted it (absent on intents stored before actors were recorded). */
+  actor: intentActorSchema.optional(),
   createdAt: z.string(),
   updatedAt: z.string(),
   startedAt: z.string().optional(),

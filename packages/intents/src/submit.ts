@@ -2,7 +2,7 @@ import type { Team } from '@neonops/teams';
 import { intentRequestSchema, type IntentRequest } from './catalog.js';
 import { newIntentId } from './ids.js';
 import { intentJobId, intentJobOptions, type IntentJobData } from './queue.js';
-import type { IntentRecord } from './record.js';
+import type { IntentActor, IntentRecord } from './record.js';
 import type { IntentRights } from './rights.js';
 import type { DedupeCreate, IdempotentCreate, IntentStore } from './store.js';
 
@@ -55,6 +55,8 @@ export interface SubmitOptions {
    * intent with `created: false` (and re-adds its job if it is still queued).
    */
   dedupe?: DedupeCreate;
+  /** Who is submitting (stored on the record for the audit). Default none. */
+  actor?: IntentActor;
 }
 
 /** What `submit` did: the intent it stored, or (a dedupe repeat) the one stored before. */
@@ -140,6 +142,7 @@ export class IntentSubmitter {
       hasSecrets: false,
       cancelRequested: false,
       ...(options.idempotency === undefined ? {} : { idempotencyKey: options.idempotency.key }),
+      ...(options.actor === undefined ? {} : { actor: options.actor }),
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };

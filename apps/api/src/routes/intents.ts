@@ -54,7 +54,7 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
       const lease = request.idempotencyLease;
       const key = request.idempotencyKey;
       if (!tokenAllowsKind(request.caller, request.body.kind)) throw new KindNotAllowedForTokenError(`Token ${request.caller.tokenId} may not submit ${request.body.kind}`);
-      const { response } = await fastify.intents.submit(request.team, request.body, lease && key !== null ? { key, lease } : undefined);
+      const { response } = await fastify.intents.submit(request.team, request.body, lease && key !== null ? { key, lease } : undefined, { type: 'token', id: request.caller.tokenId });
       // The answer was stored with the intent, in the same step: the generic hook has nothing left to store.
       request.idempotencyLease = null;
       // The body the idempotency record stores, serialized once (`never`: the typed reply expects the object it encodes).

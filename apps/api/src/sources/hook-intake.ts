@@ -107,7 +107,7 @@ export class HookIntake {
         lease,
         store: this.deps.deliveries,
         response: queued,
-      });
+      }, { type: 'source', id: source.id });
       await withRedis(this.deps.redis, () =>
         this.deps.previews.record(team.id, {
           repo: eventRepository(json),
@@ -153,7 +153,7 @@ export class HookIntake {
     const messageId = header(headers, 'webhook-id') ?? '';
     if (!deliveryIdPattern.test(messageId)) throw new ValidationError([{ in: 'headers', path: 'webhook-id', message: 'must be 1-128 letters, digits, "_", ".", ":" or "-"' }]);
     return this.once(source, messageId, raw, async (lease) => {
-      const { response } = await this.deps.intents.submit(team, request, { key: `webhook:${messageId}`, lease, store: this.deps.deliveries });
+      const { response } = await this.deps.intents.submit(team, request, { key: `webhook:${messageId}`, lease, store: this.deps.deliveries }, { type: 'source', id: source.id });
       return response;
     });
   }

@@ -1,12 +1,12 @@
 import type { Budget, BudgetPeriod } from '@neonops/durable-store';
-import type { IntentRecord, IntentRequest } from '@neonops/intents';
+import type { IntentActor, IntentRecord, IntentRequest } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
 import type { Team } from '@neonops/teams';
 import type { Logger } from 'pino';
 
 /** The part of the shared submitter enforcement uses (`IntentSubmitter` in `@neonops/intents`). */
 export interface EnforcementSubmitter {
-  submit(team: Team, request: IntentRequest, options: { dedupe: { key: string; ttlMs: number } }): Promise<{ intent: IntentRecord; created: boolean }>;
+  submit(team: Team, request: IntentRequest, options: { dedupe: { key: string; ttlMs: number }; actor?: IntentActor }): Promise<{ intent: IntentRecord; created: boolean }>;
 }
 
 export interface EnforceDeps {
@@ -64,7 +64,7 @@ export async function enforceBudget(deps: EnforceDeps, team: Team, budget: Budge
       const { intent, created } = await deps.submitter.submit(
         team,
         { kind: 'endpoint.suspend', params: { projectId, endpointId: endpoint.id } },
-        { dedupe: { key: `budget:${period.id}:${endpoint.id}`, ttlMs } },
+        { dedupe: { key: `budget:${period.id}:${endpoint.id}`, ttlMs }, actor: { type: 'budget', id: period.id } },
       );
       report.suspensions.push({ projectId, endpointId: endpoint.id, intentId: intent.id, created });
     }

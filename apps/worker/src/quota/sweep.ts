@@ -1,5 +1,5 @@
 import { quotaFindingKey, type IntentHistory, type NewQuotaFinding, type QuotaFinding, type QuotaStore } from '@neonops/durable-store';
-import { isTerminalStatus, type IntentRecord, type IntentRequest, type IntentStore } from '@neonops/intents';
+import { isTerminalStatus, type IntentActor, type IntentRecord, type IntentRequest, type IntentStore } from '@neonops/intents';
 import type { Branch, Endpoint, NeonClient } from '@neonops/neon-client';
 import type { Team } from '@neonops/teams';
 import type { Logger } from 'pino';
@@ -7,7 +7,7 @@ import { INTENT_ANNOTATION, PREVIEW_ANNOTATION } from '../reconcile/annotation.j
 
 /** The part of the shared submitter the sweep uses (`IntentSubmitter` in `@neonops/intents`). */
 export interface QuotaSubmitter {
-  submit(team: Team, request: IntentRequest, options: { dedupe: { key: string; ttlMs: number } }): Promise<{ intent: IntentRecord; created: boolean }>;
+  submit(team: Team, request: IntentRequest, options: { dedupe: { key: string; ttlMs: number }; actor?: IntentActor }): Promise<{ intent: IntentRecord; created: boolean }>;
 }
 
 export interface QuotaSweepDeps {
@@ -98,7 +98,7 @@ async function sweepTeam(deps: QuotaSweepDeps, team: Team, now: Date): Promise<T
       const { intent, created } = await deps.submitter.submit(
         team,
         { kind: 'branch.delete', params: { projectId: finding.projectId, branchId: finding.branchId } },
-        { dedupe: { key: `quota:${finding.key}`, ttlMs: deps.dedupeTtlMs ?? 30 * 86_400_000 } },
+        { dedupe: { key: `quota:${finding.key}`, ttlMs: deps.dedupeTtlMs ?? 30 * 86_400_000 }, actor: { type: 'quota', id: finding.key } },
       );
       finding.intentId = await deps.quota.setIntent(team.id, finding.key, intent.id);
       if (created) submitted[finding.key] = intent.id;

@@ -70,7 +70,7 @@ export async function runTick(deps: TickDeps, scheduleId: string, tickAt: Date):
   let intentId: string;
   try {
     const request = intentRequestSchema.parse(schedule.intent);
-    intentId = (await deps.submitter.submit(verdict.team, request, { dedupe })).intent.id;
+    intentId = (await deps.submitter.submit(verdict.team, request, { dedupe, actor: { type: 'schedule', id: schedule.id } })).intent.id;
   } catch (error) {
     if (error instanceof IntentCapReachedError) {
       return record(deps, schedule, tickAt, {

@@ -3,6 +3,7 @@ import { intentHistory } from './0001-intent-history.js';
 import { usage } from './0002-usage.js';
 import { budgets } from './0003-budgets.js';
 import { schedules } from './0004-schedules.js';
+import { audit } from './0005-audit.js';
 
 /**
  * Every migration, by name; Kysely runs them in the names' order and records each one it
@@ -17,6 +18,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0002-usage': usage,
   '0003-budgets': budgets,
   '0004-schedules': schedules,
+  '0005-audit': audit,
 };
 
 /** The provider `Migrator` reads {@link migrations} through. */

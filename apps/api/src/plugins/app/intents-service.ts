@@ -7,6 +7,7 @@ import {
   IntentSubmitter,
   intentJobId,
   isTerminalStatus,
+  type IntentActor,
   type IntentJobData,
   type IntentKind,
   type IntentRecord,
@@ -177,7 +178,7 @@ export class IntentsService {
    * (a job scheduler in the workers) adds the missing job of any queued intent, and BullMQ's
    * job id makes adding it twice harmless.
    */
-  async submit(team: Team, request: IntentRequest, idempotency?: SubmitIdempotency): Promise<Submitted> {
+  async submit(team: Team, request: IntentRequest, idempotency?: SubmitIdempotency, actor?: IntentActor): Promise<Submitted> {
     await this.authorize(team, request);
     let accepted: StoredResponse | undefined;
     const respond = (record: IntentRecord): StoredResponse => (accepted ??= (idempotency?.response ?? acceptedResponse)(record));
@@ -185,9 +186,12 @@ export class IntentsService {
       this.submitter.submit(
         team,
         request,
-        idempotency
-          ? { idempotency: { key: idempotency.key, answer: (record) => (idempotency.store ?? this.deps.idempotency).answerFor(idempotency.lease, respond(record)) } }
-          : {},
+        {
+          ...(idempotency
+            ? { idempotency: { key: idempotency.key, answer: (record) => (idempotency.store ?? this.deps.idempotency).answerFor(idempotency.lease, respond(record)) } }
+            : {}),
+          ...(actor ? { actor } : {}),
+        },
       ),
     ).catch((error: unknown) => {
       if (error instanceof IntentCapReachedError) throw new TooManyActiveIntentsError(error.maxActive, this.deps.capRetryAfterSeconds);
@@ -197,7 +201,7 @@ export class IntentsService {
     if (submitted.created) {
       const { id: intentId, teamId, kind } = submitted.intent;
       // Every intent's story starts here: support follows it by this id through the worker's lines.
-      this.deps.log.info({ intentId, teamId, kind }, 'intent created');
+      this.deps.log.info({ intentId, teamId, kind, actor }, 'intent created');
       this.deps.onCreated?.(submitted.intent);
     }
     return { intent: submitted.intent, response: respond(submitted.intent) };
