@@ -18,6 +18,7 @@ import { mapNeonError } from './neon-errors.js';
 import authPlugin from './plugins/app/auth.js';
 import adminTeamRoutes from './routes/admin-teams.js';
 import auditRoutes from './routes/audit.js';
+import { registerTeamRateLimit } from './plugins/app/team-rate-limit.js';
 import budgetsPlugin from './plugins/app/budgets.js';
 import usagePlugin from './plugins/app/usage.js';
 import quotaPlugin from './plugins/app/quota.js';
@@ -63,6 +64,10 @@ export interface AppOptions {
   secretBox: SecretBox;
   /** Neon for read-through routes: a client, settings to make one, or undefined (routes answer 503). */
   neon?: NeonPluginOptions['neon'];
+  /** How long read-through answers (`GET /v1/projects…`) are reused from Redis, ms (`0`: off). Default 3000. */
+  readCacheTtlMs?: number;
+  /** Requests per minute of a team without `limits.requestsPerMinute` (`TEAM_REQUESTS_PER_MINUTE`). Default 600. */
+  teamRequestsPerMinute?: number;
   /** How often each process looks for teams and tokens changed through the admin routes, ms. Default 1000. */
   teamsRefreshMs?: number;
   /** Ids of the Neon API keys the service runs on (`NEON_API_KEY_ID`): `api_key.revoke` of one is refused. Default none. */
@@ -195,11 +200,12 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
   // Team routes: every one needs a bearer token.
   await fastify.register(async (v1) => {
     v1.addHook('onRequest', v1.authenticate);
+    await registerTeamRateLimit(v1, { keyPrefix, ...(options.teamRequestsPerMinute === undefined ? {} : { defaultPerMinute: options.teamRequestsPerMinute }) });
     await v1.register(intentRoutes);
     await v1.register(adminTeamRoutes);
     await v1.register(auditRoutes);
     await v1.register(intentEventsRoutes, options.sseHeartbeatMs === undefined ? {} : { heartbeatMs: options.sseHeartbeatMs });
-    await v1.register(projectRoutes);
+    await v1.register(projectRoutes, { keyPrefix, ...(options.readCacheTtlMs === undefined ? {} : { cacheTtlMs: options.readCacheTtlMs }) });
     await v1.register(webhookRoutes);
     await v1.register(sourceRoutes);
     await v1.register(previewRoutes);

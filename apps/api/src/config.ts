@@ -114,6 +114,8 @@ export const apiConfigSchema = z
     OVERLOAD_MAX_HEAP_USED_BYTES: z.coerce.number().int().min(0).default(0),
     /** `Retry-After` of that 503, in seconds. Default `5`. */
     OVERLOAD_RETRY_AFTER_SECONDS: positiveInt.default(5),
+    /** API requests per minute per team (all its tokens, all replicas) unless the team sets `limits.requestsPerMinute`; beyond: `429 rate_limited`. Default `600`. */
+    TEAM_REQUESTS_PER_MINUTE: positiveInt.default(600),
     /** Seconds a client is told to wait (`Retry-After`) when its team is at its intent cap. Default `5`. */
     RATE_LIMIT_RETRY_AFTER_SECONDS: positiveInt.default(5),
     /** Webhook settings (`WEBHOOK_*`, see @neonops/webhooks `webhookEnvShape`): secret overlap, allowlist, schedule. */
@@ -162,6 +164,8 @@ export interface ApiConfig {
   /** Load shedding (`OVERLOAD_*`): limits past which requests get `503 service_overloaded`. */
   overload: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number; maxHeapUsedBytes: number; retryAfterSeconds: number };
   rateLimitRetryAfterSeconds: number;
+  /** `TEAM_REQUESTS_PER_MINUTE`. */
+  teamRequestsPerMinute: number;
   /** Webhook settings (rotation overlap, URL allowlist, schedule of the first attempt). */
   webhooks: WebhookSettings;
 }
@@ -221,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
       retryAfterSeconds: e.OVERLOAD_RETRY_AFTER_SECONDS,
     },
     rateLimitRetryAfterSeconds: e.RATE_LIMIT_RETRY_AFTER_SECONDS,
+    teamRequestsPerMinute: e.TEAM_REQUESTS_PER_MINUTE,
     webhooks: webhookSettingsFromEnv(e),
   };
 }

@@ -197,6 +197,17 @@ export class TooManyActiveIntentsError extends ApiError {
   }
 }
 
+/** The team sent more requests than its per-minute limit (`limits.requestsPerMinute`). */
+export class TeamRateLimitedError extends ApiError {
+  readonly code = 'rate_limited';
+  readonly status = 429;
+  readonly title = 'The team sent too many requests';
+  constructor(limit: number, retryAfterSeconds: number) {
+    super(`At most ${limit} requests per minute for this team; retry after ${retryAfterSeconds} s`);
+    this.headers['retry-after'] = String(retryAfterSeconds);
+  }
+}
+
 /**
  * Redis did not answer, or answered that it cannot take writes now (full, a read-only
  * replica during a failover, loading); the request changed nothing that a retry would repeat.

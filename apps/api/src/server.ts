@@ -60,6 +60,7 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     scheduleMinEveryMs: config.scheduleMinEveryMs,
     ...(overrides.database ? { database: { database: overrides.database } } : config.database ? { database: config.database } : {}),
     capRetryAfterSeconds: config.rateLimitRetryAfterSeconds,
+    teamRequestsPerMinute: config.teamRequestsPerMinute,
     webhooks: config.webhooks,
     logger,
     // A process's metrics, with Node's own (event loop, heap, GC) for the dashboard.

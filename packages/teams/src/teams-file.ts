@@ -51,6 +51,11 @@ export const teamSchema = z.strictObject({
     .strictObject({
       /** Most intents that may be queued, running or waiting at once. Default `100`. */
       maxActiveIntents: z.number().int().positive().default(100),
+      /**
+       * API requests per minute for the team's tokens together (`@fastify/rate-limit`, counted
+       * in Redis across replicas). Default: the API's `TEAM_REQUESTS_PER_MINUTE` (600).
+       */
+      requestsPerMinute: z.number().int().positive().optional(),
     })
     .default({ maxActiveIntents: 100 }),
 });

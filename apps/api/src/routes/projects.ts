@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NeonNotConfiguredError } from '../errors.js';
+import { addReadCache } from '../plugins/app/read-cache.js';
 import type { NeonReader } from '../plugins/external/neon.js';
 import { commonProblems, problem } from './schemas.js';
 
@@ -55,7 +56,13 @@ async function collect<T>(items: AsyncIterable<T>, max: number): Promise<T[]> {
  * Read-through routes: GET views of the team's Neon projects, through the Neon client.
  * Every route first checks that the project is the team's (404 otherwise, without asking Neon).
  */
-const projectRoutes: FastifyPluginAsyncZod = async (fastify) => {
+const projectRoutes: FastifyPluginAsyncZod<{ keyPrefix?: string; cacheTtlMs?: number }> = async (fastify, options) => {
+  // Repeats within a few seconds are answered from Redis, not Neon; never connection URIs (a secret).
+  addReadCache(fastify, {
+    keyPrefix: options.keyPrefix ?? 'neonops:',
+    ...(options.cacheTtlMs === undefined ? {} : { ttlMs: options.cacheTtlMs }),
+    skip: (request) => request.routeOptions.url === '/v1/projects/:projectId/connection_uri',
+  });
   const neon = (): NeonReader => {
     if (!fastify.neon) throw new NeonNotConfiguredError('Set NEON_API_KEY to use read-through routes');
     return fastify.neon;
