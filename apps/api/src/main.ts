@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { checkMaxmemoryPolicy } from '@neonops/intents';
-import { closeWithGrace } from '@neonops/observability';
+import { closeWithGrace, startTracing } from '@neonops/observability';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, processEnv, type ApiConfig } from './config.js';
 import { createServer, type CreateServerOverrides } from './server.js';
@@ -52,11 +52,20 @@ async function main(): Promise<void> {
     }
     throw error;
   }
+  // Before the app and its queue exist: OTEL_EXPORTER_OTLP_ENDPOINT set turns tracing on.
+  const tracing = startTracing({ serviceName: 'neonops-api', env: processEnv() });
   const api = await startApi(config);
-  api.app.log.info({ url: api.url, docs: `${api.url}/docs` }, 'api listening');
-  // SIGTERM/SIGINT: stop taking requests, finish in-flight ones, close Redis; a second signal
-  // or a close outlasting 10 s exits 1 at once.
-  closeWithGrace({ close: () => api.close(), log: api.app.log, timeoutMs: 10_000 });
+  api.app.log.info({ url: api.url, docs: `${api.url}/docs`, tracing: tracing !== undefined }, 'api listening');
+  // SIGTERM/SIGINT: stop taking requests, finish in-flight ones, close Redis, export the last
+  // spans; a second signal or a close outlasting 10 s exits 1 at once.
+  closeWithGrace({
+    close: async () => {
+      await api.close();
+      await tracing?.shutdown();
+    },
+    log: api.app.log,
+    timeoutMs: 10_000,
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -2,6 +2,7 @@
  * `pnpm start`: checks Redis, starts the simulator (without NEON_API_KEY), a worker and
  * the API, then prints the URLs, a demo team token and a curl example.
  */
+import { startTracing } from '@neonops/observability';
 import { banner } from './banner.js';
 import { loadStackConfig } from './config.js';
 import { redisAnswers } from './redis-check.js';
@@ -22,16 +23,21 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
+  // OTEL_EXPORTER_OTLP_ENDPOINT set: one trace per intent from the POST through the job.
+  const tracing = startTracing({ serviceName: 'neonops-stack', env });
   const stack = await startStack(config, { env });
   process.stdout.write(banner(stack, config.REDIS_URL));
   let stopping = false;
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    stack.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    stack
+      .close()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

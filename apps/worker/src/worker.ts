@@ -1,6 +1,6 @@
 import { bullPrefix, INTENTS_QUEUE, isTerminalStatus, PullRequestStates, type IntentStore, type ProjectOwnership, type SecretBox } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
-import { runInIntentContext } from '@neonops/observability';
+import { bullmqTelemetry, runInIntentContext } from '@neonops/observability';
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -125,7 +125,7 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
       if (job && (await job.isDelayed())) await job.promote();
     },
   });
-  const queue = new Queue<WorkerJobData, JobOutcome>(INTENTS_QUEUE, { connection: deps.connection(), prefix });
+  const queue = new Queue<WorkerJobData, JobOutcome>(INTENTS_QUEUE, { connection: deps.connection(), prefix, ...bullmqTelemetry() });
 
   // Each job runs in its intent's log context: Neon calls made for it carry its id in their logs and `X-Request-ID`.
   const inContext = (job: Job<WorkerJobData, JobOutcome>, token?: string): Promise<JobOutcome> =>
@@ -139,6 +139,8 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
     maxStalledCount: options.maxStalledCount ?? 3,
     removeOnComplete: options.removeOnComplete ?? { age: 3600, count: 1000 },
     removeOnFail: options.removeOnFail ?? { age: 7 * 86_400, count: 5000 },
+    // Tracing on: each job's `process` span continues the trace of the request that queued it.
+    ...bullmqTelemetry(),
   });
   worker.on('error', (err) => log.error({ err: { name: err.name, message: err.message } }, 'worker error'));
   worker.on('stalled', (jobId) => log.warn({ jobId }, 'job stalled (its worker died?); it will be resumed from its checkpoint'));

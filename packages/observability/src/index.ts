@@ -4,3 +4,14 @@ export { createMetricsRegistry, METRICS_CONTENT_TYPE, LATENCY_BUCKETS, LONG_BUCK
 export { NeonCallMetrics, observeNeonCalls, type NeonCallObserverOptions } from './neon-calls.js';
 export { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.js';
 export { closeWithGrace, type CloseWithGraceOptions, type ProcessLike } from './shutdown.js';
+export {
+  startTracing,
+  currentTracing,
+  bullmqTelemetry,
+  recordNeonCallSpan,
+  otlpEndpoint,
+  TRACER_NAME,
+  type Tracing,
+  type TracingOptions,
+  type NeonCallSpanInfo,
+} from './tracing.js';

@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import { currentTracing } from './tracing.js';
 
 /**
  * What the code running for one intent knows about it: log lines and Neon calls made
@@ -22,6 +24,10 @@ const storage = new AsyncLocalStorage<IntentContext>();
 
 /** Runs `fn` with `context` as the current intent context (also for everything it awaits). */
 export function runInIntentContext<T>(context: Omit<IntentContext, 'calls'> & { calls?: number }, fn: () => T): T {
+  // With tracing on, the span running now (a job's `process` span) is labelled with the intent.
+  if (currentTracing()) {
+    trace.getActiveSpan()?.setAttributes({ 'neonops.intent_id': context.intentId, 'neonops.team_id': context.teamId, 'neonops.kind': context.kind });
+  }
   return storage.run({ calls: 0, ...context }, fn);
 }
 

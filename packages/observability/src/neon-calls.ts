@@ -2,6 +2,7 @@ import type { NeonClientHooks } from '@neonops/neon-client';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { currentIntentContext, intentLogFields } from './intent-context.js';
 import { LATENCY_BUCKETS } from './registry.js';
+import { currentTracing, recordNeonCallSpan } from './tracing.js';
 
 /** Metric families of Neon calls; labels are the route template, the method and the status, never an id. */
 export class NeonCallMetrics {
@@ -59,10 +60,20 @@ export interface NeonCallObserverOptions {
   metrics?: NeonCallMetrics;
 }
 
+/** The intent's log fields as span attributes (`neonops.intent_id`, `neonops.team_id`, `neonops.step`). */
+function spanAttributes(fields: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === 'string' || typeof value === 'number') out[`neonops.${key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`] = String(value);
+  }
+  return out;
+}
+
 /**
  * Hooks for the Neon client: every attempt is logged with its method, route template,
  * status, duration, our `X-Request-ID` and Neon's `request_id`, plus the intent's
- * `intentId`/`teamId`/step when it runs in an intent context; and counted in `metrics`.
+ * `intentId`/`teamId`/step when it runs in an intent context; counted in `metrics`; and, when
+ * tracing is on (`startTracing`), recorded as a span with Neon's `request_id` as `neon.request_id`.
  */
 export function observeNeonCalls(options: NeonCallObserverOptions): NeonClientHooks {
   const { logger, metrics } = options;
@@ -77,8 +88,10 @@ export function observeNeonCalls(options: NeonCallObserverOptions): NeonClientHo
         metrics.up.set(info.status !== undefined && info.status < 500 ? 1 : 0);
         metrics.last = { status: info.status ?? null, at: new Date().toISOString() };
       }
+      const intent = intentLogFields(currentIntentContext());
+      if (currentTracing()) recordNeonCallSpan(info, spanAttributes(intent));
       const line = {
-        ...intentLogFields(currentIntentContext()),
+        ...intent,
         neon: {
           method: info.method,
           route: info.route,

@@ -1,4 +1,5 @@
 import { bullPrefix, type IntentStore, type SecretBox } from '@neonops/intents';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -92,6 +93,39 @@ export interface WebhookDispatcher {
 /** The delay before the attempt after `attemptsMade` failed ones, from the schedule (its last entry beyond it). */
 export function scheduledDelay(schedule: readonly number[], attemptsMade: number): number {
   return schedule[Math.min(attemptsMade, schedule.length - 1)] ?? 0;
+}
+
+const tracer = trace.getTracer('@neonops/webhooks');
+
+/**
+ * One span per delivery attempt (`webhook delivery`), with the delivery, subscription, intent,
+ * team, event type, attempt and the receiver's status; never the URL (it may hold a token) nor
+ * the body. Without a registered tracer provider (`OTEL_EXPORTER_OTLP_ENDPOINT` unset) it is
+ * OpenTelemetry's no-op span.
+ */
+async function traceDelivery(
+  ctx: { deliveryId: string; subscriptionId: string; intentId?: string; teamId: string; eventType: string; attempt: number },
+  send: () => Promise<SendResult>,
+): Promise<SendResult> {
+  const attributes = {
+    'neonops.delivery_id': ctx.deliveryId,
+    'neonops.subscription_id': ctx.subscriptionId,
+    'neonops.team_id': ctx.teamId,
+    'neonops.event_type': ctx.eventType,
+    'neonops.attempt': ctx.attempt,
+    ...(ctx.intentId === undefined ? {} : { 'neonops.intent_id': ctx.intentId }),
+  };
+  return tracer.startActiveSpan('webhook delivery', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+    try {
+      const result = await send();
+      if (result.status !== undefined) span.setAttribute('http.response.status_code', result.status);
+      const failure = describeFailure(result);
+      if (failure) span.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
+      return result;
+    } finally {
+      span.end();
+    }
+  });
 }
 
 function describeFailure(result: SendResult): { code: string; message: string } | undefined {
@@ -241,7 +275,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     const body = JSON.stringify(payload);
     const at = now();
     const headers = signatureHeaders(secrets, delivery.messageId, Math.floor(at.getTime() / 1000), body);
-    const result = await sendWebhook({ url: subscription.url, body, headers, timeoutMs: settings.timeoutMs, guard });
+    const result = await traceDelivery(ctx, () => sendWebhook({ url: subscription.url, body, headers, timeoutMs: settings.timeoutMs, guard }));
     const failure = describeFailure(result);
     const attempt: DeliveryAttempt = {
       at: at.toISOString(),

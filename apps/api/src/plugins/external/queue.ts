@@ -1,4 +1,5 @@
 import { bullPrefix, intentJobOptions, INTENTS_QUEUE, type IntentJobData } from '@neonops/intents';
+import { bullmqTelemetry } from '@neonops/observability';
 import { Queue, type JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
 
@@ -32,6 +33,8 @@ export default fp<QueuePluginOptions>(
       connection: fastify.queueRedis,
       prefix: bullPrefix(options.keyPrefix),
       defaultJobOptions: options.jobOptions ?? defaultIntentJobOptions,
+      // Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): each job carries the request's trace context.
+      ...bullmqTelemetry(),
     });
     queue.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'intents queue error'));
     fastify.decorate('intentsQueue', queue);
