@@ -3,7 +3,7 @@ import { openDatabase, type DurableDatabase } from '@neonops/durable-store';
 import { checkMaxmemoryPolicy, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
 import { staticTeams, TeamsFileSource, type TeamsSource } from '@neonops/teams';
-import { closeWithGrace, createMetricsRegistry, neonRequestId, observeNeonCalls } from '@neonops/observability';
+import { closeWithGrace, createMetricsRegistry, neonRequestId, observeNeonCalls, startTracing } from '@neonops/observability';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, processEnv, type WorkerConfig } from './config.js';
@@ -291,8 +291,17 @@ async function teamsSourceOf(path: string | undefined, logger: Logger): Promise<
 export async function runMain(): Promise<void> {
   const config = loadConfig(processEnv());
   const logger = createLogger({ level: config.logLevel });
+  // Before any queue or worker exists: OTEL_EXPORTER_OTLP_ENDPOINT set turns tracing on.
+  const tracing = startTracing({ serviceName: 'neonops-worker', env: processEnv() });
   const running = await startWorker(config, { logger });
-  closeWithGrace({ close: () => running.close(), log: logger, timeoutMs: config.shutdownTimeoutMs + 5000 });
+  closeWithGrace({
+    close: async () => {
+      await running.close();
+      await tracing?.shutdown();
+    },
+    log: logger,
+    timeoutMs: config.shutdownTimeoutMs + 5000,
+  });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
