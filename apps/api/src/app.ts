@@ -64,6 +64,8 @@ export interface AppOptions {
   secretBox: SecretBox;
   /** Neon for read-through routes: a client, settings to make one, or undefined (routes answer 503). */
   neon?: NeonPluginOptions['neon'];
+  /** The shared Neon rate budget of read-through calls (limits as the workers', longest wait). Default Neon's limits, 2000 ms. */
+  neonBudget?: { perMinute?: number; perRoutePerSecond?: number; maxWaitMs?: number };
   /** How long read-through answers (`GET /v1/projects…`) are reused from Redis, ms (`0`: off). Default 3000. */
   readCacheTtlMs?: number;
   /** Requests per minute of a team without `limits.requestsPerMinute` (`TEAM_REQUESTS_PER_MINUTE`). Default 600. */
@@ -140,7 +142,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, options) => {
 
   await fastify.register(redisPlugin, { redis: options.redis });
   await fastify.register(queuePlugin, { keyPrefix, ...(options.jobOptions ? { jobOptions: options.jobOptions } : {}) });
-  await fastify.register(neonPlugin, { neon: options.neon });
+  await fastify.register(neonPlugin, { neon: options.neon, budget: { keyPrefix, ...options.neonBudget } });
   await fastify.register(durableStorePlugin, { database: options.database });
 
   await fastify.register(authPlugin, { teams: options.teams, keyPrefix, now, ...(options.teamsRefreshMs === undefined ? {} : { teamsRefreshMs: options.teamsRefreshMs }) });

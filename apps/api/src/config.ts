@@ -114,6 +114,10 @@ export const apiConfigSchema = z
     OVERLOAD_MAX_HEAP_USED_BYTES: z.coerce.number().int().min(0).default(0),
     /** `Retry-After` of that 503, in seconds. Default `5`. */
     OVERLOAD_RETRY_AFTER_SECONDS: positiveInt.default(5),
+    /** The Neon account's requests per minute, as the workers' (the read-through routes take from the same shared budget). Default `700`. */
+    NEON_RATE_PER_MINUTE: positiveInt.default(700),
+    /** Neon's requests per second per route, as the workers'. Default `40`. */
+    NEON_RATE_PER_ROUTE_PER_SECOND: positiveInt.default(40),
     /** API requests per minute per team (all its tokens, all replicas) unless the team sets `limits.requestsPerMinute`; beyond: `429 rate_limited`. Default `600`. */
     TEAM_REQUESTS_PER_MINUTE: positiveInt.default(600),
     /** Seconds a client is told to wait (`Retry-After`) when its team is at its intent cap. Default `5`. */
@@ -164,6 +168,8 @@ export interface ApiConfig {
   /** Load shedding (`OVERLOAD_*`): limits past which requests get `503 service_overloaded`. */
   overload: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number; maxHeapUsedBytes: number; retryAfterSeconds: number };
   rateLimitRetryAfterSeconds: number;
+  /** `NEON_RATE_PER_MINUTE`, `NEON_RATE_PER_ROUTE_PER_SECOND`: the shared Neon budget's limits. */
+  neonRate: { perMinute: number; perRoutePerSecond: number };
   /** `TEAM_REQUESTS_PER_MINUTE`. */
   teamRequestsPerMinute: number;
   /** Webhook settings (rotation overlap, URL allowlist, schedule of the first attempt). */
@@ -226,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined>): ApiConfig {
     },
     rateLimitRetryAfterSeconds: e.RATE_LIMIT_RETRY_AFTER_SECONDS,
     teamRequestsPerMinute: e.TEAM_REQUESTS_PER_MINUTE,
+    neonRate: { perMinute: e.NEON_RATE_PER_MINUTE, perRoutePerSecond: e.NEON_RATE_PER_ROUTE_PER_SECOND },
     webhooks: webhookSettingsFromEnv(e),
   };
 }

@@ -6,6 +6,7 @@ import {
   NeonServerError,
   NeonUnprocessableError,
 } from '@neonops/neon-client';
+import { RateBudgetTimeoutError } from '@neonops/intents';
 import { BadRequestError, NeonUnavailableError, NeonUpstreamError, ResourceNotFoundError, type ApiError } from './errors.js';
 
 /**
@@ -15,6 +16,8 @@ import { BadRequestError, NeonUnavailableError, NeonUpstreamError, ResourceNotFo
  */
 export function mapNeonError(error: unknown): ApiError | undefined {
   if (error instanceof NeonNotFoundError) return new ResourceNotFoundError('Neon has no such resource');
+  // The shared Neon budget (workers and API together) had no room in time: Neon was not asked.
+  if (error instanceof RateBudgetTimeoutError) return new NeonUnavailableError('The Neon account’s shared request budget is spent for now', 1, { cause: error });
   if (error instanceof NeonRateLimitError) {
     const seconds = error.retryAfterMs === undefined ? 1 : Math.max(1, Math.ceil(error.retryAfterMs / 1000));
     return new NeonUnavailableError('Neon is rate limiting requests', seconds, { cause: error });

@@ -61,6 +61,7 @@ export async function createServer(config: ApiConfig, overrides: CreateServerOve
     ...(overrides.database ? { database: { database: overrides.database } } : config.database ? { database: config.database } : {}),
     capRetryAfterSeconds: config.rateLimitRetryAfterSeconds,
     teamRequestsPerMinute: config.teamRequestsPerMinute,
+    neonBudget: config.neonRate,
     webhooks: config.webhooks,
     logger,
     // A process's metrics, with Node's own (event loop, heap, GC) for the dashboard.

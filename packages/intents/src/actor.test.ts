@@ -2,6 +2,7 @@ import { teamSchema } from '@neonops/teams';
 import { useTestRedis } from '@neonops/testing';
 import { Queue } from 'bullmq';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import type { IntentRequest } from './catalog.js';
 import { bullPrefix } from './queue-prefix.js';
 import { INTENTS_QUEUE, type IntentJobData } from './queue.js';
 import { IntentStore } from './store.js';
@@ -15,7 +16,7 @@ describe('the actor of an intent', () => {
     onTestFinished(() => queue.close());
     const submitter = new IntentSubmitter({ store, queue });
     const team = teamSchema.parse({ id: 'payments', projects: ['p-1'] });
-    const request = { kind: 'branch.create', params: { projectId: 'p-1' } } as const;
+    const request = { kind: 'branch.create', params: { projectId: 'p-1' } } as IntentRequest;
     const byToken = await submitter.submit(team, request, { actor: { type: 'token', id: 'tok_abc' } });
     expect((await store.get(byToken.intent.id))?.actor).toEqual({ type: 'token', id: 'tok_abc' });
     const dedupe = { key: 'schedule:s-1:t-1', ttlMs: 60_000 };

@@ -5,6 +5,7 @@ export * from './record.js';
 export * from './ids.js';
 export * from './store.js';
 export * from './rights.js';
+export * from './rate-budget.js';
 export * from './submit.js';
 export * from './schedules/timing.js';
 export * from './schedules/scheduler.js';

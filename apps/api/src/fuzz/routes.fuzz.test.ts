@@ -44,8 +44,9 @@ async function redisSnapshot(redis: Redis, prefix: string): Promise<Map<string, 
     cursor = next;
     for (const key of keys) {
       // The per-team request counters (@fastify/rate-limit) count every request, 4xx included,
-      // by design: they are not state a request changes, so they are left out of the comparison.
-      if (key.startsWith(`${prefix}ratelimit:`)) continue;
+      // and the shared Neon budget's windows count every Neon call, a 404 from Neon included:
+      // both by design, not state a request changes, so they are left out of the comparison.
+      if (key.startsWith(`${prefix}ratelimit:`) || key.startsWith(`${prefix}neon-rate:`)) continue;
       const dump = await redis.dumpBuffer(key);
       if (dump) out.set(key, createHash('sha256').update(dump).digest('hex'));
     }

@@ -1,3 +1,4 @@
+import { RedisRateBudget } from '@neonops/intents';
 import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator } from '@neonops/neon-sim';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -43,5 +44,29 @@ describe('per-team request rate limits', () => {
     const keys = await t.redis.connect().keys(`${t.redis.prefix}ratelimit:*`);
     expect(keys.length).toBeGreaterThan(0);
     for (const key of keys) expect(await t.redis.connect().pttl(key)).toBeGreaterThan(0);
+  });
+
+  it('read-through calls take from the Neon budget the workers share: a spent budget is 503 neon_unavailable, and Neon is not asked', { timeout: 60_000 }, async () => {
+    const sim = await startNeonSimulator({ seed: 4, operations: { schedulingMs: 0, runningMs: 0 }, rateLimit: false });
+    onTestFinished(() => sim.close());
+    const neon = createNeonClient({ apiKey: sim.apiKey, baseUrl: sim.url });
+    const project = (await neon.createProject({ project: { name: 'alpha' } })).project.id;
+    const t = await buildTestApp({
+      teams: [{ id: 'alpha', tokenHashes: [hashToken('token-alpha')], projects: [project] }],
+      neon: { apiKey: sim.apiKey, baseUrl: sim.url },
+      neonBudget: { perMinute: 4, maxWaitMs: 100 },
+      readCacheTtlMs: 0,
+    });
+    // A worker on the same prefix and limits.
+    const worker = new RedisRateBudget(t.redis.connect(), { prefix: t.redis.prefix, perMinute: 4 });
+    expect((await t.as('alpha', { method: 'GET', url: `/v1/projects/${project}` })).statusCode).toBe(200);
+    expect((await worker.usage()).used).toBe(1);
+    for (let i = 0; i < 3; i++) await worker.acquire({ method: 'POST', route: 'POST /projects/{project_id}/branches' });
+    sim.control.resetCounters();
+    const spent = await t.as('alpha', { method: 'GET', url: `/v1/projects/${project}` });
+    expect(spent.statusCode).toBe(503);
+    expect(spent.json()).toMatchObject({ code: 'neon_unavailable' });
+    expect(Number(spent.headers['retry-after'])).toBeGreaterThan(0);
+    expect(sim.control.counters().total).toBe(0);
   });
 });
