@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startTracing } from '@neonops/observability';
 import { useTestRedis, waitUntil } from '@neonops/testing';
 import { SpanKind } from '@opentelemetry/api';
@@ -14,14 +16,31 @@ afterAll(() => tracing.shutdown());
 const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId;
 
 describe('tracing (OpenTelemetry, in-memory exporter)', () => {
-  it('follows one intent in one trace: the POST, the job through the queue, each Neon call with its request id', async () => {
+  it('follows one intent in one trace: the POST, the job through the queue, each Neon call with its request id; its webhook delivery is a span', async () => {
     const redis = useTestRedis('trace');
     const config = loadStackConfig({ PORT: '0', SIM_PORT: '0', SIM_SCHEDULING_MS: '10', SIM_RUNNING_MS: '20', REDIS_URL: redis.url });
     const stack = await startStack(config, { env: { KEY_PREFIX: redis.prefix, LOG_LEVEL: 'silent', TEAMS_FILE: '/nonexistent/teams.yaml' } });
     onTestFinished(() => stack.close());
     exporter.reset();
 
+    // A receiver for the intent's completion webhook: its delivery is a span too.
+    let received = 0;
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        received++;
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => receiver.close(() => resolve())));
     const headers = { authorization: `Bearer ${stack.demoToken}`, 'content-type': 'application/json', 'idempotency-key': 'trace-1' };
+    const subscribed = await fetch(`${stack.apiUrl}/v1/webhooks`, {
+      method: 'POST',
+      headers: { authorization: headers.authorization, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook?token=receiver-secret`, events: ['intent.*'] }),
+    });
+    expect(subscribed.status).toBe(201);
     const accepted = await fetch(`${stack.apiUrl}/v1/intents`, {
       method: 'POST',
       headers,
@@ -68,9 +87,21 @@ describe('tracing (OpenTelemetry, in-memory exporter)', () => {
       expect(call.attributes['neon.x_request_id']).toContain(id);
     }
     expect(createBranch!.attributes['neonops.intent_id']).toBe(id);
-    // No secret travels in an attribute: the bearer token, the connection URIs, the Neon key.
-    const text = JSON.stringify(inTrace().map((s) => s.attributes));
+
+    // The completion webhook's delivery attempt: a client span with the delivery, the intent and the receiver's status.
+    const delivery = await waitUntil(() =>
+      exporter.getFinishedSpans().find((s) => s.name === 'webhook delivery' && s.attributes['neonops.intent_id'] === id),
+    );
+    expect(received).toBeGreaterThan(0);
+    expect(delivery.kind).toBe(SpanKind.CLIENT);
+    expect(delivery.attributes['http.response.status_code']).toBe(204);
+    expect(delivery.attributes['neonops.event_type']).toBe('intent.succeeded');
+    expect(delivery.attributes['neonops.delivery_id']).toEqual(expect.any(String));
+
+    // No secret travels in an attribute: the bearer token, the connection URIs, the receiver's URL.
+    const text = JSON.stringify(exporter.getFinishedSpans().map((s) => s.attributes));
     expect(text).not.toContain(stack.demoToken);
     expect(text).not.toContain('postgresql://');
+    expect(text).not.toContain('receiver-secret');
   });
 });
