@@ -1,5 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,8 +52,20 @@ describe('the production build (pnpm build + pnpm deploy --prod)', () => {
     expect(existsSync(join(app(), 'dist/api/assets/apps/api/src/commands/idempotency-begin-1.lua'))).toBe(true);
   });
 
-  it('starts the stack from node dist/stack/start.js: /readyz is 200 and a branch.create succeeds end to end', async () => {
+  it('starts the stack from node dist/stack/start.js: /readyz is 200, a branch.create succeeds end to end, traced over OTLP', async () => {
     const redis = useTestRedis('build');
+    // Tracing on, to a loopback OTLP/HTTP receiver: the bundles' OpenTelemetry dependencies resolve in the deployed tree.
+    const otlpBodies: string[] = [];
+    const otlp = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        if (req.url === '/v1/traces') otlpBodies.push(body);
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => otlp.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => otlp.close(() => resolve())));
     const child = spawn(process.execPath, [join(app(), 'dist/stack/start.js')], {
       cwd: app(),
       env: {
@@ -64,6 +78,7 @@ describe('the production build (pnpm build + pnpm deploy --prod)', () => {
         SIM_RUNNING_MS: '20',
         LOG_LEVEL: 'warn',
         TEAMS_FILE: '/nonexistent/teams.yaml',
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(otlp.address() as AddressInfo).port}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -110,6 +125,10 @@ describe('the production build (pnpm build + pnpm deploy --prod)', () => {
 
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    // The graceful stop exported the last spans: the intent's job ran traced.
+    const spans = otlpBodies.join('\n');
+    expect(spans).toContain('process intents');
+    expect(spans).toContain(id);
   });
 
   it('runs the simulator and the team-token CLI from their bundles', async () => {
