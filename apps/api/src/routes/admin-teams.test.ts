@@ -51,6 +51,8 @@ describe('admin routes: teams and tokens as managed data', () => {
     expect((await t.as('alpha', { method: 'POST', url: '/v1/admin/teams/alpha/tokens', payload: { name: 'x' } })).json()).toMatchObject({ code: 'admin_required' });
     expect((await t.as('root', { method: 'POST', url: '/v1/admin/teams', payload: { id: 'alpha' } })).json()).toMatchObject({ status: 409, code: 'team_exists' });
     expect((await t.as('root', { method: 'POST', url: '/v1/admin/teams', payload: { id: 'Bad Id' } })).statusCode).toBe(400);
+    const owns = await t.as('root', { method: 'POST', url: '/v1/admin/teams', payload: { id: 'delta', projects: ['p-1'], owns: ['p-alpha'] } });
+    expect(owns.json()).toMatchObject({ status: 400, code: 'validation_failed', errors: [expect.objectContaining({ path: 'owns.0' })] });
     expect((await t.as('root', { method: 'POST', url: '/v1/admin/teams/nobody/tokens', payload: { name: 'x' } })).json()).toMatchObject({ status: 404, code: 'team_not_found' });
     expect((await t.as('root', { method: 'POST', url: '/v1/admin/teams/alpha/tokens', payload: { name: 'x', scopes: ['admin'] } })).statusCode).toBe(400);
     const past = await t.as('root', { method: 'POST', url: '/v1/admin/teams/alpha/tokens', payload: { name: 'x', expiresAt: '2000-01-01T00:00:00Z' } });

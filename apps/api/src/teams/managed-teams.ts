@@ -12,7 +12,11 @@ export const tokenScopeSchema = z.enum(['read', 'write']);
 export type TokenScope = z.infer<typeof tokenScopeSchema>;
 
 /** A team made through `POST /v1/admin/teams`: the teams file's fields but tokens and sources. */
-export const managedTeamInputSchema = teamSchema.omit({ tokenHashes: true, sources: true });
+export const managedTeamInputSchema = teamSchema.omit({ tokenHashes: true, sources: true }).superRefine((team, ctx) => {
+  (team.owns ?? []).forEach((projectId, at) => {
+    if (!team.projects.includes(projectId)) ctx.addIssue({ code: 'custom', path: ['owns', at], message: `owns ${projectId}, which is not in its projects` });
+  });
+});
 export type ManagedTeamInput = z.input<typeof managedTeamInputSchema>;
 
 /** A managed token as stored in Redis: its SHA-256, never the token. */
