@@ -3,10 +3,15 @@
  * keep-alive connections, a unique Idempotency-Key per request) against the API built with
  * `buildApp`, next to raw BullMQ `queue.add` on the same Redis with the same concurrency,
  * and an empty Fastify 202 route as the HTTP ceiling of this machine; and the same API without
- * its metrics (`buildApp({ metrics: false })`), in alternating rounds: what counting costs.
+ * its metrics (`buildApp({ metrics: false })`), in alternating rounds: what counting costs;
+ * and the same API traced (OpenTelemetry on, as with `OTEL_EXPORTER_OTLP_ENDPOINT` set: batched
+ * OTLP/HTTP export to a loopback sink in this process), in alternating rounds: what tracing costs.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { buildApp } from '@neonops/api';
 import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
+import { startTracing } from '@neonops/observability';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -72,14 +77,40 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
       await ctx.cleanup(prefix);
     }
   };
+  /**
+   * One measured run with tracing on: started before the app (as the process entries do), so the
+   * app gets @fastify/otel and its queue BullMQ's telemetry; spans batched to an OTLP/HTTP sink
+   * on loopback that reads and drops them. Stopped after, so the other rounds run untraced.
+   */
+  const measureTraced = async (): Promise<ApiRun> => {
+    let spansBytes = 0;
+    const sink = createServer((req, res) => {
+      req.on('data', (c: Buffer) => (spansBytes += c.length));
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    const tracing = startTracing({ serviceName: 'neonops-bench', env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` } });
+    if (!tracing) throw new Error('tracing did not start');
+    let run: ApiRun;
+    try {
+      run = await measureApi(buildApp);
+    } finally {
+      await tracing.shutdown();
+      await new Promise<void>((resolve) => sink.close(() => resolve()));
+    }
+    if (spansBytes === 0) throw new Error('the traced round exported no span');
+    return run;
+  };
   const baselineBuild = options.baselineRef ? await baselineBuildApp(options.baselineRef) : undefined;
   // Alternating rounds, so that drift of a noisy machine hits both alike; each side's better round counts.
   const runs: ApiRun[] = [];
   const before: ApiRun[] = [];
   const noMetrics: ApiRun[] = [];
+  const traced: ApiRun[] = [];
   for (let round = 0; round < 2; round++) {
     runs.push(await measureApi(buildApp));
     noMetrics.push(await measureApi(buildApp, false));
+    traced.push(await measureTraced());
     if (baselineBuild) before.push(await measureApi(baselineBuild));
   }
   const best = (xs: ApiRun[]) => xs.reduce((a, b) => (b.result.perSecond > a.result.perSecond ? b : a));
@@ -155,6 +186,18 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
       metric: 'ratio POST rate with metrics / without',
       value: fmt.ratio(api.perSecond / best(noMetrics).result.perSecond),
       note: `CPU/POST ${fmt.ratio(apiCpuMs / best(noMetrics).cpuMs)}×; aim ≥ 0.9 (metrics may cost at most 10 %)`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'POST /v1/intents with tracing (OTLP/HTTP), same run',
+      value: `${fmt.int(best(traced).result.perSecond)}/s`,
+      note: `p50 ${fmt.ms(best(traced).result.p50)}, p99 ${fmt.ms(best(traced).result.p99)}; CPU ${fmt.ms(best(traced).cpuMs)}/POST`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'ratio POST rate traced / untraced',
+      value: fmt.ratio(best(traced).result.perSecond / api.perSecond),
+      note: `CPU/POST ${fmt.ratio(best(traced).cpuMs / apiCpuMs)}×; aim ≥ 0.9 (tracing may cost at most 10 %)`,
     },
     { part: '1 enqueue', metric: 'ratio API / raw queue.add', value: fmt.ratio(api.perSecond / raw.perSecond), note: 'aim ≥ 0.5' },
     { part: '1 enqueue', metric: 'ratio API / HTTP ceiling', value: fmt.ratio(api.perSecond / ceiling.perSecond), note: 'what the intent path costs beyond HTTP' },
