@@ -47,4 +47,24 @@ describe('migrateToLatest', () => {
     await migrateToLatest(a);
     await expect(b.db.selectFrom('intent_history').select('id').execute()).rejects.toThrow(/intent_history/);
   });
+
+  it('migrates while other schemas of the database are created and dropped (tests or other applications sharing it)', async (ctx) => {
+    const { database } = await openTestDatabase('migrate-churn');
+    // PGlite is one process's database: nobody else can drop a schema during the migration.
+    if (database.engine === 'pglite') ctx.skip();
+    const churn = async (round: number) => {
+      const other = `${database.schema}_x${round}`;
+      await sql`create schema ${sql.id(other)}`.execute(database.db);
+      await sql`create table ${sql.id(other, 't')} (id serial primary key, v text)`.execute(database.db);
+      await sql`drop schema ${sql.id(other)} cascade`.execute(database.db);
+    };
+    // Kysely's migrator introspects every schema; a schema dropped meanwhile made it fail with 3F000.
+    const churning = (async () => {
+      for (let round = 0; round < 60; round++) await churn(round);
+    })();
+    const runs: string[][] = [];
+    for (let i = 0; i < 20; i++) runs.push(await migrateToLatest(database));
+    await churning;
+    expect(runs.flat()).toEqual(Object.keys(migrations));
+  });
 });

@@ -22,7 +22,25 @@ export class MigrationError extends Error {
  */
 export async function migrateToLatest(database: DurableDatabase): Promise<string[]> {
   const migrator = new Migrator({ db: database.db, provider: migrationProvider, migrationTableSchema: database.schema });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  if (error !== undefined) throw new MigrationError(results.find((r) => r.status === 'Error')?.migrationName, { cause: error });
-  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results = [] } = await migrator.migrateToLatest();
+    if (error === undefined) return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (attempt < MAX_ATTEMPTS && anotherSchemaVanished(error, database.schema)) continue;
+    throw new MigrationError(results.find((r) => r.status === 'Error')?.migrationName, { cause: error });
+  }
+}
+
+const MAX_ATTEMPTS = 10;
+
+/**
+ * Kysely's migrator looks for its own tables by introspecting every schema of the database
+ * (`pg_catalog` joined with `has_schema_privilege(nspname, …)`), which fails with `3F000`
+ * when another schema is dropped during the query — another test's, or another application's
+ * sharing the database. Nothing was migrated yet at that point (the lock is taken after), so
+ * the call is simply made again.
+ */
+function anotherSchemaVanished(error: unknown, ours: string): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === '3F000' && typeof message === 'string' && !message.includes(`"${ours}"`);
 }
