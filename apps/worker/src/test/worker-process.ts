@@ -27,7 +27,9 @@ const crash = (point: string): void => {
   process.stdout.write(`crashing at ${point}\n`);
   process.kill(process.pid, 'SIGKILL');
 };
-const running = await startWorker(loadConfig(process.env), {
+// Several of these run at once in a test: each takes a free port for its /metrics listener
+// unless the test names one (the default 9464 would be taken by the first).
+const running = await startWorker(loadConfig({ WORKER_HTTP_PORT: '0', ...process.env }), {
   hooks: {
     afterMutation: ({ step }) => crash(`worker.after_neon_post:${step}`),
     beforeFinish: () => crash('worker.before_finish'),
