@@ -110,9 +110,12 @@ describe('read-through routes against the simulator', () => {
     expect(res.json()).toMatchObject({ code: 'neon_not_configured' });
   });
 
-  it('probes Neon for /readyz', async () => {
+  it('probes the simulator for /healthz with the real Neon probe; /readyz does not ask Neon', async () => {
     const t = await buildTestApp({ neon: { apiKey: sim.apiKey, baseUrl: sim.url }, neonBaseUrl: sim.url, probeNeon: undefined });
+    const health = await t.app.inject({ method: 'GET', url: '/healthz' });
+    expect(health.json()).toMatchObject({ ok: true, neon: { reachable: true } });
     const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
-    expect(ready.json()).toMatchObject({ ready: true, checks: { neon: { ok: true } } });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().checks).not.toHaveProperty('neon');
   });
 });
