@@ -58,12 +58,26 @@ type AnyDb = { selectFrom(table: string): { selectAll(): { execute(): Promise<un
 
 async function databaseSnapshot(database: DurableDatabase): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const tables = (await database.db.introspection.getTables()).filter((t) => t.schema === database.schema);
+  const tables = (await tablesOfEverySchema(database)).filter((t) => t.schema === database.schema);
   for (const table of tables) {
     const rows = await (database.db as unknown as AnyDb).selectFrom(table.name).selectAll().execute();
     out.set(table.name, createHash('sha256').update(JSON.stringify(rows.map((r) => JSON.stringify(r)).sort())).digest('hex'));
   }
   return out;
+}
+
+/**
+ * Kysely's introspection reads every schema of the database, and fails with 3F000 when
+ * another test drops its schema during the query: read again (ours is never dropped here).
+ */
+async function tablesOfEverySchema(database: DurableDatabase): Promise<{ name: string; schema?: string }[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await database.db.introspection.getTables();
+    } catch (error) {
+      if (attempt >= 10 || (error as { code?: unknown }).code !== '3F000') throw error;
+    }
+  }
 }
 
 function diff(before: Map<string, string>, after: Map<string, string>): string[] {
