@@ -10,6 +10,7 @@ export {
   bullmqTelemetry,
   recordNeonCallSpan,
   otlpEndpoint,
+  samplingRatio,
   TRACER_NAME,
   type Tracing,
   type TracingOptions,

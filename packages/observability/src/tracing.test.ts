@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { waitUntil } from '@neonops/testing';
-import { trace } from '@opentelemetry/api';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runInIntentContext } from './intent-context.js';
 import { observeNeonCalls } from './neon-calls.js';
-import { bullmqTelemetry, currentTracing, otlpEndpoint, startTracing } from './tracing.js';
+import { bullmqTelemetry, currentTracing, otlpEndpoint, samplingRatio, startTracing } from './tracing.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 
@@ -100,5 +101,26 @@ describe('tracing', () => {
     await tracing!.shutdown();
     expect(currentTracing()).toBeUndefined();
     expect(bullmqTelemetry()).toEqual({});
+  });
+
+  it('samples new traces at OTEL_TRACES_SAMPLER_ARG (default all) and follows the caller decision; a bad ratio is refused', async () => {
+    expect(samplingRatio({})).toBe(1);
+    expect(samplingRatio({ OTEL_TRACES_SAMPLER_ARG: '0.25' })).toBe(0.25);
+    for (const bad of ['abc', '2', '-0.1']) {
+      expect(() => samplingRatio({ OTEL_TRACES_SAMPLER_ARG: bad })).toThrow(/OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1/);
+      expect(() => startTracing({ serviceName: 't', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_TRACES_SAMPLER_ARG: bad } })).toThrow();
+      expect(currentTracing()).toBeUndefined();
+    }
+
+    const exporter = new InMemorySpanExporter();
+    const tracing = startTracing({ serviceName: 'neonops-test', env: { OTEL_TRACES_SAMPLER_ARG: '0' }, exporter })!;
+    onTestFinished(() => tracing.shutdown());
+    // Ratio 0: a new trace is not recorded…
+    tracing.tracer.startSpan('root').end();
+    // …but a request whose caller sampled its trace is (parent-based).
+    const parent = trace.setSpanContext(context.active(), { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    tracing.tracer.startSpan('child of a sampled caller', {}, parent).end();
+    await tracing.flush();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['child of a sampled caller']);
   });
 });
