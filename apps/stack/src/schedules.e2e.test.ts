@@ -56,4 +56,41 @@ describe('team schedules through the stack', () => {
     expect(deleted.status).toBe(204);
     expect((await api.request('GET', `/v1/schedules/${id}`)).status).toBe(404);
   });
+
+  it('runs the schedule of a team made through the admin routes (the worker reads managed teams, not only the teams file)', { timeout: 90_000 }, async () => {
+    const redis = useTestRedis('schedules-e2e');
+    const db = useTestDatabase('stack-schedules');
+    const config = loadStackConfig({ PORT: '0', SIM_PORT: '0', SIM_SCHEDULING_MS: '5', SIM_RUNNING_MS: '10', REDIS_URL: redis.url, ...db.env });
+    const stack = await startStack(config, {
+      env: { KEY_PREFIX: redis.prefix, LOG_LEVEL: 'silent', TEAMS_FILE: '/nonexistent/teams.yaml', SCHEDULE_MIN_EVERY_MS: '500', OPERATION_POLL_MS: '20' },
+      demoTeam: { admin: true },
+    });
+    onTestFinished(() => stack.close());
+    const admin = apiClient(stack.apiUrl, stack.demoToken);
+    const team = await admin.request('POST', '/v1/admin/teams', { id: 'ops', projects: [stack.demoProjectId] });
+    expect(team.status, JSON.stringify(team.body)).toBe(201);
+    const token = await admin.request('POST', '/v1/admin/teams/ops/tokens', { name: 'ops scheduler' });
+    expect(token.status, JSON.stringify(token.body)).toBe(201);
+    const ops = apiClient(stack.apiUrl, token.body.token as string);
+
+    const created = await ops.request('POST', '/v1/schedules', {
+      name: 'ops scratch branch',
+      every: 500,
+      intent: { kind: 'branch.create', params: { projectId: stack.demoProjectId } },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    const run = await waitUntil(async () => {
+      const runs = (await ops.request('GET', `/v1/schedules/${id}/runs?limit=100`)).body.items as Run[];
+      return runs.find((r) => r.status !== 'skipped');
+    }, { timeoutMs: 60_000 });
+    // Before the worker read the managed teams, this run was `refused` (team_not_found).
+    expect(run, JSON.stringify(run)).toMatchObject({ status: 'submitted' });
+    const intent = await waitUntil(async () => {
+      const view = await ops.request('GET', `/v1/intents/${run.intentId}`);
+      return view.body.status === 'succeeded' ? view.body : false;
+    }, { timeoutMs: 60_000 });
+    expect(intent).toMatchObject({ teamId: 'ops', kind: 'branch.create' });
+    await ops.request('POST', `/v1/schedules/${id}/pause`, {});
+  });
 });

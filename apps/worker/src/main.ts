@@ -2,15 +2,15 @@ import { pathToFileURL } from 'node:url';
 import { openDatabase, type DurableDatabase } from '@neonops/durable-store';
 import { checkMaxmemoryPolicy, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
-import { staticTeams, TeamsFileSource, type TeamsSource } from '@neonops/teams';
+import { combinedTeams, managedTeams, staticTeams, TeamsFileSource, type TeamsSource } from '@neonops/teams';
 import { closeWithGrace, createMetricsRegistry, neonRequestId, observeNeonCalls, startTracing } from '@neonops/observability';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, processEnv, type WorkerConfig } from './config.js';
 import type { WorkerHooks } from './engine/run-intent.js';
 import { SharedOperationTimings } from './engine/shared-operation-timings.js';
-import { startWorkerHistory, warnHistoryOff, type WorkerHistory } from './history/index.js';
 import { neonPriorMs } from './engine/operation-priors.js';
+import { startWorkerHistory, warnHistoryOff, type WorkerHistory } from './history/index.js';
 import { createLogger } from './logger.js';
 import { startWorkerMonitoring, type WorkerMonitoring } from './metrics/monitoring.js';
 import { combineHooks, WorkerMetrics } from './metrics/worker-metrics.js';
@@ -19,10 +19,10 @@ import { RedisRateBudget } from './rate-budget.js';
 import { startMaintenance, type Maintenance } from './maintenance/index.js';
 import type { BudgetWatch, BudgetWatchOptions } from './budgets/index.js';
 import { startWorkerBudgets } from './budgets/start.js';
-import { startSchedules, type Schedules, type ScheduleCrashPoint } from './schedules/index.js';
 import { startWorkerQuota, type WorkerQuota } from './quota/index.js';
 import type { UsageCollector } from './usage/index.js';
 import { startWorkerUsage } from './usage/start.js';
+import { startSchedules, type Schedules, type ScheduleCrashPoint } from './schedules/index.js';
 import { startWorkerWebhooks, type WorkerWebhooks } from './webhooks/index.js';
 import { startGitHubPostBack } from './github/index.js';
 import { startPreviewSweep } from './previews/sweep-scheduler.js';
@@ -44,9 +44,11 @@ export interface StartWorkerOptions {
   /** Test hook at named points of a budget watch tick (crash tests). */
   budgetCrashPoints?: BudgetWatchOptions['crashPoints'];
   /**
-   * The teams whose rights team schedules are checked against at each run. Default: the
-   * teams file (`TEAMS_FILE`, re-read when it changes); without one, every run is refused
-   * (`team_not_found`). `pnpm start` passes its demo team.
+   * The teams the worker serves beside those managed through the API's admin routes (Redis,
+   * read at each run): schedules, budget enforcement and quota sweeps check their rights at
+   * each run, usage is collected for their projects. Default: the teams file (`TEAMS_FILE`,
+   * re-read when it changes). A team in neither has its schedule runs refused
+   * (`team_not_found`). `pnpm start` passes the teams file's teams and its demo team.
    */
   teams?: TeamsSource;
   /** Test hook at named points of a schedule tick (crash tests). */
@@ -65,18 +67,18 @@ export interface RunningWorker {
   readonly maintenance: Maintenance;
   /** The outbox's `history` consumer writing ended intents to the durable store; undefined without one. */
   readonly history: WorkerHistory | undefined;
+  /** The budget watch (a job scheduler); undefined without a durable store. */
+  readonly budgets: BudgetWatch | undefined;
+  /** The quota sweep (a job scheduler); undefined without a durable store. */
+  readonly quota: WorkerQuota | undefined;
+  /** The usage collection (a job scheduler); undefined without a durable store or, against Neon, without `NEON_ORG_ID`. */
+  readonly usage: UsageCollector | undefined;
+  /** Team schedules (their ticks and reconcile job); undefined without a durable store. */
+  readonly schedules: Schedules | undefined;
   /** The process's metrics (served at `/metrics` by the monitoring listener). */
   readonly metrics: WorkerMetrics;
   /** The `/metrics` `/healthz` `/readyz` listener (`url` undefined when `WORKER_HTTP_PORT=off`). */
   readonly monitoring: WorkerMonitoring;
-  /** The budget watch (a job scheduler); undefined without a durable store. */
-  readonly budgets: BudgetWatch | undefined;
-  /** Team schedules (their ticks and reconcile job); undefined without a durable store. */
-  readonly schedules: Schedules | undefined;
-  /** The quota sweep (a job scheduler); undefined without a durable store and a teams file. */
-  readonly quota: WorkerQuota | undefined;
-  /** The usage collection (a job scheduler); undefined without a durable store or, against Neon, without `NEON_ORG_ID`. */
-  readonly usage: UsageCollector | undefined;
   /** Graceful stop within `config.shutdownTimeoutMs`, then closes every connection. */
   close(): Promise<void>;
 }
@@ -144,6 +146,9 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     ? await startWorkerHistory({ connection: connect, redis, store, database, logger, consumer: { reclaimIdleMs: config.outboxReclaimIdleMs } })
     : undefined;
   if (!history) void warnHistoryOff(redis, store.outboxKey, logger);
+  // The teams whose schedules, budgets, quota and usage the worker serves: the teams file
+  // (followed as it changes) and the teams the API manages in Redis, read at each run.
+  const teams = combinedTeams(options.teams ?? (await teamsSourceOf(config.teamsFile, logger)), managedTeams(redis, config.keyPrefix));
   // Budgets and the usage they are measured against live in the durable store.
   const budgets = database
     ? await startWorkerBudgets({
@@ -156,12 +161,12 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         logger,
         intervalMs: config.budgetWatchIntervalMs,
         prices: config.prices,
-        ...(config.teamsFile === undefined ? {} : { teamsFile: config.teamsFile }),
+        teams,
         ...(options.budgetCrashPoints ? { crashPoints: options.budgetCrashPoints } : {}),
       })
     : undefined;
   const quota =
-    database && config.teamsFile !== undefined
+    database
       ? await startWorkerQuota({
           connection: connect,
           redis,
@@ -170,14 +175,10 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
           database,
           neon,
           logger,
-          teamsFile: config.teamsFile,
+          teams,
           ...config.quotaSweep,
         })
       : undefined;
-  // Usage: Neon's consumption history into the durable store (a job scheduler, hourly by default).
-  const usage = database
-    ? await startWorkerUsage({ connection: connect, redis, keyPrefix: config.keyPrefix, database, logger, neon: config.neon, rateBudget, usage: config.usage, teamsFile: config.teamsFile })
-    : undefined;
   // Team schedules: rows in the durable store, ticks from BullMQ job schedulers.
   const schedules = database
     ? await startSchedules({
@@ -186,7 +187,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         keyPrefix: config.keyPrefix,
         store,
         database,
-        teams: options.teams ?? (await teamsSourceOf(config.teamsFile, logger)),
+        teams,
         logger,
         reconcileIntervalMs: config.schedules.reconcileIntervalMs,
         concurrency: config.schedules.concurrency,
@@ -195,6 +196,10 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         stalledIntervalMs: config.stalledIntervalMs,
         ...(options.scheduleCrashPoints ? { crashPoints: options.scheduleCrashPoints } : {}),
       })
+    : undefined;
+  // Usage: Neon's consumption history into the durable store (a job scheduler, hourly by default).
+  const usage = database
+    ? await startWorkerUsage({ connection: connect, redis, keyPrefix: config.keyPrefix, database, logger, neon: config.neon, rateBudget, usage: config.usage, teams })
     : undefined;
   const maintenance = await startMaintenance({
     connection: connect,
@@ -218,6 +223,8 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     logger,
     // Learned operation durations, shared by every worker on this prefix and across restarts.
     timings: new SharedOperationTimings(redis, { prefix: config.keyPrefix, logger }),
+    // Until then, Neon's typical durations (OPERATION_PRIORS).
+    ...(config.operationPriors === 'neon' ? { priorMs: neonPriorMs } : {}),
     settings: {
       maxAttempts: config.retry.maxAttempts,
       backoffMs: config.retry.backoffMs,
@@ -226,8 +233,6 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
       pollMaxMs: config.polling.maxMs,
       operationDeadlineMs: config.operationDeadlineMs,
     },
-    // Until then, Neon's typical durations (OPERATION_PRIORS).
-    ...(config.operationPriors === 'neon' ? { priorMs: neonPriorMs } : {}),
     options: {
       concurrency: config.concurrency,
       lockDurationMs: config.jobLockDurationMs,
@@ -257,16 +262,16 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     webhooks,
     maintenance,
     history,
-    metrics,
-    monitoring,
     budgets,
-    schedules,
     quota,
     usage,
+    schedules,
+    metrics,
+    monitoring,
     close() {
       closing ??= (async () => {
         await intentWorker.close(config.shutdownTimeoutMs);
-        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), schedules?.close(), quota?.close(), usage?.close(), github.close(), previewSweep.close()]);
+        await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), quota?.close(), usage?.close(), schedules?.close(), github.close(), previewSweep.close()]);
         await ownDatabase?.close();
         await monitoring.close();
         await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));

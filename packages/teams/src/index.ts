@@ -1,3 +1,4 @@
 export * from './teams-file.js';
 export * from './team-directory.js';
 export * from './teams-source.js';
+export * from './managed-teams-source.js';

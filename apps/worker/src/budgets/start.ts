@@ -1,7 +1,7 @@
 import { BudgetStore, DEFAULT_PRICES, UsageStore, type DurableDatabase, type PriceTable } from '@neonops/durable-store';
 import { bullPrefix, INTENTS_QUEUE, IntentRights, IntentSubmitter, ThresholdMarks, type IntentJobData, type IntentStore } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
-import { loadTeamsFileOrEmpty, type Team } from '@neonops/teams';
+import type { Team, TeamsSource } from '@neonops/teams';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -24,10 +24,10 @@ export interface WorkerBudgetsDeps {
   /** The price table money budgets are measured with. Default `DEFAULT_PRICES`. */
   prices?: PriceTable;
   /**
-   * The teams file (`TEAMS_FILE`), re-read at each tick: enforcement acts for its teams with
-   * their rights. Without it, enforced budgets are announced but suspend nothing.
+   * The teams (teams file and managed teams), read at each tick: enforcement acts for them
+   * with their rights (a team unknown there has its budget announced, nothing suspended).
    */
-  teamsFile?: string;
+  teams: TeamsSource;
   crashPoints?: BudgetWatchOptions['crashPoints'];
   onTick?: BudgetWatchOptions['onTick'];
 }
@@ -39,18 +39,15 @@ export interface WorkerBudgetsDeps {
  */
 export async function startWorkerBudgets(deps: WorkerBudgetsDeps): Promise<BudgetWatch> {
   let teams: readonly Team[] = [];
-  const queue = deps.teamsFile === undefined ? undefined : new Queue<IntentJobData>(INTENTS_QUEUE, { connection: deps.connection(), prefix: bullPrefix(deps.keyPrefix) });
+  const queue = new Queue<IntentJobData>(INTENTS_QUEUE, { connection: deps.connection(), prefix: bullPrefix(deps.keyPrefix) });
   const rights = new IntentRights(deps.redis, { prefix: deps.keyPrefix, allTeams: () => teams });
-  const enforcement = queue
-    ? {
-        neon: deps.neon,
-        submitter: new IntentSubmitter({ store: deps.store, queue, rights }),
-        projectsOf: (team: Team) => rights.projectsOf(team),
-        logger: deps.logger,
-        teamById: (id: string) => teams.find((t) => t.id === id),
-      }
-    : undefined;
-  if (!enforcement) deps.logger.info('no TEAMS_FILE: budgets are announced, enforced budgets suspend nothing');
+  const enforcement = {
+    neon: deps.neon,
+    submitter: new IntentSubmitter({ store: deps.store, queue, rights }),
+    projectsOf: (team: Team) => rights.projectsOf(team),
+    logger: deps.logger,
+    teamById: (id: string) => teams.find((t) => t.id === id),
+  };
   const watch = await startBudgetWatch({
     connection: deps.connection,
     keyPrefix: deps.keyPrefix,
@@ -59,14 +56,10 @@ export async function startWorkerBudgets(deps: WorkerBudgetsDeps): Promise<Budge
     marks: new ThresholdMarks(deps.redis, { prefix: deps.keyPrefix }),
     logger: deps.logger,
     intervalMs: deps.intervalMs,
-    ...(enforcement ? { enforcement } : {}),
-    ...(deps.teamsFile === undefined
-      ? {}
-      : {
-          beforeTick: async () => {
-            teams = (await loadTeamsFileOrEmpty(deps.teamsFile as string)).teams;
-          },
-        }),
+    enforcement,
+    beforeTick: async () => {
+      teams = await deps.teams.list();
+    },
     ...(deps.crashPoints ? { crashPoints: deps.crashPoints } : {}),
     ...(deps.onTick ? { onTick: deps.onTick } : {}),
   });
@@ -74,7 +67,7 @@ export async function startWorkerBudgets(deps: WorkerBudgetsDeps): Promise<Budge
     runNow: watch.runNow,
     async close() {
       await watch.close();
-      await queue?.close();
+      await queue.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { IntentHistory, QuotaStore, type DurableDatabase } from '@neonops/durable-store';
 import { bullPrefix, INTENTS_QUEUE, IntentRights, IntentSubmitter, type IntentJobData, type IntentStore } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
-import { loadTeamsFileOrEmpty, type Team } from '@neonops/teams';
+import type { Team, TeamsSource } from '@neonops/teams';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -22,8 +22,8 @@ export interface WorkerQuotaDeps {
   database: DurableDatabase;
   neon: NeonClient;
   logger: Logger;
-  /** The teams file (`TEAMS_FILE`), re-read at each sweep: the teams swept and their rights. */
-  teamsFile: string;
+  /** The teams (teams file and managed teams), read at each sweep: the teams swept and their rights. */
+  teams: TeamsSource;
   /** How often the sweep runs, in ms (`QUOTA_SWEEP_INTERVAL_MS`). */
   intervalMs: number;
   /** The plan's branch limit per project (`QUOTA_BRANCH_LIMIT`). */
@@ -40,7 +40,7 @@ export interface WorkerQuota {
 
 /**
  * The quota sweep as a BullMQ job scheduler on the `quota` queue (once per deployment,
- * whatever the number of workers; survives restarts). Each sweep re-reads the teams file,
+ * whatever the number of workers; survives restarts). Each sweep reads the teams again,
  * then runs `runQuotaSweep`: findings in the durable store, deletions (policy `act` only)
  * through the shared submit path.
  */
@@ -54,7 +54,7 @@ export async function startWorkerQuota(deps: WorkerQuotaDeps): Promise<WorkerQuo
   const quota = new QuotaStore(deps.database);
   const history = new IntentHistory(deps.database);
   const sweep = async (): Promise<TeamQuotaSweep[]> => {
-    teams = (await loadTeamsFileOrEmpty(deps.teamsFile)).teams;
+    teams = await deps.teams.list();
     const report = await runQuotaSweep({
       quota,
       teams: () => teams,

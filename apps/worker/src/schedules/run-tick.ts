@@ -88,7 +88,7 @@ export async function runTick(deps: TickDeps, scheduleId: string, tickAt: Date):
 
 async function judge(deps: TickDeps, schedule: Schedule): Promise<Verdict> {
   const team = (await deps.teams.list()).find((t) => t.id === schedule.teamId);
-  if (!team) return { status: 'refused', reason: 'team_not_found', detail: `Team ${schedule.teamId} is not in the teams file` };
+  if (!team) return { status: 'refused', reason: 'team_not_found', detail: `Team ${schedule.teamId} is neither in the teams file nor managed through the admin routes` };
   const parsed = intentRequestSchema.safeParse(schedule.intent);
   if (!parsed.success) {
     return { status: 'refused', reason: 'invalid_intent', detail: `The intent is not valid today: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };

@@ -1,7 +1,7 @@
 import { UsageStore, type DurableDatabase } from '@neonops/durable-store';
 import { ProjectOwnership } from '@neonops/intents';
 import { createNeonClient, type RateBudget } from '@neonops/neon-client';
-import { loadTeamsFileOrEmpty } from '@neonops/teams';
+import type { TeamsSource } from '@neonops/teams';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { WorkerConfig } from '../config.js';
@@ -17,14 +17,14 @@ export interface WorkerUsageDeps {
   /** The worker's shared Neon rate budget: collection calls count against the same account limits. */
   rateBudget: RateBudget;
   usage: WorkerConfig['usage'];
-  /** The teams file, re-read at each run: its teams, their projects and (through Redis ownership) those their intents made. Undefined: nothing is collected. */
-  teamsFile: string | undefined;
+  /** The teams, read at each run (teams file and managed teams): their projects and (through Redis ownership) those their intents made. */
+  teams: TeamsSource;
 }
 
 /**
  * The worker's usage collection: its own Neon client (the shared rate budget; two attempts
  * per call, so a 429 ends the run and the next tick collects the window again), the projects
- * of the teams file's teams and those their intents made. Undefined (warned) without an
+ * of the teams' own and those their intents made. Undefined (warned) without an
  * organization id against Neon.
  */
 export async function startWorkerUsage(deps: WorkerUsageDeps): Promise<UsageCollector | undefined> {
@@ -41,8 +41,6 @@ export async function startWorkerUsage(deps: WorkerUsageDeps): Promise<UsageColl
     timeoutMs: 30_000,
     userAgent: '@neonops/worker usage',
   });
-  const teamsFile = deps.teamsFile;
-  if (teamsFile === undefined) deps.logger.warn('TEAMS_FILE is not set: the usage collection knows no team, so it collects nothing');
   return startUsageCollector({
     connection: deps.connection,
     keyPrefix: deps.keyPrefix,
@@ -50,7 +48,7 @@ export async function startWorkerUsage(deps: WorkerUsageDeps): Promise<UsageColl
     neon,
     store: new UsageStore(deps.database),
     orgId,
-    projects: servedProjects(async () => (teamsFile === undefined ? [] : (await loadTeamsFileOrEmpty(teamsFile)).teams), new ProjectOwnership(deps.redis, { prefix: deps.keyPrefix })),
+    projects: servedProjects(() => deps.teams.list(), new ProjectOwnership(deps.redis, { prefix: deps.keyPrefix })),
     schedule: deps.usage.schedule,
     lookbackHours: deps.usage.lookbackHours,
   });
