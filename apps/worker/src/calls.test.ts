@@ -1,4 +1,4 @@
-import { secretContext, type IntentKind, type IntentRecord } from '@neonops/intents';
+import { PullRequestStates, secretContext, type IntentKind, type IntentRecord } from '@neonops/intents';
 import { describe, expect, it } from 'vitest';
 import { neonPriorMs } from './engine/operation-priors.js';
 import { branchSummary, databaseSummary, endpointSummary, projectSummary, roleSummary } from './handlers/summaries.js';
@@ -158,5 +158,41 @@ describe('Neon calls per intent', () => {
     const updated = await run('project.update', { projectId: newId, name: 'made-renamed' });
     expect(Object.values(updated.calls).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(2);
     expect(updated.record.result).toEqual({ project: projectSummary((await h.neon.getProject(newId)).project) });
+  });
+});
+
+describe('Neon calls per preview', () => {
+  it('preview.ensure of a new branch: exactly the look-up, the POST and one operations page once learned, the result what Neon then shows; an adopted branch is still read', async () => {
+    const { h, project, run } = await setup();
+    const { projectId } = project;
+    const pr = (number: number) => ({ sourceId: 'src_calls', repositoryId: 7, number, updatedAt: new Date().toISOString(), headSha: 'abc' });
+    const states = new PullRequestStates(h.redis.connect(), { prefix: h.redis.prefix });
+    const ensure = async (number: number) => {
+      await states.advance(pr(number), { state: 'open', updatedAt: Date.now(), headSha: 'abc' });
+      return run('preview.ensure', { projectId, name: `preview/pr-${number}`, endpoints: [{ type: 'read_write' }], ttlSeconds: 3600, pullRequest: pr(number) });
+    };
+    await ensure(1);
+
+    const warm = await ensure(2);
+    expect(warm.calls).toEqual({ 'GET …/branches': 1, 'POST …/branches': 1, 'GET …/operations': 1 });
+    const result = warm.record.result as { action: string; branch: { id: string }; endpoints: { id: string }[] };
+    expect(result.action).toBe('created');
+    const { branch } = await h.neon.getBranch(projectId, result.branch.id);
+    const { endpoints } = await h.neon.listBranchEndpoints(projectId, result.branch.id);
+    expect(result.branch).toEqual(branchSummary(branch));
+    expect(result.branch).toMatchObject({ currentState: 'ready', expiresAt: expect.any(String) as unknown });
+    expect(result.endpoints).toEqual(endpoints.map(endpointSummary));
+    expect(result.endpoints[0]).toMatchObject({ currentState: 'active' });
+    // The connection URIs came from the create response (sealed).
+    expect(warm.record.hasSecrets).toBe(true);
+
+    // The PR's next event adopts its branch: that one is read back (its new expiry included).
+    const again = await ensure(2);
+    const adopted = again.record.result as { action: string; branch: { id: string; expiresAt?: string }; endpoints: unknown[] };
+    expect(adopted.action).toBe('extended');
+    expect(again.calls['GET …/branches/{branch_id}']).toBe(1);
+    const now = await h.neon.getBranch(projectId, result.branch.id);
+    expect(adopted.branch).toEqual(branchSummary(now.branch));
+    expect(adopted.endpoints).toEqual((await h.neon.listBranchEndpoints(projectId, result.branch.id)).endpoints.map(endpointSummary));
   });
 });

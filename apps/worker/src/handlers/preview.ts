@@ -1,5 +1,5 @@
-import type { PullRequestRef, PullRequestState, PullRequestStates } from '@neonops/intents';
-import type { Branch, Endpoint, NeonClient } from '@neonops/neon-client';
+import type { BranchSummary, EndpointSummary, PullRequestRef, PullRequestState, PullRequestStates } from '@neonops/intents';
+import type { Branch, NeonClient } from '@neonops/neon-client';
 import { defineKind } from '../engine/types.js';
 import { FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import { INTENT_ANNOTATION, PREVIEW_ANNOTATION, previewMark } from '../reconcile/annotation.js';
@@ -8,7 +8,7 @@ import { findDatabase, findRole, orUndefinedOn404 } from '../reconcile/children.
 import { pendingOperationsOf } from '../reconcile/create.js';
 import { createBranchOnce, deleteBranchIfPresent, recordBranch, storeCreatedUris } from './branch.js';
 import { connectionUrisFor } from './connection-uris.js';
-import { branchSummary, endpointSummary } from './summaries.js';
+import { branchSummary, endpointSummary, settledBranchSummary, settledEndpointSummary } from './summaries.js';
 
 type EnsureState = {
   parentId?: string;
@@ -21,6 +21,14 @@ type EnsureState = {
   urisStored?: boolean;
   /** What `ensure_endpoint` / `ensure_role` / `ensure_database` made on an existing branch. */
   added?: Array<'endpoint' | 'role' | 'database'>;
+  /**
+   * The created branch and its endpoints from the create response, as they are once its
+   * operations finished (`settledBranchSummary`): the result needs no read-back. Only for a
+   * branch this intent created (later steps add roles and databases, which change neither);
+   * a found (adopted) branch is read at the end, since anyone may have changed it.
+   */
+  branch?: BranchSummary;
+  endpoints?: EndpointSummary[];
 };
 
 type TeardownState = { branchId?: string; action?: 'deleted' | 'gone' | 'skipped'; reason?: string };
@@ -41,6 +49,14 @@ const expiryIn = (seconds: number): string => new Date(Date.now() + seconds * 10
 async function defaultBranchId(neon: NeonClient, projectId: string): Promise<string> {
   for await (const branch of neon.listBranches(projectId)) if ((branch as Branch & { default?: boolean }).default) return branch.id;
   throw new IntentFailedError({ code: FailureCodes.notFound, message: `Project ${projectId} has no default branch`, neonStatus: 404 });
+}
+
+/** The branch and its endpoints as Neon shows them now (a 404 right after a create: not ready yet). */
+async function readBack(neon: NeonClient, projectId: string, branchId: string): Promise<{ branch: BranchSummary; endpoints: EndpointSummary[] }> {
+  const got = await orUndefinedOn404(neon.getBranch(projectId, branchId));
+  if (!got) throw new NotReadyError(`branch ${branchId} not visible yet`);
+  const { endpoints } = await neon.listBranchEndpoints(projectId, branchId);
+  return { branch: branchSummary(got.branch), endpoints: endpoints.map(endpointSummary) };
 }
 
 /**
@@ -93,11 +109,16 @@ export const previewEnsure = defineKind<'preview.ensure', EnsureState>({
           const created = outcome.created;
           Object.assign(ctx.state, { branchId: created.branch.id, action: 'created' });
           recordBranch(ctx, created.branch.id, created.endpoints);
+          ctx.state.branch = settledBranchSummary(created.branch);
+          ctx.state.endpoints = created.endpoints.map(settledEndpointSummary);
           ctx.state.urisStored = await storeCreatedUris(ctx, created);
           return { operations: created.operations };
         }
         const branch = outcome.found as Branch;
         Object.assign(ctx.state, { branchId: branch.id, action: 'unchanged' });
+        // A resumed run that finds the branch its lost create made reads it at the end.
+        delete ctx.state.branch;
+        delete ctx.state.endpoints;
         // An earlier event's create may still be running.
         return { operations: await pendingOperationsOf(ctx.neon, p.projectId, { branchId: branch.id }) };
       },
@@ -194,13 +215,13 @@ export const previewEnsure = defineKind<'preview.ensure', EnsureState>({
     const { projectId } = ctx.params;
     const { action = 'skipped', branchId, reason } = ctx.state;
     if (action === 'skipped' || !branchId) return { result: { action: 'skipped' as const, ...(reason ? { reason } : {}), endpoints: [] } };
-    const got = await orUndefinedOn404(ctx.neon.getBranch(projectId, branchId));
-    if (!got) throw new NotReadyError(`branch ${branchId} not visible yet`);
-    const { endpoints } = await ctx.neon.listBranchEndpoints(projectId, branchId);
-    const result = { action, branch: branchSummary(got.branch), endpoints: endpoints.map(endpointSummary) };
+    const built = action === 'created' && ctx.state.branch && ctx.state.endpoints ? { branch: ctx.state.branch, endpoints: ctx.state.endpoints } : undefined;
+    // A branch this intent created: built from the create response (the floor is the look-up,
+    // the POST and one poll). A found one: read, since anyone may have changed it.
+    const result = { action, ...(built ?? (await readBack(ctx.neon, projectId, branchId))) };
     if (ctx.state.urisStored) return { result };
     const { databases } = await ctx.neon.listDatabases(projectId, branchId);
-    return { result, secrets: { connectionUris: await connectionUrisFor(ctx.neon, projectId, branchId, endpoints as Endpoint[], databases) } };
+    return { result, secrets: { connectionUris: await connectionUrisFor(ctx.neon, projectId, branchId, result.endpoints, databases) } };
   },
 });
 
