@@ -62,6 +62,9 @@ describe('Neon calls per intent', () => {
     expect(result.roles.length).toBeGreaterThan(0);
     // The connection URIs came from the create response too (sealed), not from extra calls.
     expect(warm.record.hasSecrets).toBe(true);
+    // The step that made the change keeps Neon's request id of it (the simulator answers with ours: <intent>:<step>:a<attempt>:<n>).
+    const mutating = warm.record.steps.filter((step) => step.neonRequestIds !== undefined);
+    expect(mutating.map((step) => [step.name, step.neonRequestIds])).toEqual([[mutating[0]?.name, [expect.stringMatching(new RegExp(`^${warm.record.id}:${mutating[0]?.name}:a1:\\d+$`))]]]);
   });
 
   it('the first branch.create of a fresh deployment makes at most 3 requests with a prior (Neon\'s typical durations)', async () => {

@@ -30,6 +30,8 @@ export const intentStepSchema = z.object({
   finishedAt: z.string().optional(),
   /** The last error of this step (also when a retry then succeeded). */
   error: intentErrorSchema.optional(),
+  /** Neon's `request_id` of each change this step made that Neon accepted (for the audit and Neon support). */
+  neonRequestIds: z.array(z.string()).optional(),
 });
 export type IntentStep = z.infer<typeof intentStepSchema>;
 

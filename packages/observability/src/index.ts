@@ -1,5 +1,5 @@
 export { REDACT_PATHS, REDACT_CENSOR, redactOptions } from './redact.js';
-export { runInIntentContext, currentIntentContext, intentLogFields, neonRequestId, type IntentContext } from './intent-context.js';
+export { runInIntentContext, currentIntentContext, intentLogFields, neonRequestId, recordNeonRequestId, takeNeonRequestIds, type IntentContext } from './intent-context.js';
 export { createMetricsRegistry, METRICS_CONTENT_TYPE, LATENCY_BUCKETS, LONG_BUCKETS, type MetricsRegistryOptions } from './registry.js';
 export { NeonCallMetrics, observeNeonCalls, type NeonCallObserverOptions } from './neon-calls.js';
 export { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.js';

@@ -18,6 +18,31 @@ export interface IntentContext {
   attempt?: number;
   /** Neon calls made so far in this context (numbers each call's request id). */
   calls: number;
+  /**
+   * Neon's `request_id` of each change Neon accepted (a non-GET call answered below 400)
+   * since the engine last took them ({@link takeNeonRequestIds}): the intent's record keeps
+   * them per step, for the audit and for Neon support.
+   */
+  neonRequestIds?: string[];
+}
+
+/** Most request ids a context keeps between two takes (a step makes a handful of changes). */
+const MAX_KEPT_REQUEST_IDS = 20;
+
+/** Notes Neon's request id of a call made in the current intent context when it was an accepted change. */
+export function recordNeonRequestId(call: { method: string; status?: number | undefined; neonRequestId?: string | undefined }, context: IntentContext | undefined = currentIntentContext()): void {
+  if (!context || call.neonRequestId === undefined || call.method === 'GET' || call.status === undefined || call.status >= 400) return;
+  const ids = (context.neonRequestIds ??= []);
+  ids.push(call.neonRequestId);
+  if (ids.length > MAX_KEPT_REQUEST_IDS) ids.shift();
+}
+
+/** The request ids noted since the last take (see {@link recordNeonRequestId}), and forgets them. */
+export function takeNeonRequestIds(context: IntentContext | undefined = currentIntentContext()): string[] {
+  if (!context?.neonRequestIds) return [];
+  const ids = context.neonRequestIds;
+  context.neonRequestIds = [];
+  return ids;
 }
 
 const storage = new AsyncLocalStorage<IntentContext>();

@@ -1,6 +1,6 @@
 import type { NeonClientHooks } from '@neonops/neon-client';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { currentIntentContext, intentLogFields } from './intent-context.js';
+import { currentIntentContext, intentLogFields, recordNeonRequestId } from './intent-context.js';
 import { LATENCY_BUCKETS } from './registry.js';
 import { currentTracing, recordNeonCallSpan } from './tracing.js';
 
@@ -88,7 +88,9 @@ export function observeNeonCalls(options: NeonCallObserverOptions): NeonClientHo
         metrics.up.set(info.status !== undefined && info.status < 500 ? 1 : 0);
         metrics.last = { status: info.status ?? null, at: new Date().toISOString() };
       }
-      const intent = intentLogFields(currentIntentContext());
+      const context = currentIntentContext();
+      recordNeonRequestId(info, context);
+      const intent = intentLogFields(context);
       if (currentTracing()) recordNeonCallSpan(info, spanAttributes(intent));
       const line = {
         ...intent,

@@ -16,7 +16,11 @@ async function setup() {
   const history = new IntentHistory(database);
   /** Ends the intent and copies it to the history, as the worker and its history consumer do. */
   const end = async (id: string) => {
-    await store.finish(id, 'failed', { error: { code: 'neon_conflict', message: 'exists', neonRequestId: `req-${id}`, neonStatus: 409 } });
+    await store.finish(id, 'failed', {
+      error: { code: 'neon_conflict', message: 'exists', neonRequestId: `req-${id}`, neonStatus: 409 },
+      // A step that made a change Neon accepted before the failure keeps its request id.
+      steps: [{ name: 'create_branch', status: 'succeeded', attempts: 1, neonRequestIds: [`accepted-${id}`] }],
+    });
     await history.record((await store.get(id))!);
   };
   return { t, store, end };
@@ -41,7 +45,7 @@ describe('GET /v1/audit', () => {
     const items = res.json().items as Array<Record<string, unknown>>;
     // Ended intents only (the history), newest first.
     expect(items.map((i) => i.intentId)).toEqual([betaIntent, alphaIntent]);
-    expect(items[0]).toMatchObject({ teamId: 'beta', kind: 'endpoint.start', status: 'failed', actor: { type: 'token', id: made.id }, params: { projectId: 'p-beta' }, neonRequestIds: [`req-${betaIntent}`], partial: false });
+    expect(items[0]).toMatchObject({ teamId: 'beta', kind: 'endpoint.start', status: 'failed', actor: { type: 'token', id: made.id }, params: { projectId: 'p-beta' }, neonRequestIds: [`accepted-${betaIntent}`, `req-${betaIntent}`], partial: false });
     expect(items[1]).toMatchObject({ teamId: 'alpha', actor: { type: 'token', id: fileTokenId(hashToken('token-alpha')) } });
     expect(res.body).not.toContain(made.token);
     expect(res.body).not.toContain(hashToken('token-alpha'));

@@ -25,7 +25,7 @@ const auditEntrySchema = z
     createdAt: z.string(),
     finishedAt: z.string().optional(),
     operationIds: z.array(z.string()).describe('The Neon operations the intent started'),
-    neonRequestIds: z.array(z.string()).describe('Neon request ids the intent recorded: today those of failed calls (the intent’s and its steps’ errors)'),
+    neonRequestIds: z.array(z.string()).describe('Neon request ids the intent recorded: the changes Neon accepted (per step), then those of failed calls (the intent’s and its steps’ errors)'),
     partial: z.boolean().describe('Only the end event reached the history (params, actor unknown)'),
   })
   .meta({ id: 'AuditEntry' });
@@ -85,7 +85,10 @@ const auditRoutes: FastifyPluginAsyncZod = async (fastify) => {
           operationIds: intent.operationIds,
           neonRequestIds: [
             ...new Set(
-              [intent.error, ...intent.steps.map((step) => step.error)].flatMap((error) => (error?.neonRequestId === undefined ? [] : [error.neonRequestId])),
+              [
+                ...intent.steps.flatMap((step) => step.neonRequestIds ?? []),
+                ...[intent.error, ...intent.steps.map((step) => step.error)].flatMap((error) => (error?.neonRequestId === undefined ? [] : [error.neonRequestId])),
+              ],
             ),
           ],
           partial: intent.partial === true,

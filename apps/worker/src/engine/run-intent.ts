@@ -21,7 +21,7 @@ import {
 import { NeonNotFoundError, type NeonClient, type Operation } from '@neonops/neon-client';
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { currentIntentContext } from '@neonops/observability';
+import { currentIntentContext, takeNeonRequestIds } from '@neonops/observability';
 import type { Logger } from 'pino';
 import { classify, FailureCodes, IntentFailedError, NotReadyError } from '../errors.js';
 import { ProjectLockLostError, type ProjectLock } from '../project-lock.js';
@@ -466,7 +466,10 @@ export function createIntentProcessor(deps: EngineDeps) {
         steps[checkpoint.step] = stepRecord;
         trace(step.name, stepRecord.attempts);
         // Under the lock the step's Neon calls stop when a renewal finds the lock lost (see RunLock.hold).
+        takeNeonRequestIds(); // what earlier code noted is not this step's
         const outcome = step.mutates && runLock ? await runLock.hold(runGuarded) : await step.run(ctx);
+        const accepted = takeNeonRequestIds();
+        if (accepted.length > 0) stepRecord.neonRequestIds = [...(stepRecord.neonRequestIds ?? []), ...accepted].slice(-10);
         if (step.mutates) await deps.hooks?.afterMutation?.({ intentId, kind, step: step.name });
         const operations = outcome?.operations ?? [];
         for (const op of operations) if (!checkpoint.operationIds.includes(op.id)) checkpoint.operationIds.push(op.id);

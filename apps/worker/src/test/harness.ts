@@ -18,6 +18,7 @@ import {
   type ParamsOf,
 } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
+import { neonRequestId, observeNeonCalls } from '@neonops/observability';
 import { startNeonSimulator, type NeonSimulator, type NeonSimulatorOptions } from '@neonops/neon-sim';
 import { useTestRedis, waitUntil, type TestRedisContext } from '@neonops/testing';
 import { Queue } from 'bullmq';
@@ -96,12 +97,16 @@ export async function startHarness(options: { sim?: NeonSimulatorOptions } = {})
     startWorker(opts = {}) {
       const connection = redis.connect();
       const budget = new RedisRateBudget(connection, { prefix: redis.prefix });
+      const logger = createLogger({ level: 'debug', destination });
       const workerNeon = createNeonClient({
         apiKey: sim.apiKey,
         baseUrl: sim.url,
         rateBudget: budget,
         retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200, maxElapsedMs: 5000 },
         timeoutMs: 5000,
+        // As main.ts: calls logged with their intent, request ids derived from it, accepted changes noted per step.
+        hooks: observeNeonCalls({ logger }),
+        generateRequestId: () => neonRequestId(),
       });
       const worker = createIntentWorker({
         connection: () => redis.connect(),
@@ -111,7 +116,7 @@ export async function startHarness(options: { sim?: NeonSimulatorOptions } = {})
         secretBox: box,
         projectLock: new ProjectLock(connection, { prefix: redis.prefix, ttlMs: 10_000 }),
         ownership: new ProjectOwnership(connection, { prefix: redis.prefix }),
-        logger: createLogger({ level: 'debug', destination }),
+        logger,
         settings: { ...FAST_SETTINGS, ...opts.settings },
         options: { concurrency: opts.concurrency ?? 4, ...opts.worker },
         ...(opts.hooks ? { hooks: opts.hooks } : {}),
