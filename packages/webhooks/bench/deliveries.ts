@@ -7,10 +7,11 @@
  *     does) to its webhook's arrival at the receiver, p50/p99, at a steady rate.
  *
  *   REDIS_URL=redis://127.0.0.1:6379 pnpm --filter @neonops/webhooks bench
- *   BENCH_DELIVERIES=2000 BENCH_LATENCY_EVENTS=300 BENCH_CONCURRENCY=50
+ *   BENCH_DELIVERIES=2000 BENCH_LATENCY_EVENTS=300 BENCH_CONCURRENCY=50 BENCH_ROUNDS=3
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { loadavg } from 'node:os';
 import { IntentStore, newIntentId, SecretBox, type IntentRecord } from '@neonops/intents';
 import { deleteKeysWithPrefix } from '@neonops/testing';
 import { Redis } from 'ioredis';
@@ -25,6 +26,7 @@ const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const deliveriesCount = Number(env.BENCH_DELIVERIES ?? 2000);
 const latencyEvents = Number(env.BENCH_LATENCY_EVENTS ?? 300);
 const concurrency = Number(env.BENCH_CONCURRENCY ?? 50);
+const rounds = Number(env.BENCH_ROUNDS ?? 3);
 const prefix = `bench:wh:${Math.random().toString(36).slice(2, 8)}:`;
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -65,17 +67,21 @@ async function main(): Promise<void> {
       onArrival();
     });
 
-  const dispatcher = createWebhookDispatcher({
-    connection: connect,
-    keyPrefix: prefix,
-    subscriptions,
-    deliveries,
-    intents,
-    secretBox: box,
-    logger: pino({ level: 'silent' }),
-    settings: { allowCidrs: ['127.0.0.1/32'], concurrency, retryScheduleMs: [0, 100, 1000] },
-  });
-  await dispatcher.worker.waitUntilReady();
+  const makeDispatcher = async (keepAlive: boolean) => {
+    const d = createWebhookDispatcher({
+      connection: connect,
+      keyPrefix: prefix,
+      subscriptions,
+      deliveries,
+      intents,
+      secretBox: box,
+      logger: pino({ level: 'silent' }),
+      settings: { allowCidrs: ['127.0.0.1/32'], concurrency, retryScheduleMs: [0, 100, 1000] },
+      options: { keepAlive },
+    });
+    await d.worker.waitUntilReady();
+    return d;
+  };
   await subscriptions.create('bench', { url, events: ['intent.*'] });
 
   const finished = async (): Promise<IntentRecord> => {
@@ -98,36 +104,57 @@ async function main(): Promise<void> {
     return (await intents.get(record.id))!;
   };
 
-  // 1. Throughput.
-  const records = await Promise.all(Array.from({ length: deliveriesCount }, finished));
-  await dispatcher.worker.pause();
-  for (const r of records) await publisher.publishIntentEnd({ teamId: 'bench', intentId: r.id, status: 'succeeded', at: new Date(r.finishedAt!) });
-  const t0 = performance.now();
-  dispatcher.worker.resume();
-  await waitArrivals(deliveriesCount);
-  const dispatchSeconds = (performance.now() - t0) / 1000;
-
-  // Baseline: the same number of POSTs of a similar body at the same concurrency, nothing else.
-  const body = JSON.stringify({ type: 'intent.succeeded', timestamp: new Date().toISOString(), data: records[0] });
-  const agent = new http.Agent({ keepAlive: false });
-  let sent = 0;
-  const t1 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (sent < deliveriesCount) {
-        sent += 1;
-        await new Promise<void>((resolve, reject) => {
-          const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-            res.resume();
-            res.on('end', resolve);
+  // 1. Throughput, in alternating rounds (the machine's load shifts between them): the
+  // dispatcher with keep-alive (the default) and with a new connection per attempt, and raw
+  // POSTs of the same body at the same concurrency with and without keep-alive.
+  /** Deliveries/s of one dispatcher round: `deliveriesCount` published while it is paused, then timed. */
+  const dispatchRound = async (keepAlive: boolean): Promise<number> => {
+    const d = await makeDispatcher(keepAlive);
+    const records = await Promise.all(Array.from({ length: deliveriesCount }, finished));
+    await d.worker.pause();
+    arrivals.clear();
+    for (const r of records) await publisher.publishIntentEnd({ teamId: 'bench', intentId: r.id, status: 'succeeded', at: new Date(r.finishedAt!) });
+    const t0 = performance.now();
+    d.worker.resume();
+    await waitArrivals(deliveriesCount);
+    const rate = deliveriesCount / ((performance.now() - t0) / 1000);
+    await d.close();
+    return rate;
+  };
+  const sample = await finished();
+  const body = JSON.stringify({ type: 'intent.succeeded', timestamp: new Date().toISOString(), data: sample });
+  /** Raw POSTs/s: the same number of POSTs of a similar body at the same concurrency, nothing else. */
+  const rawRound = async (keepAlive: boolean): Promise<number> => {
+    const agent = new http.Agent({ keepAlive, maxSockets: concurrency });
+    let sent = 0;
+    const t1 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (sent < deliveriesCount) {
+          sent += 1;
+          await new Promise<void>((resolve, reject) => {
+            const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+              res.resume();
+              res.on('end', resolve);
+            });
+            req.on('error', reject);
+            req.end(body);
           });
-          req.on('error', reject);
-          req.end(body);
-        });
-      }
-    }),
-  );
-  const rawSeconds = (performance.now() - t1) / 1000;
+        }
+      }),
+    );
+    agent.destroy();
+    return deliveriesCount / ((performance.now() - t1) / 1000);
+  };
+  const results = { ka: [] as number[], fresh: [] as number[], rawFresh: [] as number[], rawKa: [] as number[] };
+  for (let round = 0; round < rounds; round++) {
+    results.ka.push(await dispatchRound(true));
+    results.rawFresh.push(await rawRound(false));
+    results.fresh.push(await dispatchRound(false));
+    results.rawKa.push(await rawRound(true));
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+  const dispatcher = await makeDispatcher(true);
 
   // 2. Intent end → arrival, at a steady rate (one event every 10 ms).
   arrivals.clear();
@@ -141,14 +168,16 @@ async function main(): Promise<void> {
   await waitArrivals(latencyEvents);
   const latencies = [...ended].map(([id, at]) => (arrivals.get(id) ?? NaN) - at).sort((a, b) => a - b);
 
-  const dps = deliveriesCount / dispatchSeconds;
-  const raw = deliveriesCount / rawSeconds;
+  const [ka, fresh, rawFresh, rawKa] = [median(results.ka), median(results.fresh), median(results.rawFresh), median(results.rawKa)];
+  const all = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' / ');
   process.stdout.write(
     [
-      `webhooks bench (dispatcher concurrency ${concurrency}, one local receiver, Redis ${new URL(redisUrl).host})`,
-      `  deliveries/s     ${fmt(dps)}  (${deliveriesCount} signed deliveries with log, ${fmt(dispatchSeconds)} s)`,
-      `  raw POST/s       ${fmt(raw)}  (same bodies and concurrency, no queue/sign/log)`,
-      `  ratio            ${fmt((dps / raw) * 100)} % of raw`,
+      `webhooks bench (dispatcher concurrency ${concurrency}, one local receiver, Redis ${new URL(redisUrl).host}, ${rounds} alternating rounds of ${deliveriesCount}, medians; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`,
+      `  deliveries/s, keep-alive (default)   ${fmt(ka)}  (signed, SSRF-guarded, logged; rounds ${all(results.ka)})`,
+      `  deliveries/s, new connection each    ${fmt(fresh)}  (rounds ${all(results.fresh)})`,
+      `  raw POST/s, new connection each      ${fmt(rawFresh)}  (same body and concurrency, no queue/sign/log; rounds ${all(results.rawFresh)})`,
+      `  raw POST/s, keep-alive               ${fmt(rawKa)}  (rounds ${all(results.rawKa)})`,
+      `  ratio (aim >= 50 %)                  ${fmt((ka / rawFresh) * 100)} % of raw POSTs (new connection each, as before); ${fmt((ka / rawKa) * 100)} % of raw keep-alive POSTs; keep-alive / new connection ${fmt(ka / fresh)}x`,
       `  intent end → webhook arrival (${latencyEvents} events, 100/s): p50 ${fmt(pct(latencies, 50))} ms, p99 ${fmt(pct(latencies, 99))} ms, max ${fmt(latencies.at(-1) ?? NaN)} ms`,
       '',
     ].join('\n'),

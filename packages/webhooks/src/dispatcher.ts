@@ -5,10 +5,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config.js';
 import { currentJobId, type DeliveryFence, type DeliveryLog, type FencedOutcome } from './delivery-log.js';
-import { buildPayload } from './payload.js';
+import { buildPayload, payloadNeedsIntent } from './payload.js';
 import { DELIVERY_BACKOFF_TYPE } from './publisher.js';
 import { redactUrl, WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData, type DeliveryRecord } from './schemas.js';
-import { sendWebhook, type SendResult } from './sender.js';
+import { createDeliveryAgents, sendWebhook, type SendResult } from './sender.js';
 import { signatureHeaders } from './signing.js';
 import { SsrfGuard } from './ssrf.js';
 import type { SubscriptionStore } from './subscription-store.js';
@@ -47,6 +47,12 @@ export interface DispatcherOptions {
   slowAttemptMs?: number;
   /** How long a delivery over that limit waits before it is tried again, in ms (plus up to 100 % jitter). Default 250. */
   inFlightRetryDelayMs?: number;
+  /**
+   * Reuse connections to receivers (keep-alive agents, at most `concurrency` per host, idle
+   * ones closed after 4 s). Each connection is opened through the SSRF guard either way.
+   * Default true; false opens a new connection per attempt.
+   */
+  keepAlive?: boolean;
 }
 
 export interface DispatcherDeps {
@@ -150,6 +156,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   const guard = new SsrfGuard({ allowHosts: settings.allowHosts, allowCidrs: settings.allowCidrs });
   const log = deps.logger;
   const options = deps.options ?? {};
+  const agents = options.keepAlive === false ? undefined : createDeliveryAgents({ maxSocketsPerHost: settings.concurrency });
 
   const maxInFlight = options.maxInFlightPerSubscription ?? Math.max(1, Math.floor(settings.concurrency / 2));
   const maxSlowInFlight = options.maxSlowInFlightPerSubscription ?? 2;
@@ -232,7 +239,11 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
 
   const deliverOnce = async (job: Job<DeliveryJobData>, delivery: DeliveryRecord, fence: DeliveryFence): Promise<string> => {
     const { deliveries, subscriptions } = deps;
-    const subscription = await subscriptions.get(delivery.subscriptionId);
+    // The subscription, its signing secrets and the intent are read at once (their round trips
+    // overlap); the secrets and the intent go unused when the delivery is dropped or refused.
+    const intent = payloadNeedsIntent(delivery) ? deps.intents.get(delivery.intentId) : undefined;
+    intent?.catch(() => undefined);
+    const [subscription, secrets] = await Promise.all([subscriptions.get(delivery.subscriptionId), subscriptions.signingSecrets(delivery.subscriptionId)]);
     const ctx = {
       deliveryId: delivery.id,
       subscriptionId: delivery.subscriptionId,
@@ -265,8 +276,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
         throw new UnrecoverableError('insecure_receiver');
       }
     }
-    const payload = await buildPayload(delivery, subscription, deps.intents, deps.secretBox);
-    const secrets = await subscriptions.signingSecrets(subscription.id);
+    const payload = await buildPayload(delivery, subscription, deps.intents, deps.secretBox, intent);
     if (!payload || !secrets) {
       await deliveries.fail(delivery, fence);
       log.warn(ctx, 'delivery dropped: its intent has expired');
@@ -275,7 +285,9 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     const body = JSON.stringify(payload);
     const at = now();
     const headers = signatureHeaders(secrets, delivery.messageId, Math.floor(at.getTime() / 1000), body);
-    const result = await traceDelivery(ctx, () => sendWebhook({ url: subscription.url, body, headers, timeoutMs: settings.timeoutMs, guard }));
+    const result = await traceDelivery(ctx, () =>
+      sendWebhook({ url: subscription.url, body, headers, timeoutMs: settings.timeoutMs, guard, ...(agents ? { agents } : {}) }),
+    );
     const failure = describeFailure(result);
     const attempt: DeliveryAttempt = {
       at: at.toISOString(),
@@ -361,6 +373,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     guard,
     async close() {
       await worker.close();
+      agents?.destroy();
     },
   };
 }

@@ -12,6 +12,41 @@ export interface SendRequest {
   /** The whole attempt (connect, send, answer) must finish within this many ms. */
   timeoutMs: number;
   guard: SsrfGuard;
+  /**
+   * Keep-alive agents to reuse connections through ({@link createDeliveryAgents}). Default
+   * none: a fresh connection per attempt.
+   */
+  agents?: DeliveryAgents;
+}
+
+/** The keep-alive agents of one dispatcher, one per protocol. */
+export interface DeliveryAgents {
+  http: http.Agent;
+  https: https.Agent;
+  destroy(): void;
+}
+
+/**
+ * Keep-alive agents for deliveries. Every connection is still opened through the SSRF
+ * guard's `lookup` (an address is checked when its connection is made, so a reused one
+ * goes to an address that was allowed: a DNS change cannot redirect it), and a pooled
+ * connection idles at most `freeSocketTimeoutMs` (or the receiver's `Keep-Alive: timeout`
+ * hint, whichever is shorter).
+ * @param options.maxSocketsPerHost connections per receiver host at once. Default 50.
+ * @param options.freeSocketTimeoutMs how long an idle connection is kept, in ms. Default 4000
+ *   (below node's and most servers' 5 s keep-alive timeout, so a receiver rarely closes one
+ *   under us; when it does, the attempt is sent once more on a new connection).
+ */
+export function createDeliveryAgents(options: { maxSocketsPerHost?: number; freeSocketTimeoutMs?: number } = {}): DeliveryAgents {
+  const opts = { keepAlive: true, maxSockets: options.maxSocketsPerHost ?? 50, maxFreeSockets: options.maxSocketsPerHost ?? 50, timeout: options.freeSocketTimeoutMs ?? 4000, scheduling: 'lifo' as const };
+  const agents = { http: new http.Agent(opts), https: new https.Agent(opts) };
+  return {
+    ...agents,
+    destroy() {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
 }
 
 /** What one attempt gave: an answer, or a failure before one came. Never contains the request body. */
@@ -39,14 +74,27 @@ export function parseRetryAfter(value: string | undefined, now: number): number 
  * not), the connection goes through the guard's `lookup`, and the attempt is aborted after
  * `timeoutMs`. Only the first KiB of the answer is read.
  */
-export function sendWebhook(request: SendRequest): Promise<SendResult> {
+export async function sendWebhook(request: SendRequest): Promise<SendResult> {
+  const started = performance.now();
+  const first = await sendOnce(request);
+  if (!first.staleSocket) return first.result;
+  // A pooled connection the receiver closed under us (a reset before any answer byte, as when
+  // its keep-alive timeout ran out as we sent): once more on a new connection. At least once
+  // either way: a receiver deduplicates on `webhook-id`.
+  const left = request.timeoutMs - (performance.now() - started);
+  if (left <= 0) return first.result;
+  const second = await sendOnce({ ...request, timeoutMs: left });
+  return { ...second.result, latencyMs: Math.round(performance.now() - started) };
+}
+
+function sendOnce(request: SendRequest): Promise<{ result: SendResult; staleSocket?: boolean }> {
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
   let url: URL;
   try {
     url = new URL(request.url);
   } catch {
-    return Promise.resolve({ latencyMs: 0, error: { code: 'invalid_url', message: 'The URL does not parse' } });
+    return Promise.resolve({ result: { latencyMs: 0, error: { code: 'invalid_url', message: 'The URL does not parse' } } });
   }
   // Never sent: node would turn a user name and password in the URL into Basic auth, and a
   // receiver authenticates us by the signature (such URLs are refused at subscribe time).
@@ -54,16 +102,19 @@ export function sendWebhook(request: SendRequest): Promise<SendResult> {
   url.password = '';
   const decision = request.guard.checkUrl(url);
   if (!decision.allowed) {
-    return Promise.resolve({ latencyMs: 0, error: { code: 'address_refused', message: new AddressRefusedError(url.hostname, decision.reason).message } });
+    return Promise.resolve({ result: { latencyMs: 0, error: { code: 'address_refused', message: new AddressRefusedError(url.hostname, decision.reason).message } } });
   }
-  const client = url.protocol === 'https:' ? https : http;
+  const secure = url.protocol === 'https:';
+  const client = secure ? https : http;
+  const agent = request.agents ? (secure ? request.agents.https : request.agents.http) : false;
   return new Promise((resolve) => {
     let settled = false;
-    const finish = (result: SendResult) => {
+    let answered = false;
+    const finish = (result: SendResult, staleSocket = false) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      resolve(result);
+      resolve(staleSocket ? { result, staleSocket } : { result });
     };
     const req = client.request(
       url,
@@ -75,11 +126,12 @@ export function sendWebhook(request: SendRequest): Promise<SendResult> {
           'content-length': String(Buffer.byteLength(request.body)),
           'user-agent': 'neonops-webhooks/1',
         },
+        // Every new connection is checked by the guard; a pooled one was checked when it was made.
         lookup: request.guard.lookup,
-        // A fresh connection per attempt: the address is checked for every delivery.
-        agent: false,
+        agent,
       },
       (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         const done = () =>
@@ -112,7 +164,10 @@ export function sendWebhook(request: SendRequest): Promise<SendResult> {
     }, request.timeoutMs);
     req.on('error', (err: NodeJS.ErrnoException) => {
       if (err instanceof AddressRefusedError) finish({ latencyMs: latency(), error: { code: 'address_refused', message: err.message } });
-      else finish({ latencyMs: latency(), error: { code: 'network', message: `${err.code ?? err.name}: could not reach the receiver` } });
+      else {
+        const stale = req.reusedSocket && !answered && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+        finish({ latencyMs: latency(), error: { code: 'network', message: `${err.code ?? err.name}: could not reach the receiver` } }, stale);
+      }
     });
     req.end(request.body);
   });
