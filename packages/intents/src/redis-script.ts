@@ -51,9 +51,37 @@ export class RedisScript {
     if (!this.defined.has(redis)) {
       redis.defineCommand(this.command, { numberOfKeys: this.numberOfKeys, lua: this.lua });
       this.defined.add(redis);
+      addToPendingAutoPipelines(redis, this.command);
     }
     const command = (redis as unknown as Record<string, ScriptCommand>)[this.command];
     if (!command) throw new Error(`script ${this.name} is not defined on this connection`);
     return command.call(redis, ...keys, ...args);
+  }
+}
+
+/** The parts of ioredis's internals that an auto-pipelining connection's pending batches are made of. */
+interface AutoPipelineInternals {
+  scriptsSet?: Record<string, { sha: string }>;
+  _autoPipelines?: Map<string, Record<string, unknown> & { _shaToScript?: Record<string, unknown> }>;
+}
+
+/**
+ * With `enableAutoPipelining`, ioredis gathers a tick's commands into a pipeline made when
+ * the first of them came, copying the connection's custom commands at that moment. A command
+ * defined afterwards and run in the same tick joins that batch, which lacks it: the call
+ * throws inside ioredis and the batch's answer then has one reply too few, an uncaught
+ * `TypeError: results[i] is not iterable` that ends the process (redis/ioredis#1931). So a
+ * command defined here is also given to the batches still pending, as ioredis's `Pipeline`
+ * constructor gives it to new ones (the method and its script by SHA, for `NOSCRIPT`).
+ */
+function addToPendingAutoPipelines(redis: Redis, command: string): void {
+  const internals = redis as unknown as AutoPipelineInternals & Record<string, unknown>;
+  const pending = internals._autoPipelines;
+  if (!pending || pending.size === 0) return;
+  const script = internals.scriptsSet?.[command];
+  for (const pipeline of pending.values()) {
+    pipeline[command] = internals[command];
+    pipeline[`${command}Buffer`] = internals[`${command}Buffer`];
+    if (script && pipeline._shaToScript) pipeline._shaToScript[script.sha] = script;
   }
 }
