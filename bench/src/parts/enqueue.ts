@@ -6,12 +6,15 @@
  * its metrics (`buildApp({ metrics: false })`), in alternating rounds: what counting costs;
  * and the same API traced (OpenTelemetry on, as with `OTEL_EXPORTER_OTLP_ENDPOINT` set: batched
  * OTLP/HTTP export to a loopback sink in this process; every trace kept, and 10 % kept), in
- * alternating rounds: what tracing costs.
+ * alternating rounds: what tracing costs; and the peer route (issue #14, aim 3) in the same
+ * rounds: a bare Fastify route on its own Redis connection that parses the same body with the
+ * same zod schema and calls `queue.add` (no auth, idempotency, intent record, rate limit or
+ * metrics) — what our path costs beyond the work any such route does.
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '@neonops/api';
-import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
+import { bullPrefix, intentJobOptions, intentRequestSchema, INTENTS_QUEUE, newIntentId, SecretBox } from '@neonops/intents';
 import { startTracing } from '@neonops/observability';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -105,6 +108,34 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     if (samplingRatio > 0 && spansBytes === 0) throw new Error('the traced round exported no span');
     return run;
   };
+  /** One measured run of the peer route: bare Fastify + `intentRequestSchema` + `queue.add`, same client, same Redis. */
+  const measurePeer = async (): Promise<ApiRun> => {
+    const connection = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false });
+    const queue = new Queue(INTENTS_QUEUE, { connection, prefix: bullPrefix(`${prefix}peer:`) });
+    const peer = Fastify();
+    peer.post('/v1/intents', async (request, reply) => {
+      const body = intentRequestSchema.parse(request.body);
+      const id = newIntentId(new Date());
+      // The job options ours adds with (attempts, backoff), so the two add the same job.
+      await queue.add(body.kind, { intentId: id, teamId: 'bench', kind: body.kind }, { ...intentJobOptions, jobId: id });
+      return reply.code(202).send({ id, kind: body.kind, status: 'queued' });
+    });
+    try {
+      await peer.listen({ port: 0, host: '127.0.0.1' });
+      const url = urlOf(peer, '/v1/intents');
+      await queue.waitUntilReady();
+      await load(url, 1000);
+      const cpu0 = process.cpuUsage();
+      const result = await load(url, options.requests);
+      const cpu = process.cpuUsage(cpu0);
+      return { result, cpuMs: (cpu.user + cpu.system) / 1000 / options.requests };
+    } finally {
+      await peer.close();
+      await queue.close();
+      await connection.quit();
+      await ctx.cleanup(prefix);
+    }
+  };
   const baselineBuild = options.baselineRef ? await baselineBuildApp(options.baselineRef) : undefined;
   // Alternating rounds, so that drift of a noisy machine hits both alike; each side's better round counts.
   const runs: ApiRun[] = [];
@@ -112,8 +143,10 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   const noMetrics: ApiRun[] = [];
   const traced: ApiRun[] = [];
   const sampled: ApiRun[] = [];
+  const peers: ApiRun[] = [];
   for (let round = 0; round < 2; round++) {
     runs.push(await measureApi(buildApp));
+    peers.push(await measurePeer());
     noMetrics.push(await measureApi(buildApp, false));
     traced.push(await measureTraced(1));
     sampled.push(await measureTraced(0.1));
@@ -121,6 +154,7 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   }
   const best = (xs: ApiRun[]) => xs.reduce((a, b) => (b.result.perSecond > a.result.perSecond ? b : a));
   const { result: api, cpuMs: apiCpuMs } = best(runs);
+  const peer = best(peers);
 
   // Raw BullMQ on the same Redis, same concurrency: the floor of "record + queue" cost.
   const connection = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null });
@@ -159,6 +193,18 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     },
     { part: '1 enqueue', metric: `raw BullMQ queue.add (${options.connections} in flight)`, value: `${fmt.int(raw.perSecond)}/s`, note: `p50 ${fmt.ms(raw.p50)}, p99 ${fmt.ms(raw.p99)}` },
     { part: '1 enqueue', metric: 'empty Fastify 202 route (HTTP ceiling)', value: `${fmt.int(ceiling.perSecond)}/s`, note: `p50 ${fmt.ms(ceiling.p50)}, p99 ${fmt.ms(ceiling.p99)}` },
+    {
+      part: '1 enqueue',
+      metric: 'peer: bare Fastify + same zod body + queue.add, same run',
+      value: `${fmt.int(peer.result.perSecond)}/s`,
+      note: `p50 ${fmt.ms(peer.result.p50)}, p99 ${fmt.ms(peer.result.p99)}; CPU ${fmt.ms(peer.cpuMs)}/POST${peer.result.non2xx + peer.result.errors ? `; ${peer.result.non2xx + peer.result.errors} failed` : ''}`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'ratio POST rate ours / peer',
+      value: fmt.ratio(api.perSecond / peer.result.perSecond),
+      note: `aim ≥ 0.8 (auth, idempotency and the intent record kept); CPU/POST ${fmt.ratio(apiCpuMs / peer.cpuMs)}× the peer's (aim ≤ 1.5×)`,
+    },
     {
       part: '1 enqueue',
       metric: 'API process CPU per POST (user+system)',
