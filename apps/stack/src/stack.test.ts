@@ -26,6 +26,13 @@ describe('pnpm start (the stack)', () => {
     expect(text).toContain(stack.demoProjectId);
 
     const headers = { authorization: `Bearer ${stack.demoToken}`, 'content-type': 'application/json', 'idempotency-key': 'stack-1' };
+    const branchNames = async () => {
+      const res = await fetch(`${stack.apiUrl}/v1/projects/${stack.demoProjectId}/branches`, { headers: { authorization: headers.authorization } });
+      return { cache: res.headers.get('x-cache'), names: ((await res.json()) as { branches: { name: string }[] }).branches.map((b) => b.name) };
+    };
+    // A read before the change is cached (a few seconds) ...
+    await branchNames();
+    expect((await branchNames()).cache).toBe('hit');
     const body = JSON.stringify({ kind: 'branch.create', params: { projectId: stack.demoProjectId, endpoints: [{ type: 'read_write' }] } });
     const accepted = await fetch(`${stack.apiUrl}/v1/intents`, { method: 'POST', headers, body });
     expect(accepted.status).toBe(202);
@@ -40,6 +47,8 @@ describe('pnpm start (the stack)', () => {
     const branches = stack.sim!.control.state().branches.filter((b) => b.projectId === stack.demoProjectId && !b.deletedAt && b.name === done.result?.branch?.name);
     expect(branches).toHaveLength(1);
     expect(done.secrets?.connectionUris?.[0]?.pooledUri).toContain('-pooler.');
+    // ... and forgotten by the worker once the intent changed the project: the new branch reads at once.
+    expect((await branchNames()).names).toContain(done.result?.branch?.name);
   });
 
   it('deletes the keys of its prefix on close when asked (throwaway runs such as pnpm demo)', async () => {

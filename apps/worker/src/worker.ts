@@ -1,4 +1,4 @@
-import { bullPrefix, INTENTS_QUEUE, isTerminalStatus, PullRequestStates, type IntentStore, type ProjectOwnership, type SecretBox } from '@neonops/intents';
+import { bullPrefix, forgetCachedReads, INTENTS_QUEUE, isTerminalStatus, PullRequestStates, type IntentStore, type ProjectOwnership, type SecretBox } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
 import { bullmqTelemetry, runInIntentContext } from '@neonops/observability';
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
@@ -102,6 +102,8 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
   const options = deps.options ?? {};
   const prefix = bullPrefix(deps.keyPrefix);
   const log = deps.logger;
+  // Commands of the engine itself (fenced writes, forgetting cached reads).
+  const commands = deps.connection();
   const processor = createIntentProcessor({
     neon: deps.neon,
     store: deps.store,
@@ -118,7 +120,9 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
     timings: deps.timings ?? new SharedOperationTimings(deps.connection(), { prefix: deps.keyPrefix, logger: log }),
     ...(deps.priorMs ? { priorMs: deps.priorMs } : {}),
     // Writes of a job are refused once its lock has moved to another worker.
-    fencing: { keyPrefix: deps.keyPrefix, redis: deps.connection() },
+    fencing: { keyPrefix: deps.keyPrefix, redis: commands },
+    // The API's cached read-through answers about a project are forgotten once an intent changed it.
+    forgetCachedReads: (projectId) => forgetCachedReads(commands, deps.keyPrefix, projectId),
     // A job waiting for a project lock sits in delayed; promoting it wakes it now.
     wake: async (intentId) => {
       const job = await Job.fromId<WorkerJobData, JobOutcome>(queue, intentId);

@@ -27,3 +27,4 @@ export * from './previews/name-template.js';
 export * from './previews/post-back.js';
 export * from './sources/source-schemas.js';
 export * from './sources/source-store.js';
+export * from './read-cache-keys.js';

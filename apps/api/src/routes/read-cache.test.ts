@@ -1,3 +1,4 @@
+import { forgetCachedReads, readCacheKey } from '@neonops/intents';
 import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator } from '@neonops/neon-sim';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -38,11 +39,38 @@ describe('the read-through cache', () => {
     const uriAnswer = await t.as('alpha', { method: 'GET', url: uri });
     expect(uriAnswer.statusCode).toBe(200);
     expect(uriAnswer.headers['x-cache']).toBeUndefined();
-    const keys = await t.redis.connect().keys(`${t.redis.prefix}readcache:*`);
-    expect(keys).toHaveLength(2);
-    for (const key of keys) {
-      expect(await t.redis.connect().pttl(key)).toBeGreaterThan(0);
-      expect(await t.redis.connect().get(key)).not.toContain('postgres');
-    }
+    // One hash per project: both teams' answers about it, with a TTL, no secret in them.
+    const redis = t.redis.connect();
+    const keys = await redis.keys(`${t.redis.prefix}readcache:*`);
+    expect(keys).toEqual([readCacheKey(t.redis.prefix, shared)]);
+    expect(await redis.hlen(keys[0]!)).toBe(2);
+    expect(await redis.pttl(keys[0]!)).toBeGreaterThan(0);
+    for (const value of await redis.hvals(keys[0]!)) expect(value).not.toContain('postgres');
+
+    // A worker that changed the project forgets its answers: the next read asks Neon again.
+    await forgetCachedReads(redis, t.redis.prefix, shared);
+    expect((await t.as('alpha', { method: 'GET', url })).headers['x-cache']).toBe('miss');
+    expect((await t.as('alpha', { method: 'GET', url })).headers['x-cache']).toBe('hit');
+  });
+
+  it('uses an answer only within its TTL, even while the project\'s hash lives on', { timeout: 60_000 }, async () => {
+    const sim = await startNeonSimulator({ seed: 6, operations: { schedulingMs: 0, runningMs: 0 }, rateLimit: false });
+    onTestFinished(() => sim.close());
+    const neon = createNeonClient({ apiKey: sim.apiKey, baseUrl: sim.url });
+    const project = (await neon.createProject({ project: { name: 'ttl' } })).project.id;
+    const t = await buildTestApp({
+      teams: [{ id: 'alpha', tokenHashes: [hashToken('token-alpha')], projects: [project] }],
+      neon: { apiKey: sim.apiKey, baseUrl: sim.url },
+      readCacheTtlMs: 60_000,
+    });
+    const url = `/v1/projects/${project}/branches`;
+    expect((await t.as('alpha', { method: 'GET', url })).headers['x-cache']).toBe('miss');
+    // The entry written 61 s ago (its hash kept alive by other answers) is too old to use.
+    const redis = t.redis.connect();
+    const key = readCacheKey(t.redis.prefix, project);
+    const [field] = await redis.hkeys(key);
+    const entry = (await redis.hget(key, field!))!;
+    await redis.hset(key, field!, `${Date.now() - 61_000}${entry.slice(entry.indexOf('\n'))}`);
+    expect((await t.as('alpha', { method: 'GET', url })).headers['x-cache']).toBe('miss');
   });
 });

@@ -111,6 +111,12 @@ export interface EngineDeps {
    */
   wake?: (intentId: string) => Promise<void>;
   /**
+   * Forgets the API's cached read-through answers about a project (`forgetCachedReads`) once
+   * a mutating step changed it, so a client that saw the intent succeed reads the change.
+   * Default: none (no cache to forget).
+   */
+  forgetCachedReads?: (projectId: string | undefined) => Promise<void>;
+  /**
    * With it, every write of a job (record, checkpoint, secrets, the intent's end) is fenced
    * by the job's BullMQ lock token and refused once another worker has the job, and a
    * mutation is not sent by a worker that lost its job. `keyPrefix` is the service key
@@ -514,6 +520,12 @@ export function createIntentProcessor(deps: EngineDeps) {
        * takes the lock again.
        */
       async function afterStepDone(): Promise<void> {
+        if (runSteps[checkpoint.step - 1]?.mutates && deps.forgetCachedReads) {
+          // Never a reason to fail or delay the intent: a missed one only serves an answer ttl-old.
+          await deps.forgetCachedReads(projectId ?? (ctx.state.projectId as string | undefined)).catch((err: unknown) =>
+            log.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not forget the cached reads of the project'),
+          );
+        }
         if (!runLock) return;
         const rest = runSteps.slice(checkpoint.step);
         if (!rest.some((s) => s.mutates && !s.skip?.(ctx))) await releaseLock();

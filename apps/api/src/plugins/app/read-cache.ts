@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readCacheKey } from '@neonops/intents';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
 export interface ReadCacheOptions {
-  /** Key prefix: entries are `<prefix>readcache:{<team>}:<sha-256 of the URL>`, each with `ttlMs` as its TTL. */
+  /** Key prefix: entries are fields of `<prefix>readcache:{<projectId>}` (see `readCacheKey`); the hash expires `ttlMs` after its last write. */
   keyPrefix: string;
   /** How long an answer is reused, ms (`0`: no cache). Default 3000. */
   ttlMs?: number;
@@ -18,26 +19,45 @@ const CACHED = Symbol('readCacheHit');
  * without a Neon call, so repeats do not spend the Neon account's shared rate budget. Answers
  * with a secret (connection URIs) are never cached. A Redis error skips the cache (the read
  * goes to Neon). `X-Cache: hit|miss` says which.
+ *
+ * Answers about a project are fields of that project's hash (`readCacheKey`), which a worker
+ * deletes when one of its intents changed the project (`forgetCachedReads`): a client that
+ * saw its intent succeed reads the change at once, not up to `ttlMs` later. Each field holds
+ * the time it was cached and is used only within `ttlMs` of it; the hash itself expires
+ * `ttlMs` after its last write, so a project nobody reads costs nothing.
  */
 export function addReadCache(scope: FastifyInstance, options: ReadCacheOptions): void {
   const ttlMs = options.ttlMs ?? 3000;
   if (ttlMs <= 0) return;
-  const keyOf = (request: FastifyRequest) =>
-    `${options.keyPrefix}readcache:{${request.team.id}}:${createHash('sha256').update(request.url).digest('hex')}`;
+  const where = (request: FastifyRequest) => {
+    const projectId = (request.params as { projectId?: unknown } | undefined)?.projectId;
+    return {
+      key: readCacheKey(options.keyPrefix, typeof projectId === 'string' ? projectId : undefined),
+      field: `${request.team.id}:${createHash('sha256').update(request.url).digest('hex')}`,
+    };
+  };
   scope.addHook('preHandler', async (request, reply) => {
     if (request.method !== 'GET' || options.skip?.(request)) return;
-    const cached = await scope.redis.get(keyOf(request)).catch(() => null);
-    if (cached === null) {
+    const { key, field } = where(request);
+    const entry = await scope.redis.hget(key, field).catch(() => null);
+    const newline = entry?.indexOf('\n') ?? -1;
+    if (entry === null || entry === undefined || newline < 0 || Date.now() - Number(entry.slice(0, newline)) > ttlMs) {
       void reply.header('x-cache', 'miss');
       return;
     }
     (request as unknown as Record<symbol, boolean>)[CACHED] = true;
-    return reply.header('x-cache', 'hit').type('application/json; charset=utf-8').serializer((body: unknown) => body as string).send(cached);
+    return reply.header('x-cache', 'hit').type('application/json; charset=utf-8').serializer((body: unknown) => body as string).send(entry.slice(newline + 1));
   });
   scope.addHook('onSend', async (request, reply, payload) => {
     if (request.method !== 'GET' || reply.statusCode !== 200 || options.skip?.(request)) return payload;
     if ((request as unknown as Record<symbol, boolean>)[CACHED] || typeof payload !== 'string') return payload;
-    await scope.redis.set(keyOf(request), payload, 'PX', ttlMs).catch(() => undefined);
+    const { key, field } = where(request);
+    await scope.redis
+      .multi()
+      .hset(key, field, `${Date.now()}\n${payload}`)
+      .pexpire(key, ttlMs)
+      .exec()
+      .catch(() => undefined);
     return payload;
   });
 }
