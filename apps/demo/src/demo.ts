@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadStackConfig, redisAnswers, startStack, type RunningStack } from '@neonops/stack';
 import type { DemoConfig } from './config.js';
+import { fetchApi } from './fetch-api.js';
 import { startVerifyingReceiver } from './receiver.js';
 
 interface IntentView {
@@ -65,12 +66,12 @@ export async function runDemo(config: DemoConfig, options: DemoOptions): Promise
     if (!token || !projectId) throw new Error('no team token or project to use');
 
     const api = async <T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> => {
-      const res = await fetch(`${apiUrl}${path}`, {
+      const res = await fetchApi(`${apiUrl}${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-      const text = await res.text();
+      const text = res.text;
       if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
       return (text === '' ? undefined : JSON.parse(text)) as T;
     };

@@ -4,6 +4,7 @@ import { loadStackConfig, redisAnswers, startStack, type RunningStack } from '@n
 import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import { sign } from '@octokit/webhooks-methods';
 import type { DemoConfig } from './config.js';
+import { fetchApi } from './fetch-api.js';
 import type { DemoOptions } from './demo.js';
 import { startVerifyingReceiver } from './receiver.js';
 
@@ -75,8 +76,8 @@ export async function runPreviewDemo(config: DemoConfig, options: DemoOptions): 
     say(`  API ${apiUrl}, simulator ${stack.neonBaseUrl}, project ${projectId}`);
 
     const call = async <T>(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; json: T }> => {
-      const res = await fetch(`${apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
-      const text = await res.text();
+      const res = await fetchApi(`${apiUrl}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
+      const text = res.text;
       if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`);
       return { status: res.status, json: (text === '' ? undefined : JSON.parse(text)) as T };
     };
