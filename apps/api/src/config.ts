@@ -1,5 +1,5 @@
 import { databaseSchemaSchema, databaseUrlSchema, parsePriceTable, type PriceTable } from '@neonops/durable-store';
-import { previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
+import { neonApiKeyIdsSchema, previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
@@ -79,17 +79,7 @@ export const apiConfigSchema = z
      * configured): `api_key.revoke` of one is refused with `403 service_key_protected`. The
      * workers read the same variable and refuse it again. Default none.
      */
-    NEON_API_KEY_ID: z
-      .string()
-      .optional()
-      .transform((raw, ctx) => {
-        const ids = (raw ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
-        if (ids.some((id) => !/^[1-9][0-9]{0,15}$/.test(id))) {
-          ctx.addIssue({ code: 'custom', message: 'NEON_API_KEY_ID: positive integer ids, comma-separated' });
-          return z.NEVER;
-        }
-        return ids.map(Number);
-      }),
+    NEON_API_KEY_ID: neonApiKeyIdsSchema,
     /** Neon API base URL. Default `https://console.neon.tech/api/v2` (the simulator: `http://127.0.0.1:PORT/api/v2`). */
     NEON_BASE_URL: z.url().default('https://console.neon.tech/api/v2'),
     /** Largest accepted request body, in bytes. Default `65536` (64 KiB); larger bodies get `413`. */

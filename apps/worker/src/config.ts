@@ -1,5 +1,5 @@
 import { databaseSchemaSchema, databaseUrlSchema, parsePriceTable, type PriceTable } from '@neonops/durable-store';
-import { previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
+import { neonApiKeyIdsSchema, previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
@@ -17,6 +17,8 @@ export const workerConfigSchema = z.object({
   KEY_PREFIX: z.string().min(1).default('neonops:'),
   /** Neon API key. Required; never logged. */
   NEON_API_KEY: z.string().min(1),
+  /** Ids of the Neon API keys the service runs on (as the API's): a schedule's `api_key.revoke` of one is refused at each run. Default none. */
+  NEON_API_KEY_ID: neonApiKeyIdsSchema,
   /** Neon API base URL. Default `https://console.neon.tech/api/v2` (simulator: `http://127.0.0.1:PORT/api/v2`). */
   NEON_BASE_URL: z.url().default('https://console.neon.tech/api/v2'),
   /** 32-byte key (base64 or 64 hex characters) sealing result secrets; the API opens them with the same key. Required. */
@@ -185,7 +187,8 @@ export type WorkerEnv = z.infer<typeof workerConfigSchema>;
 export interface WorkerConfig {
   redisUrl: string;
   keyPrefix: string;
-  neon: { apiKey: string; baseUrl: string };
+  /** `serviceKeyIds`: `NEON_API_KEY_ID`. */
+  neon: { apiKey: string; baseUrl: string; serviceKeyIds: readonly number[] };
   secretsKey: string;
   /** Keys that still open old secrets (`SECRETS_KEYS_PREVIOUS`). */
   previousSecretsKeys: string[];
@@ -264,7 +267,7 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
   return {
     redisUrl: e.REDIS_URL,
     keyPrefix: e.KEY_PREFIX,
-    neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL },
+    neon: { apiKey: e.NEON_API_KEY, baseUrl: e.NEON_BASE_URL, serviceKeyIds: e.NEON_API_KEY_ID },
     secretsKey: e.SECRETS_KEY,
     previousSecretsKeys: e.SECRETS_KEYS_PREVIOUS ?? [],
     resealIntervalMs: e.SECRETS_RESEAL_INTERVAL_MS,

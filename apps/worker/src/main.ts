@@ -188,6 +188,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         store,
         database,
         teams,
+        serviceApiKeyIds: config.neon.serviceKeyIds,
         logger,
         reconcileIntervalMs: config.schedules.reconcileIntervalMs,
         concurrency: config.schedules.concurrency,

@@ -1,5 +1,6 @@
 import { kindMatches, type Team } from '@neonops/teams';
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { intentCatalog, scopeOf, type IntentKindDefinition, type IntentRequest } from './catalog.js';
 import { ProjectOwnership } from './project-ownership.js';
 
@@ -136,3 +137,20 @@ export class IntentRights {
     if (refused) throw refused;
   }
 }
+
+/**
+ * `NEON_API_KEY_ID` of the API and the workers: ids of the Neon API keys the service runs on
+ * (comma-separated positive integers; Neon does not say which key made a call, so they are
+ * configured). `api_key.revoke` of one is refused (`service_key_protected`).
+ */
+export const neonApiKeyIdsSchema = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    const ids = (raw ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
+    if (ids.some((id) => !/^[1-9][0-9]{0,15}$/.test(id))) {
+      ctx.addIssue({ code: 'custom', message: 'NEON_API_KEY_ID: positive integer ids, comma-separated' });
+      return z.NEVER;
+    }
+    return ids.map(Number);
+  });

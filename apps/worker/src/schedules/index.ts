@@ -32,6 +32,8 @@ export interface SchedulesDeps {
   database: DurableDatabase;
   /** The teams as they are now (the teams file, re-read when it changes): rights are checked at each run. */
   teams: TeamsSource;
+  /** Ids of the Neon API keys the service runs on (`NEON_API_KEY_ID`): a run revoking one is refused. Default none. */
+  serviceApiKeyIds?: readonly number[];
   logger: Logger;
   /** How often the reconcile job runs (once per deployment), in ms. Default 60000. */
   reconcileIntervalMs?: number;
@@ -81,7 +83,8 @@ export async function startSchedules(deps: SchedulesDeps): Promise<Schedules> {
   const intentsQueue = new Queue<IntentJobData>(INTENTS_QUEUE, { connection: deps.connection(), prefix });
   // IntentRights reads the other teams synchronously; each tick refreshes this list before judging.
   let teamsNow = await deps.teams.list();
-  const rights = new IntentRights(deps.redis, { prefix: deps.keyPrefix, allTeams: () => teamsNow });
+  const serviceApiKeyIds = deps.serviceApiKeyIds ?? [];
+  const rights = new IntentRights(deps.redis, { prefix: deps.keyPrefix, allTeams: () => teamsNow, serviceApiKeyIds: () => serviceApiKeyIds });
   const teams: TeamsSource = {
     list: async () => (teamsNow = await deps.teams.list()),
   };

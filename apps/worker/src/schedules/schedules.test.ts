@@ -170,6 +170,16 @@ describe('team schedules in the worker', () => {
     expect(await h.intentsQueue.count()).toBe(0);
   });
 
+  it('refuses at each run a schedule revoking the Neon API key the service runs on (NEON_API_KEY_ID), even an admin team\'s', async () => {
+    const h = await setup([team({ id: 'ops', admin: true })]);
+    const revoke = await h.create({ teamId: 'ops', timing: { everyMs: 200 }, intent: { kind: 'api_key.revoke', params: { keyId: 7 } } });
+    await h.start({ serviceApiKeyIds: [7] });
+    const [run] = await h.runsAtLeast(revoke.id, 1);
+    expect(run).toMatchObject({ status: 'refused', reason: 'service_key_protected' });
+    expect((await h.store.list('ops')).items).toEqual([]);
+    expect(await h.intentsQueue.count()).toBe(0);
+  });
+
   it('a tick repeated after a crash between its submit and its record makes one intent and one run', async () => {
     const h = await setup();
     const schedule = await h.schedules.create({ teamId: 'payments', timing: { everyMs: 60_000 }, intent: suspend });
