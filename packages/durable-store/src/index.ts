@@ -2,7 +2,7 @@ export { openDatabase, type DurableDatabase, type OpenDatabaseOptions } from './
 export { databaseSchemaSchema, databaseUrlSchema, parseDatabaseUrl, type DatabaseTarget } from './database-url.js';
 export { migrateToLatest, MigrationError } from './migrate.js';
 export { migrations } from './migrations/index.js';
-export { IntentHistory, type ArchivedIntent, type HistoryListQuery, type HistoryWrite, type AuditQuery } from './intent-history.js';
+export { IntentHistory, type ArchivedIntent, type HistoryListQuery, type HistoryWrite, type AuditQuery, type PreviewOfBranch } from './intent-history.js';
 export {
   BudgetStore,
   budgetPeriodOf,

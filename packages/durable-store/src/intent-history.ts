@@ -55,6 +55,14 @@ const jsonOrNull = (value: unknown): string | null => (value === undefined ? nul
  * replaces a full one (an ended intent never changes again). So its writer, an outbox
  * consumer that may see an event twice, can write every event as often as it comes.
  */
+/** The pull request a preview branch was made for (see `IntentHistory.previewsOfBranches`). */
+export interface PreviewOfBranch {
+  sourceId: string;
+  pullRequest: number;
+  /** `owner/name`, when the event named it. */
+  repository?: string;
+}
+
 export class IntentHistory {
   constructor(private readonly database: DurableDatabase) {}
 
@@ -138,6 +146,36 @@ export class IntentHistory {
       .where('team_id', '=', teamId)
       .executeTakeFirst();
     return row && toArchivedIntent(row);
+  }
+
+  /**
+   * Which of these branches are pull-request previews, and whose: the newest succeeded
+   * `preview.ensure` of the team that made or adopted each one (its `result.branch.id`), with
+   * the source and pull request it acted for. Usage per branch names them by it.
+   */
+  async previewsOfBranches(teamId: string, branchIds: readonly string[]): Promise<Map<string, PreviewOfBranch>> {
+    const out = new Map<string, PreviewOfBranch>();
+    if (branchIds.length === 0) return out;
+    const rows = await this.database.db
+      .selectFrom('intent_history')
+      .select([
+        sql<string>`result->'branch'->>'id'`.as('branch_id'),
+        sql<string>`params->'pullRequest'->>'sourceId'`.as('source_id'),
+        sql<string>`params->'pullRequest'->>'number'`.as('number'),
+        sql<string | null>`params->'pullRequest'->>'repository'`.as('repository'),
+      ])
+      .where('team_id', '=', teamId)
+      .where('kind', '=', 'preview.ensure')
+      .where('status', '=', 'succeeded')
+      .where(sql<string>`result->'branch'->>'id'`, 'in', [...new Set(branchIds)])
+      .orderBy('id', 'asc')
+      .execute();
+    // Oldest first: the newest intent of a branch is the one kept.
+    for (const row of rows) {
+      if (row.source_id === null || row.number === null) continue;
+      out.set(row.branch_id, { sourceId: row.source_id, pullRequest: Number(row.number), ...(row.repository ? { repository: row.repository } : {}) });
+    }
+    return out;
   }
 
   /** The team's intents newest first (by id, as Redis orders them), filtered. */

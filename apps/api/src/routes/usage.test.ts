@@ -1,4 +1,4 @@
-import { DEFAULT_PRICES, migrateToLatest, openDatabase, UsageStore, type UsageHourRow } from '@neonops/durable-store';
+import { DEFAULT_PRICES, IntentHistory, migrateToLatest, openDatabase, UsageStore, type UsageHourRow } from '@neonops/durable-store';
 import { useTestDatabase } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { randomBytes } from 'node:crypto';
@@ -69,6 +69,41 @@ describe('GET /v1/usage', () => {
       ['2026-11-01T00:00:00.000Z', 'p-a1', 90],
       ['2026-11-01T00:00:00.000Z', 'p-a2', 240],
     ]);
+  });
+
+  it('names a preview branch by the source and pull request it was made for (the history of its preview.ensure)', async () => {
+    const { t, database } = await setup();
+    const history = new IntentHistory(database);
+    const at = '2026-11-01T00:30:00.000Z';
+    const pullRequest = { sourceId: 'src_web', repositoryId: 42, number: 7, updatedAt: at, headSha: 'abc', repository: 'acme/web' };
+    const ensure = (id: string, teamId: string, branchId: string, status: 'succeeded' | 'failed') =>
+      history.record({
+        id,
+        teamId,
+        kind: 'preview.ensure',
+        params: { projectId: 'p-a1', name: 'preview/pr-7-x', pullRequest },
+        status,
+        steps: [],
+        operationIds: [],
+        hasSecrets: false,
+        cancelRequested: false,
+        ...(status === 'succeeded' ? { result: { action: 'created', branch: { id: branchId, name: 'preview/pr-7-x' }, endpoints: [] } } : {}),
+        createdAt: at,
+        updatedAt: at,
+        finishedAt: at,
+      });
+    await ensure('int_01m8n0000000000000000000a1', 'alpha', 'br-dev', 'succeeded');
+    // Another team's history never names alpha's branch, nor does a failed intent.
+    await ensure('int_01m8n0000000000000000000b1', 'beta', 'br-main', 'succeeded');
+    await ensure('int_01m8n0000000000000000000a2', 'alpha', 'br-main', 'failed');
+    const page = (await t.as('alpha', { method: 'GET', url: '/v1/usage?from=2026-11-01T00:00:00Z&to=2026-11-01T01:00:00Z&granularity=hourly&groupBy=branch' })).json();
+    expect(page.items.map((i: { branchId: string; preview?: unknown }) => [i.branchId, i.preview])).toEqual([
+      ['br-dev', { sourceId: 'src_web', pullRequest: 7, repository: 'acme/web' }],
+      ['br-main', undefined],
+      ['', undefined],
+    ]);
+    const costs = (await t.as('alpha', { method: 'GET', url: '/v1/costs?from=2026-11-01T00:00:00Z&to=2026-11-01T01:00:00Z&granularity=hourly&groupBy=branch' })).json();
+    expect(costs.items[0]).toMatchObject({ branchId: 'br-dev', preview: { sourceId: 'src_web' } });
   });
 
   it('admins read any team with teamId; other tokens get 403, an unknown team 404', async () => {

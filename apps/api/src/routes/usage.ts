@@ -22,6 +22,10 @@ const usageItemSchema = z.object({
   start: z.string().describe('Start of the bucket (UTC)'),
   projectId: z.string(),
   branchId: z.string().optional(),
+  preview: z
+    .object({ sourceId: z.string(), pullRequest: z.number().int(), repository: z.string().optional() })
+    .optional()
+    .describe('With groupBy=branch: the pull request this branch is a preview of (its source), so preview costs add up per source'),
   metrics: usageMetricsSchema.describe('Neon’s consumption metrics (v2 names and units), summed over the bucket'),
   cuHours: z.number().describe('compute_unit_seconds / 3600'),
 });

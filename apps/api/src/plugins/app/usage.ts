@@ -3,12 +3,14 @@ import {
   cuHoursOf,
   DEFAULT_PRICES,
   forecastMonth,
+  IntentHistory,
   monthBounds,
   monthOf,
   monthToDateSpend,
   UsageStore,
   type Cost,
   type Forecast,
+  type PreviewOfBranch,
   type PriceTable,
   type UsageBucket,
   type UsageGranularity,
@@ -43,6 +45,8 @@ export interface UsageItem {
   start: string;
   projectId: string;
   branchId?: string;
+  /** The pull request the branch is a preview of (branch items only). */
+  preview?: PreviewOfBranch;
   metrics: UsageMetrics;
   cuHours: number;
 }
@@ -89,7 +93,7 @@ function decodeCursor(cursor: string): { bucket: string; key: string } {
 
 /** Usage and costs of a team, read from the durable store the workers' collection fills. */
 export class UsageReports {
-  constructor(private readonly deps: { store: UsageStore | undefined; prices: PriceTable; now: () => Date }) {}
+  constructor(private readonly deps: { store: UsageStore | undefined; history?: IntentHistory | undefined; prices: PriceTable; now: () => Date }) {}
 
   private store(): UsageStore {
     if (!this.deps.store) throw new DurableStoreNotConfiguredError('Usage lives in the durable store: set DATABASE_URL');
@@ -110,6 +114,12 @@ export class UsageReports {
     );
     const page = buckets.slice(0, query.limit);
     const last = page.at(-1);
+    // Preview branches are named by the source and pull request they were made for (the history of their preview.ensure).
+    const history = this.deps.history;
+    const previews =
+      query.groupBy === 'branch' && history
+        ? await withDurable(() => history.previewsOfBranches(query.teamId, page.flatMap((b) => (b.branchId ? [b.branchId] : []))))
+        : new Map<string, PreviewOfBranch>();
     return {
       teamId: query.teamId,
       from: from.toISOString(),
@@ -120,6 +130,7 @@ export class UsageReports {
         start: b.bucket,
         projectId: b.projectId ?? '',
         ...(query.groupBy === 'branch' ? { branchId: b.branchId ?? '' } : {}),
+        ...(b.branchId && previews.has(b.branchId) ? { preview: previews.get(b.branchId)! } : {}),
         metrics: b.metrics,
         cuHours: cuHoursOf(b.metrics),
       })),
@@ -158,7 +169,15 @@ export interface UsagePluginOptions {
 export default fp<UsagePluginOptions>(
   async (fastify, options) => {
     const database = fastify.durableDatabase;
-    fastify.decorate('usageReports', new UsageReports({ store: database ? new UsageStore(database) : undefined, prices: options.prices ?? DEFAULT_PRICES, now: options.now }));
+    fastify.decorate(
+      'usageReports',
+      new UsageReports({
+        store: database ? new UsageStore(database) : undefined,
+        history: database ? new IntentHistory(database) : undefined,
+        prices: options.prices ?? DEFAULT_PRICES,
+        now: options.now,
+      }),
+    );
   },
   { name: 'usage-reports', dependencies: ['durable-store'] },
 );
