@@ -1,4 +1,4 @@
-import { databaseSchemaSchema, databaseUrlSchema, parsePriceTable, type PriceTable } from '@neonops/durable-store';
+import { databaseSchemaSchema, databaseUrlSchema, type PriceTable, usagePricesEnvSchema } from '@neonops/durable-store';
 import { neonApiKeyIdsSchema, previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
@@ -60,17 +60,7 @@ export const apiConfigSchema = z
     /** Schema of the durable store's tables; must match the workers'. Default `public`. */
     DATABASE_SCHEMA: databaseSchemaSchema.default('public'),
     /** The price table of `GET /v1/costs` (JSON, a partial object over the defaults; see @neonops/durable-store `priceTableSchema`); the workers read the same variable. Default: Neon's Launch plan prices. */
-    USAGE_PRICES: z
-      .string()
-      .optional()
-      .transform((raw, ctx) => {
-        try {
-          return parsePriceTable(raw);
-        } catch (error) {
-          ctx.addIssue({ code: 'custom', message: `USAGE_PRICES: ${error instanceof Error ? error.message : String(error)}` });
-          return z.NEVER;
-        }
-      }),
+    USAGE_PRICES: usagePricesEnvSchema,
     /** Neon API key for read-through routes and `/readyz`. Optional: without it those routes answer 503. */
     NEON_API_KEY: z.string().min(1).optional(),
     /**

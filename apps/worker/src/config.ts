@@ -1,4 +1,4 @@
-import { databaseSchemaSchema, databaseUrlSchema, parsePriceTable, type PriceTable } from '@neonops/durable-store';
+import { databaseSchemaSchema, databaseUrlSchema, type PriceTable, usagePricesEnvSchema } from '@neonops/durable-store';
 import { neonApiKeyIdsSchema, previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
@@ -121,17 +121,7 @@ export const workerConfigSchema = z.object({
    */
   NEON_ORG_ID: z.string().regex(/^[a-z0-9-]{1,60}$/).optional(),
   /** The price table (JSON, a partial object over the defaults; see @neonops/durable-store `priceTableSchema`); the API reads the same variable. Default: Neon's Launch plan prices. */
-  USAGE_PRICES: z
-    .string()
-    .optional()
-    .transform((raw, ctx) => {
-      try {
-        return parsePriceTable(raw);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: `USAGE_PRICES: ${error instanceof Error ? error.message : String(error)}` });
-        return z.NEVER;
-      }
-    }),
+  USAGE_PRICES: usagePricesEnvSchema,
   /**
    * An outbox event taken by a worker that died (or whose handling failed) is taken over by
    * another after it was idle this long, in ms. Default `10000`.

@@ -81,6 +81,7 @@ export {
   monthOf,
   monthToDateSpend,
   parsePriceTable,
+  usagePricesEnvSchema,
   priceTableSchema,
   type Cost,
   type Forecast,

@@ -41,6 +41,19 @@ export function parsePriceTable(json: string | undefined): PriceTable {
   return priceTableSchema.parse(raw);
 }
 
+/** `USAGE_PRICES` as the API's and the workers' configs read it: JSON text → a price table (defaults when unset). */
+export const usagePricesEnvSchema = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    try {
+      return parsePriceTable(raw);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: `USAGE_PRICES: ${error instanceof Error ? error.message : String(error)}` });
+      return z.NEVER;
+    }
+  });
+
 export const costLinesSchema = z.object({
   compute: z.number(),
   rootStorage: z.number(),
