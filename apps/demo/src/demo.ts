@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { loadStackConfig, redisAnswers, startStack, type RunningStack } from '@neonops/stack';
+import { startDemoStack } from './demo-stack.js';
 import type { DemoConfig } from './config.js';
 import { fetchApi } from './fetch-api.js';
 import { startVerifyingReceiver } from './receiver.js';
@@ -40,23 +40,8 @@ export async function runDemo(config: DemoConfig, options: DemoOptions): Promise
     let projectId = config.DEMO_PROJECT_ID;
     if (apiUrl) say(`Reusing the API at ${apiUrl}`);
     else {
-      if (!(await redisAnswers(config.REDIS_URL))) {
-        throw new Error(`No Redis answers at ${new URL(config.REDIS_URL).host}; start one (redis-server --daemonize yes) or set REDIS_URL`);
-      }
       say('Starting the stack: Neon simulator, worker and API (webhooks may go to 127.0.0.1 in this run)…');
-      // A prefix of its own unless told otherwise: its keys are deleted when the demo ends.
-      const ownPrefix = options.env.KEY_PREFIX === undefined;
-      const env = {
-        ...options.env,
-        PORT: '0',
-        SIM_PORT: '0',
-        KEY_PREFIX: options.env.KEY_PREFIX ?? `demo:${randomUUID().slice(0, 8)}:`,
-        WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32',
-        WEBHOOK_RETRY_SCHEDULE: '0,1000,5000,30000',
-        // The story is told on stdout; the services only speak up when something is wrong.
-        LOG_LEVEL: options.env.LOG_LEVEL ?? 'warn',
-      };
-      const stack: RunningStack = await startStack(loadStackConfig(env), { env, deleteKeysOnClose: ownPrefix });
+      const stack = await startDemoStack(config.REDIS_URL, options.env);
       closers.push(() => stack.close());
       apiUrl = stack.apiUrl;
       token = stack.demoToken;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { loadStackConfig, redisAnswers, startStack, type RunningStack } from '@neonops/stack';
+import { startDemoStack } from './demo-stack.js';
 import type { WebhookDefinition } from '@octokit/webhooks-examples';
 import { sign } from '@octokit/webhooks-methods';
 import type { DemoConfig } from './config.js';
@@ -54,21 +54,8 @@ export async function runPreviewDemo(config: DemoConfig, options: DemoOptions): 
   const say = options.write;
   const closers: (() => Promise<void>)[] = [];
   try {
-    if (!(await redisAnswers(config.REDIS_URL))) {
-      throw new Error(`No Redis answers at ${new URL(config.REDIS_URL).host}; start one (redis-server --daemonize yes) or set REDIS_URL`);
-    }
     say('Starting the stack: Neon simulator, worker and API…');
-    const ownPrefix = options.env.KEY_PREFIX === undefined;
-    const env = {
-      ...options.env,
-      PORT: '0',
-      SIM_PORT: '0',
-      KEY_PREFIX: options.env.KEY_PREFIX ?? `demo:${randomUUID().slice(0, 8)}:`,
-      WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32',
-      WEBHOOK_RETRY_SCHEDULE: '0,1000,5000,30000',
-      LOG_LEVEL: options.env.LOG_LEVEL ?? 'warn',
-    };
-    const stack: RunningStack = await startStack(loadStackConfig(env), { env, deleteKeysOnClose: ownPrefix });
+    const stack = await startDemoStack(config.REDIS_URL, options.env);
     closers.push(() => stack.close());
     const apiUrl = stack.apiUrl;
     const projectId = stack.demoProjectId;
