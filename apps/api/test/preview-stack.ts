@@ -97,7 +97,8 @@ export async function stack(sim: NeonSimulator, options: { intents?: boolean; to
           const view = (await t.as('alpha', { method: 'GET', url: `/v1/intents/${id}` })).json();
           return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
         },
-        { timeoutMs: 30_000, what: () => `intent ${id} to end; worker logs:\n${logs.slice(-5).join("")}` },
+        // Bounded by the test's own timeout rather than a guess at speed: 50 previews of one project run one at a time (its lock).
+        { timeoutMs: 110_000, what: () => `intent ${id} to end; worker logs:\n${logs.slice(-5).join("")}` },
       );
     },
     comments: () => github.comments.get('codertocat/hello-world#2') ?? [],

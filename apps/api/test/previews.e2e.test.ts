@@ -110,7 +110,7 @@ async function stack(): Promise<Stack> {
 }
 
 describe('pull request previews (API + worker + simulator)', () => {
-  it('opened → a branch with its endpoint and a verified completion webhook; redelivery → still one; synchronize → restored; closed → gone', { timeout: 60_000 }, async () => {
+  it('opened → a branch with its endpoint and a verified completion webhook; redelivery → still one; synchronize → restored; closed → gone', { timeout: 120_000 }, async () => {
     const s = await stack();
     const receiver = await startReceiver();
     onTestFinished(() => receiver.close());
@@ -176,7 +176,7 @@ describe('pull request previews (API + worker + simulator)', () => {
     await receiver.waitFor(3);
   });
 
-  it('closed processed before opened → no branch at the end, whatever order the intents run in', { timeout: 60_000 }, async () => {
+  it('closed processed before opened → no branch at the end, whatever order the intents run in', { timeout: 120_000 }, async () => {
     const s = await stack();
     const t0 = Date.now();
     // PR 3: closed arrives first; the late opened is ignored.
