@@ -46,7 +46,8 @@ async function redisSnapshot(redis: Redis, prefix: string): Promise<Map<string, 
       // The per-team request counters (@fastify/rate-limit) count every request, 4xx included,
       // and the shared Neon budget's windows count every Neon call, a 404 from Neon included:
       // both by design, not state a request changes, so they are left out of the comparison.
-      if (key.startsWith(`${prefix}ratelimit:`) || key.startsWith(`${prefix}neon-rate:`)) continue;
+      // The read-through cache holds earlier 200 answers for a few seconds and expires on its own.
+      if (key.startsWith(`${prefix}ratelimit:`) || key.startsWith(`${prefix}neon-rate:`) || key.startsWith(`${prefix}readcache:`)) continue;
       const dump = await redis.dumpBuffer(key);
       if (dump) out.set(key, createHash('sha256').update(dump).digest('hex'));
     }
