@@ -39,7 +39,12 @@ export async function stack(sim: NeonSimulator, options: { intents?: boolean; to
   await waitUntil(async () => (await neon.listOperationsPage(project.id, { limit: 10 })).operations.every((o) => o.status === 'finished'));
   const github = await startFakeGitHub(TOKEN);
   onTestFinished(() => github.close());
-  const t = await buildTestApp({ teams: [{ id: 'alpha', tokenHashes: [hashToken('token-alpha')], projects: [project.id] }], neon: { apiKey: sim.apiKey, baseUrl: sim.url } });
+  const t = await buildTestApp({
+    teams: [{ id: 'alpha', tokenHashes: [hashToken('token-alpha')], projects: [project.id] }],
+    neon: { apiKey: sim.apiKey, baseUrl: sim.url },
+    // Tests poll intents in a tight loop: far above a team's default 600 requests/min.
+    teamRequestsPerMinute: 1_000_000,
+  });
   const logs: string[] = [];
   const logger = createWorkerLogger({ level: 'debug', destination: new Writable({ write: (chunk: Buffer, _e, done) => (logs.push(chunk.toString()), done()) }) });
   const connection = t.redis.connect();

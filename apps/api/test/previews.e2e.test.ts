@@ -41,6 +41,8 @@ async function stack(): Promise<Stack> {
     teams: [{ id: 'alpha', tokenHashes: [hashToken('token-alpha')], projects: [project.id], limits: { maxActiveIntents: 200 } }],
     neon: { apiKey: sim.apiKey, baseUrl: sim.url },
     webhooks: { allowCidrs: ['127.0.0.1/32'] },
+    // The test polls each of 50 intents at once: far above a team's default 600 requests/min.
+    teamRequestsPerMinute: 1_000_000,
   });
   const connection = t.redis.connect();
   const logs: string[] = [];
@@ -98,7 +100,8 @@ async function stack(): Promise<Stack> {
           const view = (await t.as('alpha', { method: 'GET', url: `/v1/intents/${id}` })).json();
           return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
         },
-        { timeoutMs: 30_000, what: `intent ${id} to end` },
+        // Bounded by the test's own timeout rather than a guess at speed: a project's previews run one at a time (its lock).
+        { timeoutMs: 110_000, what: `intent ${id} to end` },
       );
     },
     branches: (name) =>
