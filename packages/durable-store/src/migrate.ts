@@ -25,12 +25,16 @@ export async function migrateToLatest(database: DurableDatabase): Promise<string
   for (let attempt = 1; ; attempt++) {
     const { error, results = [] } = await migrator.migrateToLatest();
     if (error === undefined) return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    if (attempt < MAX_ATTEMPTS && anotherSchemaVanished(error, database.schema)) continue;
+    if (attempt < MAX_ATTEMPTS && anotherSchemaVanished(error, database.schema)) {
+      // A moment apart, so that a burst of drops (a test run's teardown) has passed.
+      await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+      continue;
+    }
     throw new MigrationError(results.find((r) => r.status === 'Error')?.migrationName, { cause: error });
   }
 }
 
-const MAX_ATTEMPTS = 10;
+const MAX_ATTEMPTS = 20;
 
 /**
  * Kysely's migrator looks for its own tables by introspecting every schema of the database
