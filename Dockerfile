@@ -24,6 +24,7 @@ COPY packages/intents/package.json packages/intents/
 COPY packages/neon-client/package.json packages/neon-client/
 COPY packages/neon-sim/package.json packages/neon-sim/
 COPY packages/observability/package.json packages/observability/
+COPY packages/redis/package.json packages/redis/
 COPY packages/teams/package.json packages/teams/
 COPY packages/testing/package.json packages/testing/
 COPY packages/webhooks/package.json packages/webhooks/

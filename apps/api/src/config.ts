@@ -1,5 +1,5 @@
 import { databaseSchemaSchema, databaseUrlSchema, type PriceTable, usagePricesEnvSchema } from '@neonops/durable-store';
-import { neonApiKeyIdsSchema, previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
+import { neonApiKeyIdsSchema, previousSecretsKeysSchema, redisUrlSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
@@ -25,7 +25,7 @@ export const apiConfigSchema = z
     /** Address to bind. Default `127.0.0.1` (use `0.0.0.0` in a container). */
     HOST: z.string().min(1).default('127.0.0.1'),
     /** Redis for intents, idempotency records and queues. Default `redis://127.0.0.1:6379`. */
-    REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+    REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
     /** Prefix of every Redis key the service writes (BullMQ prefix derives from it). Default `neonops:`. */
     KEY_PREFIX: z.string().min(1).default('neonops:'),
     /** Path of the teams file (YAML or JSON). Default `teams.yaml` (relative to the working directory). */

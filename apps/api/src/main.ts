@@ -1,5 +1,5 @@
 import { pathToFileURL } from 'node:url';
-import { checkMaxmemoryPolicy } from '@neonops/intents';
+import { checkMaxmemoryPolicy, describeRedisUrl } from '@neonops/intents';
 import { closeWithGrace, startTracing } from '@neonops/observability';
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, loadConfig, processEnv, type ApiConfig } from './config.js';
@@ -27,7 +27,7 @@ export async function startApi(config: ApiConfig, overrides: CreateServerOverrid
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   if (app.redis.status !== 'ready') {
     app.log.warn(
-      `No Redis answers at ${new URL(config.redisUrl).host}: requests get 503 until one does. ` +
+      `No Redis answers at ${describeRedisUrl(config.redisUrl)}: requests get 503 until one does. ` +
         'Start one with `redis-server` (or `docker run -p 6379:6379 redis:7`), or set REDIS_URL.',
     );
   }

@@ -1,3 +1,4 @@
+import { redisUrlSchema } from '@neonops/redis';
 import { z } from 'zod';
 
 /**
@@ -13,7 +14,7 @@ export const demoConfigSchema = z.object({
   /** A Neon project the team may use, for a reused API (required with `DEMO_API_URL`). */
   DEMO_PROJECT_ID: z.string().min(1).optional(),
   /** Redis for a started stack. Default `redis://127.0.0.1:6379`. */
-  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
   /** How long to wait for the intent and its webhook, in ms. Default `120000`. */
   DEMO_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
 });

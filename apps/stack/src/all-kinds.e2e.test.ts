@@ -1,3 +1,4 @@
+import { corePrefix } from '@neonops/intents';
 import { keysWithoutTtl, useTestRedis } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadStackConfig } from './config.js';
@@ -113,7 +114,11 @@ describe('every intent kind through the API and a real worker', () => {
 
     // Keys on a diet: after a full run every key expires, except the few with a documented bound.
     // The bounds are listed in apps/worker/README.md ("Redis keys and their bounds").
-    const unbounded = (await keysWithoutTtl(redis.connect(), redis.prefix)).map((k) => k.slice(redis.prefix.length));
+    // The documented keys are all in the core slot (`<prefix>{core}:`, see keyspace.ts).
+    const core = corePrefix(redis.prefix);
+    const withoutTtl = await keysWithoutTtl(redis.connect(), redis.prefix);
+    expect(withoutTtl.filter((k) => !k.startsWith(core))).toEqual([]);
+    const unbounded = withoutTtl.map((k) => k.slice(core.length));
     const documented = [
       /^bull:(intents|webhooks|maintenance|github-post-back|preview-sweep):(completed|failed|events|id|meta|delayed|wait|paused|active|prioritized|pc|marker|stalled-check|repeat)$/,
       /^bull:intents:int_[0-9a-z]{26}$/, // finished jobs kept by removeOnComplete/removeOnFail (age and count)

@@ -1,3 +1,4 @@
+import { describeRedisUrl } from '@neonops/intents';
 import type { RunningStack } from './stack.js';
 
 /** What `pnpm start` prints once everything is up: where things are and a first request to try. */
@@ -15,7 +16,7 @@ export function banner(stack: RunningStack, redisUrl: string): string {
     'Neon automation service is running.',
     `  API        ${api}   (Swagger UI ${api}/docs, OpenAPI ${api}/openapi.json)`,
     `  Neon       ${neon}`,
-    `  Redis      ${new URL(redisUrl).host}`,
+    `  Redis      ${describeRedisUrl(redisUrl)}`,
     `  History    ${stack.history === 'pglite:memory' ? 'PGlite in memory (gone at exit; DATABASE_URL=pglite:<dir> or postgres://… keeps it)' : stack.history}`,
     `  Demo team  id "demo"${stack.demoProjectId ? `, project ${stack.demoProjectId}` : ''}; may create projects`,
     `  Token      ${stack.demoToken}   (shown once; valid until this process stops)`,

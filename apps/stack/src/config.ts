@@ -1,4 +1,5 @@
 import { databaseSchemaSchema, databaseUrlSchema } from '@neonops/durable-store';
+import { redisUrlSchema } from '@neonops/intents';
 import { z } from 'zod';
 
 /**
@@ -17,7 +18,7 @@ export const stackConfigSchema = z.object({
   /** A real Neon API key: when set, no simulator starts and the service talks to Neon. */
   NEON_API_KEY: z.string().min(1).optional(),
   /** Redis for queues and records. Default `redis://127.0.0.1:6379`. */
-  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
   /** Seals secrets at rest. Default: a random key for this run (sealed results do not survive a restart). */
   SECRETS_KEY: z.string().min(1).optional(),
   /**

@@ -1,3 +1,4 @@
+import { bullPrefix } from '@neonops/intents';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,7 +155,7 @@ describe('crash points', () => {
     const admin = new Redis(redis.url);
     onTestFinished(() => void admin.quit());
     // "Mutation started" is checkpointed right before the POST is sent.
-    await waitUntil(async () => ((await admin.hget(`pause:bull:intents:${intentId}`, 'data')) ?? '').includes('mutationStarted'), {
+    await waitUntil(async () => ((await admin.hget(`${bullPrefix('pause:')}:intents:${intentId}`, 'data')) ?? '').includes('mutationStarted'), {
       what: 'the branch POST under way',
     });
     // Longer than the job lock (1.5 s): when Redis answers again the lock has expired (keys do

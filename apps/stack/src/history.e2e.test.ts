@@ -1,3 +1,4 @@
+import { corePrefix } from '@neonops/intents';
 import { IntentHistory } from '@neonops/durable-store';
 import { useTestDatabase, useTestRedis, waitUntil } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -27,7 +28,7 @@ describe('the intent history through the stack', () => {
 
     // Retention, simulated: the record and its secrets leave Redis.
     const client = redis.connect();
-    await client.del(`${redis.prefix}intent:${view.id}`, `${redis.prefix}intent:${view.id}:secrets`);
+    await client.del(`${corePrefix(redis.prefix)}intent:${view.id}`, `${corePrefix(redis.prefix)}intent:${view.id}:secrets`);
     const { secrets: _secrets, ...withoutSecrets } = view;
     const again = await api.request('GET', `/v1/intents/${view.id}`);
     expect(again.status).toBe(200);

@@ -2,6 +2,7 @@
  * `pnpm start`: checks Redis, starts the simulator (without NEON_API_KEY), a worker and
  * the API, then prints the URLs, a demo team token and a curl example.
  */
+import { describeRedisUrl } from '@neonops/intents';
 import { startTracing } from '@neonops/observability';
 import { banner } from './banner.js';
 import { loadStackConfig } from './config.js';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   const env = process.env;
   const config = loadStackConfig(env);
   if (!(await redisAnswers(config.REDIS_URL))) {
-    const where = new URL(config.REDIS_URL).host;
+    const where = describeRedisUrl(config.REDIS_URL);
     process.stderr.write(
       `No Redis answers at ${where}.\n` +
         'Start one, for example:\n' +

@@ -1,5 +1,5 @@
 import { databaseSchemaSchema, databaseUrlSchema, type PriceTable, usagePricesEnvSchema } from '@neonops/durable-store';
-import { neonApiKeyIdsSchema, previousSecretsKeysSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
+import { neonApiKeyIdsSchema, previousSecretsKeysSchema, redisUrlSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
 
@@ -12,7 +12,7 @@ const nonNegativeInt = z.coerce.number().int().min(0);
  */
 export const workerConfigSchema = z.object({
   /** Redis holding the queue, intent records, the rate budget and project locks. Default `redis://127.0.0.1:6379`. */
-  REDIS_URL: z.url().default('redis://127.0.0.1:6379'),
+  REDIS_URL: redisUrlSchema.default('redis://127.0.0.1:6379'),
   /** Prefix of every Redis key (the BullMQ prefix is `bullPrefix(KEY_PREFIX)`); must match the API's. Default `neonops:`. */
   KEY_PREFIX: z.string().min(1).default('neonops:'),
   /** Neon API key. Required; never logged. */

@@ -1,4 +1,4 @@
-import { secretContext } from '@neonops/intents';
+import { corePrefix, secretContext } from '@neonops/intents';
 import { waitUntil } from '@neonops/testing';
 import { createManualClock } from '@neonops/neon-sim';
 import { describe, expect, it } from 'vitest';
@@ -93,9 +93,9 @@ describe('step engine', () => {
     const id = await h.enqueue('api_key.create', { keyName: 'retained' });
     expect((await h.waitForTerminal(id)).status).toBe('succeeded');
     const redis = h.redis.connect();
-    const ttl = await redis.ttl(`${h.redis.prefix}intent:${id}`);
+    const ttl = await redis.ttl(`${corePrefix(h.redis.prefix)}intent:${id}`);
     expect(ttl).toBeGreaterThan(29 * 86_400);
-    expect(await redis.ttl(`${h.redis.prefix}intent:${id}:secrets`)).toBeGreaterThan(29 * 86_400);
+    expect(await redis.ttl(`${corePrefix(h.redis.prefix)}intent:${id}:secrets`)).toBeGreaterThan(29 * 86_400);
     // The job is removed once BullMQ has completed it (count 0 keeps none).
     await waitUntil(async () => (await h.queue.getJob(id)) === undefined, { timeoutMs: 5000, what: `job ${id} removed` });
   });

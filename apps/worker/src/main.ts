@@ -1,10 +1,10 @@
 import { pathToFileURL } from 'node:url';
 import { openDatabase, type DurableDatabase } from '@neonops/durable-store';
-import { checkMaxmemoryPolicy, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
+import { checkMaxmemoryPolicy, createRedis, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
 import { combinedTeams, managedTeams, staticTeams, TeamsFileSource, type TeamsSource } from '@neonops/teams';
 import { closeWithGrace, createMetricsRegistry, neonRequestId, observeNeonCalls, startTracing } from '@neonops/observability';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { loadConfig, processEnv, type WorkerConfig } from './config.js';
 import type { WorkerHooks } from './engine/run-intent.js';
@@ -93,7 +93,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const metrics = options.metrics ?? new WorkerMetrics(createMetricsRegistry());
   const connections: Redis[] = [];
   const connect = (): Redis => {
-    const client = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+    const client = createRedis(config.redisUrl, { maxRetriesPerRequest: null });
     client.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
     connections.push(client);
     return client;

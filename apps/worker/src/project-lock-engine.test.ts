@@ -69,7 +69,7 @@ describe('the project lock in the step engine', () => {
     // The job comes back and finds the project held by the other token: it waits, it does not steal it.
     await waitUntil(async () => ((await h.queue.getJob(id))?.data.checkpoint?.lockWaits ?? 0) > 0, { what: 'the job waiting for the lock' });
     // Past the budget's pause, still nothing was sent and nothing of the stopped step was recorded.
-    await waitUntil(async () => (await redis.exists(`${h.redis.prefix}neon-rate:pause`)) === 0, { what: 'the pause over' });
+    await waitUntil(async () => (await redis.exists(`${h.redis.prefix}{neon-rate}:pause`)) === 0, { what: 'the pause over' });
     expect(postsOf(h, ROLES)).toBe(0);
     const during = await h.store.get(id);
     expect(during?.status).toBe('running');

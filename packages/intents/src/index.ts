@@ -16,6 +16,8 @@ export * from './project-ownership.js';
 export * from './queue-prefix.js';
 export * from './lex-page.js';
 export * from './redis-script.js';
+export * from '@neonops/redis';
+export * from './keyspace.js';
 export * from './outbox/outbox.js';
 export * from './outbox/consumer.js';
 export * from './outbox/trim.js';

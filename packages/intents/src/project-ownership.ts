@@ -1,11 +1,12 @@
+import { taggedPrefix } from './keyspace.js';
 import type { Redis } from 'ioredis';
 
 /**
  * Which team owns the Neon projects that intents created. Projects listed in the teams
  * file belong to their team by configuration; a project made by a team's `project.create`
  * intent is recorded here by the worker when the create succeeds, and the API then lets
- * that team (and no other) use it. Keys: `${prefix}project:${projectId}:owner` (team id)
- * and `${prefix}team:${teamId}:projects` (set of project ids). No TTL: ownership lasts as
+ * that team (and no other) use it. Keys (one slot, `{ownership}`, so they change together): `${prefix}{ownership}:project:${projectId}:owner` (team id)
+ * and `${prefix}{ownership}:team:${teamId}:projects` (set of project ids). No TTL: ownership lasts as
  * long as the project; `release` on `project.delete`.
  */
 export class ProjectOwnership {
@@ -15,10 +16,10 @@ export class ProjectOwnership {
   ) {}
 
   private ownerKey(projectId: string) {
-    return `${this.options.prefix}project:${projectId}:owner`;
+    return `${taggedPrefix(this.options.prefix, 'ownership')}project:${projectId}:owner`;
   }
   private teamKey(teamId: string) {
-    return `${this.options.prefix}team:${teamId}:projects`;
+    return `${taggedPrefix(this.options.prefix, 'ownership')}team:${teamId}:projects`;
   }
 
   /**

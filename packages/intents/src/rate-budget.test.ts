@@ -47,7 +47,7 @@ describe('RedisRateBudget', () => {
       // A fake sleep that records the wait and lets time pass in Redis by clearing the window.
       sleep: async (ms) => {
         slept.push(ms);
-        await redis.connect().del(`${redis.prefix}neon-rate:route:GET /x`);
+        await redis.connect().del(`${redis.prefix}{neon-rate}:route:GET /x`);
       },
     });
     await a.acquire({ method: 'GET', route: 'GET /x' });

@@ -1,3 +1,4 @@
+import { taggedPrefix } from './keyspace.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RedisScript } from './redis-script.js';
@@ -103,7 +104,8 @@ export class RedisRateBudget implements RateBudget {
     private readonly redis: Redis,
     options: RedisRateBudgetOptions,
   ) {
-    this.prefix = `${options.prefix}neon-rate:`;
+    // One slot for the budget's keys (`<prefix>{neon-rate}:…`): its scripts read and write them together.
+    this.prefix = taggedPrefix(options.prefix, 'neon-rate');
     this.perMinute = options.perMinute ?? 700;
     this.perRoutePerSecond = options.perRoutePerSecond ?? 40;
     this.margin = options.marginMs ?? { minute: 2000, second: 1000 };

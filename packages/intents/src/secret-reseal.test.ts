@@ -1,3 +1,4 @@
+import { corePrefix } from './keyspace.js';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { useTestRedis } from '@neonops/testing';
 import type { Redis } from 'ioredis';
@@ -55,7 +56,7 @@ describe('resealSecrets', () => {
     await store.putSecrets(finished.id, oldBox.seal({ password: 'finished-pw' }, secretContext.intent(finished.id)));
     await store.putSecrets(legacy.id, sealV1(oldKey, { password: 'legacy-pw' }));
     await store.finish(finished.id, 'succeeded', { result: {} });
-    const ttlBefore = await client.ttl(`${prefix}intent:${finished.id}:secrets`);
+    const ttlBefore = await client.ttl(`${corePrefix(prefix)}intent:${finished.id}:secrets`);
     expect(ttlBefore).toBeGreaterThan(0);
     const created = await sources(oldBox).create('team-a', { kind: 'standard-webhooks' });
     expect(created).toBeDefined();
@@ -70,8 +71,8 @@ describe('resealSecrets', () => {
     expect(await open(running)).toEqual({ password: 'running-pw' });
     expect(await open(finished)).toEqual({ password: 'finished-pw' });
     expect(await open(legacy)).toEqual({ password: 'legacy-pw' });
-    expect(await client.ttl(`${prefix}intent:${running.id}:secrets`)).toBe(-1);
-    const ttlAfter = await client.ttl(`${prefix}intent:${finished.id}:secrets`);
+    expect(await client.ttl(`${corePrefix(prefix)}intent:${running.id}:secrets`)).toBe(-1);
+    const ttlAfter = await client.ttl(`${corePrefix(prefix)}intent:${finished.id}:secrets`);
     expect(ttlAfter).toBeGreaterThan(0);
     expect(ttlAfter).toBeLessThanOrEqual(ttlBefore);
     const source = await sources(only).get(created?.source.id ?? '');
@@ -102,7 +103,7 @@ describe('resealSecrets', () => {
     const rotated = new SecretBox(SecretBox.generateKey(), [key]);
     const report = await resealSecrets({ redis: client, secretBox: rotated, targets: [intentSecretsTarget(prefix)] });
     expect(report.resealed).toBe(1);
-    expect(report.unopenable).toEqual([`${prefix}intent:${b.id}:secrets`]);
+    expect(report.unopenable).toEqual([`${corePrefix(prefix)}intent:${b.id}:secrets`]);
     expect(await store.getSecrets(b.id)).toBe(sealedForA);
     expect(() => rotated.open(sealedForA, secretContext.intent(b.id))).toThrow(SecretOpenError);
   });
@@ -113,7 +114,7 @@ describe('resealSecrets', () => {
     const rotated = new SecretBox(SecretBox.generateKey(), [oldKey]);
     const r = newRecord('team-a');
     await store.create(r);
-    const secretsKey = `${prefix}intent:${r.id}:secrets`;
+    const secretsKey = `${corePrefix(prefix)}intent:${r.id}:secrets`;
     await store.putSecrets(r.id, new SecretBox(oldKey).seal({ password: 'old' }, secretContext.intent(r.id)));
     const fresh = rotated.seal({ password: 'new' }, secretContext.intent(r.id));
     // Fault injection on a real connection: right after the job reads the value, another

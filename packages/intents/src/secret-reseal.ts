@@ -1,3 +1,6 @@
+import { corePrefix } from './keyspace.js';
+import { scanKeys } from '@neonops/redis';
+import { sourcesPrefix } from './sources/source-store.js';
 import type { Redis } from 'ioredis';
 import { RedisScript } from './redis-script.js';
 import { secretContext, type SecretBox } from './secret-box.js';
@@ -24,9 +27,9 @@ export interface ResealTarget {
   contextOf(key: string): string | undefined;
 }
 
-/** Sealed secrets of intent results: `<prefix>intent:<id>:secrets` (a string, bound to the intent id). */
+/** Sealed secrets of intent results: `<prefix>{core}:intent:<id>:secrets` (a string, bound to the intent id). */
 export function intentSecretsTarget(prefix: string): ResealTarget {
-  const head = `${prefix}intent:`;
+  const head = `${corePrefix(prefix)}intent:`;
   return {
     name: 'intent secrets',
     match: `${escapeGlob(head)}*:secrets`,
@@ -38,9 +41,9 @@ export function intentSecretsTarget(prefix: string): ResealTarget {
   };
 }
 
-/** Shared secrets of hook sources: `<prefix>source:<id>` (a JSON record, `sealedSecret` bound to the source id). */
+/** Shared secrets of hook sources: `<prefix>{sources}:source:<id>` (a JSON record, `sealedSecret` bound to the source id). */
 export function sourceSecretsTarget(prefix: string): ResealTarget {
-  const head = `${prefix}source:`;
+  const head = `${sourcesPrefix(prefix)}source:`;
   return {
     name: 'source secrets',
     match: `${escapeGlob(head)}*`,
@@ -84,10 +87,8 @@ export async function resealSecrets(options: ResealOptions): Promise<ResealRepor
   const report: ResealReport = { seen: 0, resealed: 0, current: 0, changed: 0, unopenable: [] };
   const { redis, secretBox } = options;
   for (const target of options.targets) {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', target.match, 'COUNT', options.scanCount ?? 500);
-      cursor = next;
+    // Every master of a cluster (the keys are spread over its slots).
+    for await (const keys of scanKeys(redis, target.match, options.scanCount ?? 500)) {
       for (const key of keys) {
         const context = target.contextOf(key);
         if (context === undefined) continue;
@@ -97,7 +98,7 @@ export async function resealSecrets(options: ResealOptions): Promise<ResealRepor
         if (outcome === 'unopenable') report.unopenable.push(key);
         else report[outcome]++;
       }
-    } while (cursor !== '0');
+    }
   }
   return report;
 }

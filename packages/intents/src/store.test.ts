@@ -1,3 +1,4 @@
+import { corePrefix } from './keyspace.js';
 import { useTestRedis, waitUntil } from '@neonops/testing';
 import { describe, expect, it } from 'vitest';
 import { newIntentId } from './ids.js';
@@ -65,7 +66,7 @@ describe('IntentStore', () => {
     const { store, client, prefix } = setup({ retentionSeconds: 3600 });
     const record = newRecord('team-a');
     await store.create(record);
-    expect(await client.ttl(`${prefix}intent:${record.id}`)).toBe(-1);
+    expect(await client.ttl(`${corePrefix(prefix)}intent:${record.id}`)).toBe(-1);
     await store.update(record.id, { status: 'running', startedAt: new Date().toISOString() });
     await store.recordStep(record.id, { name: 'create_branch', status: 'running', attempts: 1 });
     await store.recordStep(record.id, { name: 'create_branch', status: 'succeeded', attempts: 1 });
@@ -86,7 +87,7 @@ describe('IntentStore', () => {
     });
     expect(done?.finishedAt).toBeDefined();
     expect(await store.getSecrets(record.id)).toBe('v1.sealed');
-    for (const key of [`${prefix}intent:${record.id}`, `${prefix}intent:${record.id}:secrets`]) {
+    for (const key of [`${corePrefix(prefix)}intent:${record.id}`, `${corePrefix(prefix)}intent:${record.id}:secrets`]) {
       const ttl = await client.ttl(key);
       expect(ttl).toBeGreaterThan(3500);
       expect(ttl).toBeLessThanOrEqual(3600);
@@ -136,9 +137,9 @@ describe('IntentStore', () => {
     const gone = newRecord('team-a');
     await store.create(keep);
     await store.create(gone);
-    await client.del(`${prefix}intent:${gone.id}`);
+    await client.del(`${corePrefix(prefix)}intent:${gone.id}`);
     expect((await store.list('team-a')).items.map((r) => r.id)).toEqual([keep.id]);
-    expect(await client.zcard(`${prefix}team:team-a:intents`)).toBe(1);
+    expect(await client.zcard(`${corePrefix(prefix)}team:team-a:intents`)).toBe(1);
   });
 
   it('writes the intent.finished event to the outbox in the same step as the status, once', async () => {
@@ -160,7 +161,7 @@ describe('IntentStore', () => {
 
   it('stores the idempotent answer with the record, and nothing when the claim was lost', async () => {
     const { store, client, prefix } = setup();
-    const key = `${prefix}idem:team-a:k1`;
+    const key = `${corePrefix(prefix)}idem:team-a:k1`;
     await client.set(key, 'in-flight-1', 'PX', 60_000);
     const record = newRecord('team-a');
     const idempotency = { key, inFlightValue: 'in-flight-1', completedValue: 'answer-1', ttlMs: 86_400_000 };
@@ -180,7 +181,7 @@ describe('IntentStore', () => {
     const { store, client, prefix } = setup();
     const record = newRecord('team-a');
     await store.create(record);
-    const lockKey = `${prefix}bull:intents:${record.id}:lock`;
+    const lockKey = `${corePrefix(prefix)}bull:intents:${record.id}:lock`;
     await client.set(lockKey, 'token-1');
     const fence = { lockKey, token: 'token-1' };
     expect(await store.update(record.id, { status: 'running' }, fence)).toBe(true);
@@ -251,7 +252,7 @@ describe('IntentStore', () => {
     }
     expect(paged).toEqual(all.map((r) => r.intentId));
 
-    await client.del(`${prefix}intent:${c.id}`);
+    await client.del(`${corePrefix(prefix)}intent:${c.id}`);
     await store.forgetActive(all[1]!);
     expect(await store.countActive('team-a')).toBe(3);
     expect((await store.listActive({ createdBefore: new Date(base + 5000), limit: 10 })).map((r) => r.intentId)).not.toContain(c.id);

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { IntentKind } from './catalog.js';
 import { intentIdFloor } from './ids.js';
+import { corePrefix } from './keyspace.js';
 import { lexPage } from './lex-page.js';
 import { outboxKey } from './outbox/outbox.js';
 import { RedisScript } from './redis-script.js';
@@ -43,7 +44,7 @@ export type CreateOutcome = 'created' | 'cap_reached' | 'exists' | 'lease_lost';
  * same key never makes a second intent while it lives, across crashes and retries.
  */
 export interface DedupeCreate {
-  /** The key's id within the team, e.g. `schedule:<scheduleId>:<tickTime>`; stored under `${prefix}dedupe:{<teamId>}:<key>`. */
+  /** The key's id within the team, e.g. `schedule:<scheduleId>:<tickTime>`; stored under `<prefix>{core}:dedupe:<teamId>:<key>`. */
   key: string;
   /** How long the key is kept, in ms: longer than any retry or re-delivery of the event that made it. */
   ttlMs: number;
@@ -137,6 +138,7 @@ function decode(hash: Record<string, string>): IntentRecord | undefined {
  * Every script lives in `src/commands/`.
  */
 export class IntentStore {
+  /** The core slot's prefix (`<prefix>{core}:`, see `keyspace.ts`): every key of the store is in that slot. */
   private readonly prefix: string;
   private readonly retentionSeconds: number;
   private readonly now: () => Date;
@@ -153,7 +155,7 @@ export class IntentStore {
     private readonly redis: Redis,
     options: IntentStoreOptions,
   ) {
-    this.prefix = options.prefix;
+    this.prefix = corePrefix(options.prefix);
     this.retentionSeconds = options.retentionSeconds ?? 30 * 24 * 3600;
     this.now = options.now ?? (() => new Date());
     this.outboxKey = outboxKey(options.prefix);
@@ -207,9 +209,9 @@ export class IntentStore {
     return (await this.redis.get(this.dedupeKey(teamId, key))) ?? undefined;
   }
 
-  /** A team's dedupe key: `${prefix}dedupe:{<teamId>}:<key>` (keys are per team). */
+  /** A team's dedupe key: `<prefix>{core}:dedupe:<teamId>:<key>` (keys are per team). */
   dedupeKey(teamId: string, key: string) {
-    return `${this.prefix}dedupe:{${teamId}}:${key}`;
+    return `${this.prefix}dedupe:${teamId}:${key}`;
   }
 
   private async createOnce(

@@ -1,3 +1,4 @@
+import { corePrefix } from './keyspace.js';
 import type { Redis } from 'ioredis';
 import { outboxKey } from './outbox/outbox.js';
 import type { UsageThresholdCrossedEvent } from './outbox/outbox.js';
@@ -23,7 +24,7 @@ export interface ThresholdMarksOptions {
  * delivers the entry at least once and its delivery id derives from the event, so the
  * receiver gets one signed delivery (retried with the same `webhook-id` if it fails).
  *
- * Keys: `<prefix>budget:{<teamId>}:<period>:thresholds` (hash), expiring at the period's end
+ * Keys: `<prefix>{core}:budget:<teamId>:<period>:thresholds` (hash, in the outbox's slot: see `keyspace.ts`), expiring at the period's end
  * plus `marginSeconds`: the only state kept, bounded by the number of teams × 2 months.
  */
 export class ThresholdMarks {
@@ -40,7 +41,7 @@ export class ThresholdMarks {
 
   /** The hash of a team's marks for a period. */
   key(teamId: string, period: string): string {
-    return `${this.options.prefix}budget:{${teamId}}:${period}:thresholds`;
+    return `${corePrefix(this.options.prefix)}budget:${teamId}:${period}:thresholds`;
   }
 
   /**

@@ -5,3 +5,4 @@ export { useTestDatabase, type TestDatabaseContext, type UseTestDatabaseOptions 
 export { waitUntil, type WaitUntilOptions } from './wait-until.js';
 export { keysWithoutTtl } from './keys-without-ttl.js';
 export { spawnProcess, type SpawnedProcess } from './spawn-process.js';
+export { spawnRedisCluster, type TestRedisCluster } from './redis-cluster.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRedis, deleteKeysUnder } from '@neonops/redis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { inject, onTestFinished } from 'vitest';
 import './provided-context.js';
 
@@ -12,16 +13,9 @@ export interface TestRedisContext {
   connect(options?: RedisOptions): Redis;
 }
 
-/** Deletes every key under `prefix` with SCAN + UNLINK; never FLUSHALL on a shared Redis. */
+/** Deletes every key under `prefix` with SCAN + UNLINK (on every master of a cluster); never FLUSHALL on a shared Redis. */
 export async function deleteKeysWithPrefix(client: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
-  let deleted = 0;
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-    cursor = next;
-    if (keys.length > 0) deleted += await client.unlink(...keys);
-  } while (cursor !== '0');
-  return deleted;
+  return deleteKeysUnder(client, prefix);
 }
 
 /**
@@ -34,7 +28,7 @@ export function useTestRedis(label = 'test'): TestRedisContext {
   const prefix = `${label}:${randomUUID().slice(0, 8)}:`;
   const clients: Redis[] = [];
   onTestFinished(async () => {
-    const cleaner = new Redis(url, { maxRetriesPerRequest: 1 });
+    const cleaner = createRedis(url, { maxRetriesPerRequest: 1 });
     try {
       await deleteKeysWithPrefix(cleaner, prefix);
     } finally {
@@ -46,7 +40,7 @@ export function useTestRedis(label = 'test'): TestRedisContext {
     url,
     prefix,
     connect(options) {
-      const client = new Redis(url, { maxRetriesPerRequest: null, ...options });
+      const client = createRedis(url, { maxRetriesPerRequest: null, ...options });
       clients.push(client);
       return client;
     },

@@ -1,6 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
 
 /** A Redis that tests can use, and how to let it go. */
 export interface TestRedisServer {
@@ -14,25 +13,8 @@ export interface TestRedisServer {
   kill?(): Promise<void>;
 }
 
-/** Answers whether a Redis at `url` replies to PING within `timeoutMs`. */
-export async function redisAnswers(url: string, timeoutMs = 1000): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    return (await client.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    client.disconnect();
-  }
-}
+export { redisAnswers } from '@neonops/redis';
+import { redisAnswers } from '@neonops/redis';
 
 /** A TCP port that is free right now on 127.0.0.1. */
 export function freePort(): Promise<number> {

@@ -1,3 +1,4 @@
+import { corePrefix } from '@neonops/intents';
 import { waitUntil } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { deliveryIdFor, messageIdFor } from './ids.js';
@@ -50,7 +51,7 @@ describe('one delivery per event × subscription, one chain per delivery', () =>
     for (const name of ['a', 'b', 'c']) subs.push((await h.subscriptions.create('t', { url: `${r.url}/${name}`, events: ['intent.*'] })).subscription);
     const broken = subs[1]!;
     // A real Redis error for b alone: its delivery index is a string, so the create script fails (WRONGTYPE).
-    const index = `${h.prefix}webhook:sub:${broken.id}:dlv`;
+    const index = `${corePrefix(h.prefix)}webhook:sub:${broken.id}:dlv`;
     await h.redis.set(index, 'not a sorted set');
     h.startDispatcher();
     const intent = await h.finishedIntent('t', 'succeeded');

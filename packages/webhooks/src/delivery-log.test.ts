@@ -1,3 +1,4 @@
+import { corePrefix } from '@neonops/intents';
 import { describe, expect, it } from 'vitest';
 import { DeliveryLog } from './delivery-log.js';
 import { messageIdFor } from './ids.js';
@@ -17,7 +18,7 @@ describe('delivery log fences', () => {
     const log = new DeliveryLog(h.redis, { prefix: h.prefix });
     const d = pending('dlv_fence1');
     await log.create(d);
-    const lockKey = `${h.prefix}bull:webhooks:${d.id}:lock`;
+    const lockKey = `${corePrefix(h.prefix)}bull:webhooks:${d.id}:lock`;
     await h.redis.set(lockKey, 'token-2'); // another dispatcher has the job now
 
     expect(await log.recordAttempt(d, attempt, { status: 'succeeded' }, { jobId: d.id, lockKey, token: 'token-1' })).toBe('fence_lost');

@@ -1,3 +1,4 @@
+import { corePrefix, scanKeys } from '@neonops/intents';
 import { keysWithoutTtl } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { DeliveryLog } from './delivery-log.js';
@@ -44,17 +45,17 @@ describe('keys on a diet', () => {
     expect(await h.subscriptions.delete('t', gone.id)).toBe(true);
 
     const untimed = await keysWithoutTtl(h.redis, h.prefix);
-    const own = untimed.filter((k) => k.startsWith(`${h.prefix}webhook:`));
+    const own = untimed.filter((k) => k.startsWith(`${corePrefix(h.prefix)}webhook:`));
     // A subscription lives until it is deleted; a team's index holds one entry per subscription.
-    expect(own).toEqual([`${h.prefix}webhook:sub:${kept.id}`, `${h.prefix}webhook:team:t`].sort());
+    expect(own).toEqual([`${corePrefix(h.prefix)}webhook:sub:${kept.id}`, `${corePrefix(h.prefix)}webhook:team:t`].sort());
     // The queue's keys are BullMQ's, bounded by removeOnComplete/removeOnFail (see the README).
-    expect(untimed.filter((k) => k.startsWith(`${h.prefix}bull:`)).every((k) => k.startsWith(`${h.prefix}bull:webhooks:`))).toBe(true);
+    expect(untimed.filter((k) => k.startsWith(`${corePrefix(h.prefix)}bull:`)).every((k) => k.startsWith(`${corePrefix(h.prefix)}bull:webhooks:`))).toBe(true);
     // (Other keys under the prefix, intent records and the outbox, are the intents package's.)
 
     const all: string[] = [];
-    for await (const batch of h.redis.scanStream({ match: `${h.prefix}webhook:*`, count: 500 })) all.push(...(batch as string[]));
+    for await (const batch of scanKeys(h.redis, `${corePrefix(h.prefix)}webhook:*`)) all.push(...batch);
     for (const needle of [gone.id, ...goneDeliveries]) expect(all.filter((k) => k.includes(needle))).toEqual([]);
-    expect(await h.redis.zrange(`${h.prefix}webhook:team:t`, 0, -1)).toEqual([kept.id]);
+    expect(await h.redis.zrange(`${corePrefix(h.prefix)}webhook:team:t`, 0, -1)).toEqual([kept.id]);
   });
 
   it('a subscription’s delivery log keeps the newest deliveries up to its bound, and a delivery its newest attempts', async () => {
@@ -69,12 +70,12 @@ describe('keys on a diet', () => {
       await log.recordAttempt(record(id, at), { at: at.toISOString(), latencyMs: 1, responseStatus: 500 }, { status: 'pending', nextAttemptAt: at }, { jobId: id });
     }
     expect((await log.list('wh_bounded')).items.map((d) => d.id)).toEqual(ids.slice(2).reverse());
-    for (const id of ids.slice(0, 2)) expect(await h.redis.exists(`${h.prefix}webhook:dlv:${id}`, `${h.prefix}webhook:dlv:${id}:attempts`)).toBe(0);
+    for (const id of ids.slice(0, 2)) expect(await h.redis.exists(`${corePrefix(h.prefix)}webhook:dlv:${id}`, `${corePrefix(h.prefix)}webhook:dlv:${id}:attempts`)).toBe(0);
 
     const last = record(ids[4]!, new Date());
     for (const status of [501, 502, 503]) await log.recordAttempt(last, { at: new Date().toISOString(), latencyMs: 1, responseStatus: status }, { status: 'pending', nextAttemptAt: new Date() }, { jobId: last.id });
     expect((await log.attempts(last.id)).map((a) => a.responseStatus)).toEqual([502, 503]);
-    expect(await keysWithoutTtl(h.redis, `${h.prefix}webhook:`)).toEqual([]);
+    expect(await keysWithoutTtl(h.redis, `${corePrefix(h.prefix)}webhook:`)).toEqual([]);
   });
 
   it('an index entry whose delivery expired is pruned by the next write', async () => {
@@ -82,8 +83,8 @@ describe('keys on a diet', () => {
     const log = new DeliveryLog(h.redis, { prefix: h.prefix });
     const old = record('dlv_000000001old', new Date(1000));
     await log.create(old);
-    await h.redis.del(`${h.prefix}webhook:dlv:${old.id}`); // what its TTL does after the retention
+    await h.redis.del(`${corePrefix(h.prefix)}webhook:dlv:${old.id}`); // what its TTL does after the retention
     await log.create(record('dlv_000000002new', new Date(2000)));
-    expect(await h.redis.zrange(`${h.prefix}webhook:sub:wh_bounded:dlv`, 0, -1)).toEqual(['dlv_000000002new']);
+    expect(await h.redis.zrange(`${corePrefix(h.prefix)}webhook:sub:wh_bounded:dlv`, 0, -1)).toEqual(['dlv_000000002new']);
   });
 });

@@ -1,15 +1,18 @@
-import { RedisScript } from '@neonops/intents';
+import { corePrefix, RedisScript } from '@neonops/intents';
 
 /**
- * Every Redis key the webhooks package writes, under the service's key prefix, and what
+ * Every Redis key the webhooks package writes, under the service's key prefix in the core
+ * slot (`<prefix>{core}:`), and what
  * bounds it. Keys with a TTL: delivery records, their attempts and each subscription's
  * delivery index (the retention, renewed by every write). Keys without one, bounded
  * otherwise: a subscription (lives until it is deleted, which also deletes its delivery log)
  * and a team's subscription index (one entry per subscription). The `webhooks` queue's keys
- * are BullMQ's (`<prefix>bull:webhooks:*`), bounded by the jobs' `removeOnComplete` /
+ * are BullMQ's (`<prefix>{core}:bull:webhooks:*`), bounded by the jobs' `removeOnComplete` /
  * `removeOnFail` and BullMQ's capped event stream.
  */
-export function webhookKeys(prefix: string) {
+export function webhookKeys(servicePrefix: string) {
+  // The core slot: a delivery's scripts check its BullMQ job's lock (see keyspace.ts).
+  const prefix = corePrefix(servicePrefix);
   const deliveryPrefix = `${prefix}webhook:dlv:`;
   return {
     /** A subscription (hash). No TTL: deleted with the subscription. */

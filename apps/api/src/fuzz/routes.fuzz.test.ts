@@ -47,7 +47,7 @@ async function redisSnapshot(redis: Redis, prefix: string): Promise<Map<string, 
       // and the shared Neon budget's windows count every Neon call, a 404 from Neon included:
       // both by design, not state a request changes, so they are left out of the comparison.
       // The read-through cache holds earlier 200 answers for a few seconds and expires on its own.
-      if (key.startsWith(`${prefix}ratelimit:`) || key.startsWith(`${prefix}neon-rate:`) || key.startsWith(`${prefix}readcache:`)) continue;
+      if (key.startsWith(`${prefix}ratelimit:`) || key.startsWith(`${prefix}{neon-rate}:`) || key.startsWith(`${prefix}readcache:`)) continue;
       const dump = await redis.dumpBuffer(key);
       if (dump) out.set(key, createHash('sha256').update(dump).digest('hex'));
     }

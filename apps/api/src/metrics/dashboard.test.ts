@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { bullPrefix, INTENTS_QUEUE } from '@neonops/intents';
+import { bullPrefix, corePrefix, INTENTS_QUEUE } from '@neonops/intents';
 import { createMetricsRegistry } from '@neonops/observability';
 import { useTestRedis } from '@neonops/testing';
 import { RedisRateBudget, WorkerMetrics } from '@neonops/worker';
@@ -22,7 +22,7 @@ async function exposedFamilies(): Promise<Map<string, string>> {
   const worker = new WorkerMetrics(createMetricsRegistry());
   const queue = new Queue(INTENTS_QUEUE, { connection: redis.connect(), prefix: bullPrefix(redis.prefix) });
   onTestFinished(() => queue.close());
-  worker.watch({ queues: [queue], redis: redis.connect(), outboxKey: `${redis.prefix}outbox`, rateBudget: new RedisRateBudget(redis.connect(), { prefix: redis.prefix }) });
+  worker.watch({ queues: [queue], redis: redis.connect(), outboxKey: `${corePrefix(redis.prefix)}outbox`, rateBudget: new RedisRateBudget(redis.connect(), { prefix: redis.prefix }) });
   const families = new Map<string, string>();
   for (const registry of [api.registry, worker.registry]) {
     for (const family of await registry.getMetricsAsJSON()) families.set(family.name, String(family.type));

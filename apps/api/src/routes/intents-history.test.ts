@@ -1,5 +1,5 @@
 import { IntentHistory, migrateToLatest, openDatabase } from '@neonops/durable-store';
-import { IntentStore, newIntentId, type IntentRecord } from '@neonops/intents';
+import { corePrefix, type IntentRecord, IntentStore, newIntentId } from '@neonops/intents';
 import { useTestDatabase } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { branchCreate, buildTestApp } from '../../test/helper.js';
@@ -34,7 +34,7 @@ async function setup() {
     return record;
   };
   /** Retention, simulated: the record and its secrets expire (the index entry stays, as after a real expiry). */
-  const expire = (id: string) => redis.del(`${t.redis.prefix}intent:${id}`, `${t.redis.prefix}intent:${id}:secrets`);
+  const expire = (id: string) => redis.del(`${corePrefix(t.redis.prefix)}intent:${id}`, `${corePrefix(t.redis.prefix)}intent:${id}:secrets`);
   return { t, store, history, submit, end, expire };
 }
 

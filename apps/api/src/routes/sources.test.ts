@@ -25,7 +25,7 @@ describe('/v1/sources', () => {
     expect(read.json().sealedSecret).toBeUndefined();
     expect((await t.as('alpha', { method: 'GET', url: '/v1/sources' })).json().items).toHaveLength(1);
     // The secret is sealed at rest.
-    const raw = await t.redis.connect().get(`${t.redis.prefix}source:${body.id}`);
+    const raw = await t.redis.connect().get(`${t.redis.prefix}{sources}:source:${body.id}`);
     expect(raw).not.toContain(body.secret);
     expect((await t.as('alpha', { method: 'DELETE', url: `/v1/sources/${body.id}` })).statusCode).toBe(204);
     expect((await t.as('alpha', { method: 'GET', url: `/v1/sources/${body.id}` })).statusCode).toBe(404);
@@ -41,7 +41,7 @@ describe('/v1/sources', () => {
     const read = await t.as('alpha', { method: 'GET', url: `/v1/sources/${created.json().id}` });
     expect(read.body).not.toContain(token);
     expect(read.json()).toMatchObject({ postsToGitHub: true });
-    expect(await t.redis.connect().get(`${t.redis.prefix}source:${created.json().id}`)).not.toContain(token);
+    expect(await t.redis.connect().get(`${t.redis.prefix}{sources}:source:${created.json().id}`)).not.toContain(token);
     const without = await t.as('alpha', { method: 'POST', url: '/v1/sources', payload: github });
     expect(without.json().postsToGitHub).toBe(false);
     // A token with spaces, or on a Standard Webhooks source, is refused and creates nothing.

@@ -11,11 +11,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SecretBox } from '@neonops/intents';
+import { corePrefix, createRedis, SecretBox } from '@neonops/intents';
 import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator, type NeonSimulator } from '@neonops/neon-sim';
 import { spawnProcess, waitUntil, type SpawnedProcess } from '@neonops/testing';
-import { Redis } from 'ioredis';
 import { onTestFinished } from 'vitest';
 import { apiClient } from '../test-client.js';
 
@@ -156,9 +155,9 @@ export async function startCrashHarness(options: CrashHarnessOptions): Promise<C
       return sim.control.state().branches.filter((b) => b.projectId === projectId && b.name === name && !b.deletedAt).length;
     },
     async activeIntents() {
-      const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
+      const redis = createRedis(options.redisUrl, { maxRetriesPerRequest: 1 });
       try {
-        return await redis.zcard(`${options.keyPrefix}intents:active`);
+        return await redis.zcard(`${corePrefix(options.keyPrefix)}intents:active`);
       } finally {
         redis.disconnect();
       }

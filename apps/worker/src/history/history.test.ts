@@ -1,5 +1,5 @@
 import { IntentHistory, migrateToLatest, openDatabase } from '@neonops/durable-store';
-import { IntentStore, newIntentId, type IntentRecord } from '@neonops/intents';
+import { corePrefix, type IntentRecord, IntentStore, newIntentId } from '@neonops/intents';
 import { useTestDatabase, useTestRedis, waitUntil } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../logger.js';
@@ -82,7 +82,7 @@ describe('worker history (the outbox’s history group)', () => {
     await store.finish(record.id, 'failed', { error: { code: 'worker_lost', message: 'gone' } });
     const [[eventId]] = (await client.xrange(store.outboxKey, '-', '+')) as [[string, string[]]];
     // Retention, simulated: the record and its secrets are gone (the outbox entry stays).
-    await client.del(`${prefix}intent:${record.id}`, `${prefix}intent:${record.id}:secrets`);
+    await client.del(`${corePrefix(prefix)}intent:${record.id}`, `${corePrefix(prefix)}intent:${record.id}:secrets`);
     await start();
     await drained(eventId);
     const kept = await history.get('team-a', record.id);

@@ -1,4 +1,4 @@
-import { IntentStore, newIntentId, SecretBox, secretContext, SourceStore, type IntentRecord, type ResealReport } from '@neonops/intents';
+import { corePrefix, type IntentRecord, IntentStore, newIntentId, type ResealReport, SecretBox, secretContext, SourceStore } from '@neonops/intents';
 import { useTestRedis, waitUntil } from '@neonops/testing';
 import { SubscriptionStore } from '@neonops/webhooks';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -79,8 +79,8 @@ describe('the re-seal job', () => {
     const store = new SubscriptionStore(client, { prefix: redis.prefix, secretBox: box });
     const a = await store.create('team-a', { url: 'https://hooks.example.com/a', events: ['intent.*'] });
     const b = await store.create('team-a', { url: 'https://hooks.example.com/b', events: ['intent.*'] });
-    const sealedA = await client.hget(`${redis.prefix}webhook:sub:${a.subscription.id}`, 'sealedSecrets');
-    await client.hset(`${redis.prefix}webhook:sub:${b.subscription.id}`, 'sealedSecrets', sealedA ?? '');
+    const sealedA = await client.hget(`${corePrefix(redis.prefix)}webhook:sub:${a.subscription.id}`, 'sealedSecrets');
+    await client.hset(`${corePrefix(redis.prefix)}webhook:sub:${b.subscription.id}`, 'sealedSecrets', sealedA ?? '');
     await expect(store.signingSecrets(b.subscription.id)).rejects.toThrow(/could not be opened/);
     expect(await store.signingSecrets(a.subscription.id)).toEqual([a.secret]);
   });

@@ -1,4 +1,4 @@
-import { intentJobId, newIntentId, parseOutboxEntry, type IntentRecord } from '@neonops/intents';
+import { corePrefix, intentJobId, type IntentRecord, newIntentId, parseOutboxEntry } from '@neonops/intents';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { startHarness } from '../test/harness.js';
@@ -33,7 +33,7 @@ describe('sweepIntents', () => {
     const vanished = record('queued'); // its record is gone (deleted by hand)
     for (const r of [unqueued, orphaned, live, vanished]) expect(await h.store.create(r)).toBe('created');
     await h.queue.add(live.kind, { intentId: live.id, teamId: live.teamId, kind: live.kind }, { jobId: intentJobId(live.id), delay: 60_000 });
-    await redis.del(`${h.redis.prefix}intent:${vanished.id}`);
+    await redis.del(`${corePrefix(h.redis.prefix)}intent:${vanished.id}`);
     const fresh = record('queued');
     fresh.createdAt = new Date().toISOString(); // younger than the grace: its submit may still be queueing it
     fresh.id = newIntentId();

@@ -1,7 +1,6 @@
-import { bullPrefix, INTENTS_QUEUE } from '@neonops/intents';
+import { bullPrefix, createRedis, INTENTS_QUEUE } from '@neonops/intents';
 import { WEBHOOKS_QUEUE } from '@neonops/webhooks';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startWorkerHttp, type Check, type WorkerHttp } from './http.js';
 import type { WorkerMetrics, WorkerMetricSources } from './worker-metrics.js';
@@ -40,7 +39,7 @@ export interface WorkerMonitoring {
  * reported in `/healthz` and in `neonops_neon_up`.
  */
 export async function startWorkerMonitoring(deps: WorkerMonitoringDeps): Promise<WorkerMonitoring> {
-  const redis = new Redis(deps.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const redis = createRedis(deps.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 2000 });
   // The workers' connections already report Redis errors; this one only answers probes.
   redis.on('error', () => undefined);
   const prefix = bullPrefix(deps.keyPrefix);

@@ -3,6 +3,8 @@ import {
   intentJobId,
   intentJobOptions,
   newIntentId,
+  scanKeys,
+  sourcesPrefix,
   type GithubSourceRecord,
   type IntentJobData,
   type IntentStore,
@@ -73,15 +75,11 @@ export interface PreviewSweepDeps {
 /** `<sourceId>:<repositoryId>#<number>` (see `previewMark`). */
 const markPattern = /^(.+):(\d+)#(\d+)$/;
 
-/** Every source of the deployment: `SCAN` over `<prefix>source:*` (sources are bounded per team; this runs rarely). */
+/** Every source of the deployment: `SCAN` over `<prefix>{sources}:source:*` on every master (sources are bounded per team; this runs rarely). */
 async function allSources(redis: Redis, prefix: string, sources: SourceStore): Promise<SourceRecord[]> {
   const ids = new Set<string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}source:*`, 'COUNT', 1000);
-    cursor = next;
-    for (const key of keys) ids.add(key.slice(`${prefix}source:`.length));
-  } while (cursor !== '0');
+  const head = `${sourcesPrefix(prefix)}source:`;
+  for await (const keys of scanKeys(redis, `${head}*`, 1000)) for (const key of keys) ids.add(key.slice(head.length));
   const records = await Promise.all([...ids].sort().map((id) => sources.get(id)));
   return records.filter((r): r is SourceRecord => r !== undefined);
 }

@@ -5,10 +5,10 @@
  * `JOB_LOCK_DURATION_MS`, `STALLED_INTERVAL_MS`, `SCHEDULE_*`). `CRASH_AT=schedule.after_submit`
  * SIGKILLs the process right after a tick's intent was stored, before its run is recorded.
  */
-import { IntentStore } from '@neonops/intents';
+import { createRedis, IntentStore } from '@neonops/intents';
 import { openDatabase } from '@neonops/durable-store';
 import { TeamsFileSource } from '@neonops/teams';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { loadConfig } from '../config.js';
 import { createLogger } from '../logger.js';
 import { startSchedules } from '../schedules/index.js';
@@ -18,7 +18,7 @@ if (!config.database || !config.teamsFile) throw new Error('schedules-process ne
 const crashAt = process.env.CRASH_AT;
 const connections: Redis[] = [];
 const connect = (): Redis => {
-  const client = new Redis(config.redisUrl, { maxRetriesPerRequest: null });
+  const client = createRedis(config.redisUrl, { maxRetriesPerRequest: null });
   connections.push(client);
   return client;
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { intentKindSchema } from '../catalog.js';
+import { corePrefix } from '../keyspace.js';
 import { terminalStatuses } from '../record.js';
 
 /**
@@ -11,7 +12,7 @@ import { terminalStatuses } from '../record.js';
  * a group. The stream is trimmed to what every group has acknowledged (`trimOutbox`).
  */
 export function outboxKey(prefix: string): string {
-  return `${prefix}outbox`;
+  return `${corePrefix(prefix)}outbox`;
 }
 
 /** `intent.finished`: an intent reached `succeeded`, `failed` or `cancelled`. */

@@ -1,3 +1,4 @@
+import { taggedPrefix } from '../keyspace.js';
 import { randomBytes } from 'node:crypto';
 import { RedisScript } from '../redis-script.js';
 import { secretContext, type SecretBox } from '../secret-box.js';
@@ -20,9 +21,13 @@ export interface SourceStoreOptions {
   now?: () => Date;
 }
 
+
+/** The prefix of every source key: `<prefix>{sources}:`. */
+export const sourcesPrefix = (prefix: string): string => taggedPrefix(prefix, 'sources');
+
 /**
- * Sources of hook deliveries, per team. Keys: `<prefix>source:<id>` (the record as JSON,
- * its secret sealed with the service's SecretBox) and `<prefix>team:<team>:sources` (a set
+ * Sources of hook deliveries, per team. Keys, in one slot (`{sources}`: a record and its team's set change together): `<prefix>{sources}:source:<id>` (the record as JSON,
+ * its secret sealed with the service's SecretBox) and `<prefix>{sources}:team:<team>:sources` (a set
  * of ids). No TTL: a source lives until it is deleted; bounded by `maxSourcesPerTeam`.
  */
 export class SourceStore {
@@ -36,10 +41,10 @@ export class SourceStore {
   }
 
   private key(id: string): string {
-    return `${this.options.prefix}source:${id}`;
+    return `${sourcesPrefix(this.options.prefix)}source:${id}`;
   }
   private teamKey(teamId: string): string {
-    return `${this.options.prefix}team:${teamId}:sources`;
+    return `${sourcesPrefix(this.options.prefix)}team:${teamId}:sources`;
   }
 
   /** A new source with a fresh secret (GitHub: 32 random bytes as hex; Standard Webhooks: `whsec_…`); undefined at the team's cap. */

@@ -1,6 +1,5 @@
 // A dispatcher in its own process, for the crash test: env in, "dispatcher ready" out.
-import { IntentStore, SecretBox } from '@neonops/intents';
-import { Redis } from 'ioredis';
+import { createRedis, IntentStore, SecretBox } from '@neonops/intents';
 import { pino } from 'pino';
 import { DeliveryLog } from '../delivery-log.js';
 import { createWebhookDispatcher } from '../dispatcher.js';
@@ -8,7 +7,7 @@ import { SubscriptionStore } from '../subscription-store.js';
 
 const env = process.env;
 const prefix = env.KEY_PREFIX ?? '';
-const connect = () => new Redis(env.REDIS_URL ?? '', { maxRetriesPerRequest: null });
+const connect = () => createRedis(env.REDIS_URL ?? '', { maxRetriesPerRequest: null });
 const redis = connect();
 const secretBox = new SecretBox(env.SECRETS_KEY ?? '');
 const dispatcher = createWebhookDispatcher({

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRedis } from '@neonops/intents';
+import type { Redis, RedisOptions } from 'ioredis';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -30,7 +31,7 @@ function firstOutcome(client: Redis): Promise<void> {
 }
 
 function connect(url: string, options: RedisOptions, log: FastifyBaseLogger, name: string): Redis {
-  const client = new Redis(url, {
+  const client = createRedis(url, {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     // Keep trying in the background, at most every 2 s, so the API recovers when Redis returns.

@@ -1,3 +1,4 @@
+import { corePrefix } from '@neonops/intents';
 import { createHash } from 'node:crypto';
 
 /** JSON with object keys sorted at every level, so equal bodies give equal text. */
@@ -15,7 +16,7 @@ export function requestFingerprint(method: string, path: string, body: unknown):
   return createHash('sha256').update(`${method.toUpperCase()} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');
 }
 
-/** The Redis key of an idempotency record: per team, with the client's key hashed (any bytes, bounded length). */
+/** The Redis key of an idempotency record: per team, with the client's key hashed (any bytes, bounded length); in the core slot, where the intent it makes is stored in the same script. */
 export function idempotencyRedisKey(prefix: string, teamId: string, key: string): string {
-  return `${prefix}idempotency:${teamId}:${createHash('sha256').update(key).digest('hex')}`;
+  return `${corePrefix(prefix)}idempotency:${teamId}:${createHash('sha256').update(key).digest('hex')}`;
 }

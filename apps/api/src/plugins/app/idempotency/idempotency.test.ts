@@ -1,4 +1,4 @@
-import { intentRequestSchema } from '@neonops/intents';
+import { corePrefix, intentRequestSchema } from '@neonops/intents';
 import { IntentStore } from '@neonops/intents';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -80,7 +80,7 @@ describe('Idempotency-Key on POST /v1/intents', () => {
     const t = await buildTestApp();
     const client = t.redis.connect();
     // A wrong-typed key makes the intent store's cap check fail inside Redis.
-    const activeKey = `${t.redis.prefix}team:alpha:active`;
+    const activeKey = `${corePrefix(t.redis.prefix)}team:alpha:active`;
     await client.set(activeKey, 'not-a-set');
     const failed = await t.as('alpha', post(branchCreate(), 'key-1'));
     expect(failed.statusCode).toBe(500);
