@@ -124,7 +124,7 @@ describe('pull request previews (API + worker + simulator)', () => {
     const t0 = Date.now();
 
     const opened = await s.deliver(pullRequestEvent({ action: 'opened', updatedAt: t0 }), { deliveryId: 'delivery-opened' });
-    expect(opened.statusCode).toBe(202);
+    expect(opened.statusCode, JSON.stringify(opened.body)).toBe(202);
     const ensure = await s.ended(opened.body.intentId!);
     expect(ensure.status, JSON.stringify(ensure.error)).toBe('succeeded');
     expect(ensure.result).toMatchObject({ action: 'created', branch: { name }, endpoints: [{ type: 'read_write' }] });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { assertOneSlot } from '@neonops/redis';
 import type { Redis } from 'ioredis';
 
 type ScriptArg = string | number | Buffer;
@@ -48,6 +49,8 @@ export class RedisScript {
   /** Runs the script on `redis` (a connection or a pipeline's parent) with its keys and arguments. */
   run(redis: Redis, keys: readonly string[], args: readonly ScriptArg[] = []): Promise<unknown> {
     if (keys.length !== this.numberOfKeys) throw new Error(`${this.name} takes ${this.numberOfKeys} keys, got ${keys.length}`);
+    // What a Redis Cluster would refuse fails here on one Redis too (see keyspace.ts).
+    assertOneSlot(this.name, keys);
     if (!this.defined.has(redis)) {
       redis.defineCommand(this.command, { numberOfKeys: this.numberOfKeys, lua: this.lua });
       this.defined.add(redis);

@@ -1,6 +1,6 @@
 import { spawnRedisCluster, useTestRedis, type TestRedisCluster } from '@neonops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedis, deleteKeysUnder, describeRedisUrl, isCluster, parseRedisUrl, redisAnswers, redisNodes, redisUrlSchema, scanKeys } from './connection.js';
+import { assertOneSlot, createRedis, CrossSlotError, deleteKeysUnder, describeRedisUrl, isCluster, keySlot, parseRedisUrl, redisAnswers, redisNodes, redisUrlSchema, scanKeys } from './index.js';
 
 describe('parseRedisUrl', () => {
   it('reads one Redis and a cluster, with credentials, TLS and IPv6', () => {
@@ -93,5 +93,22 @@ describe('on a Redis Cluster of three masters', () => {
       redis.disconnect();
     }
     expect(await redisAnswers('redis+cluster://127.0.0.1:1,127.0.0.1:2', 300)).toBe(false);
+  });
+});
+
+describe('assertOneSlot', () => {
+  it('passes keys of one hash tag and throws CrossSlotError for keys of several slots', () => {
+    expect(() => assertOneSlot('s', ['p:{core}:intent:1', 'p:{core}:outbox', 'q:{core}:x'])).not.toThrow();
+    expect(() => assertOneSlot('s', [])).not.toThrow();
+    expect(keySlot('p:{core}:a')).toBe(keySlot('{core}'));
+    const error = (() => {
+      try {
+        assertOneSlot('create', ['p:{core}:intent:1', 'p:hooks:delivery:1']);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(CrossSlotError);
+    expect((error as CrossSlotError).code).toBe('cross_slot');
   });
 });

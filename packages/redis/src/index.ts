@@ -1,1 +1,2 @@
 export * from './connection.js';
+export * from './slots.js';

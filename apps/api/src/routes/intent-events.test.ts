@@ -179,7 +179,9 @@ describe('many long-polls of one intent', () => {
     // A Redis of its own: its command counter then counts this test's commands only.
     const redis = await spawnRedisServer();
     onTestFinished(() => redis.stop());
-    const t = await buildTestApp({ redis: { url: redis.url } });
+    // The managed teams' change check (one GET a second) is the API's only periodic command:
+    // pushed out of the measured second, so that the count is the 200 clients' alone.
+    const t = await buildTestApp({ redis: { url: redis.url }, teamsRefreshMs: 600_000 });
     const id = await submit(t);
     const admin = new Redis(redis.url);
     onTestFinished(() => void admin.quit());
@@ -190,7 +192,7 @@ describe('many long-polls of one intent', () => {
     const before = await processed();
     await new Promise((resolve) => setTimeout(resolve, 1000)); // a second of 200 clients waiting
     const during = (await processed()) - before - 1; // less the INFO that reads the counter
-    expect(during).toBeLessThanOrEqual(2);
+    expect(during).toBe(0);
 
     const atEnd = await processed();
     const ended = Date.now();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { intentCatalog, intentRequestSchema, scopeOf, type IntentRecord, type PullRequestStates, type SourceRecord, type SourceStore } from '@neonops/intents';
+import { corePrefix, intentCatalog, intentRequestSchema, scopeOf, type IntentRecord, type PullRequestStates, type SourceRecord, type SourceStore } from '@neonops/intents';
 import { verify } from '@octokit/webhooks-methods';
 import type { PullRequestEvent } from '@octokit/webhooks-types';
 import type { FastifyBaseLogger } from 'fastify';
@@ -176,7 +176,8 @@ export class HookIntake {
    * 422. A 4xx/5xx frees the id so a fixed redelivery is handled anew.
    */
   private async once(source: SourceRecord, deliveryId: string, raw: Buffer, handle: (lease: IdempotencyLease) => Promise<StoredResponse>): Promise<HookAnswer> {
-    const key = `${this.deps.prefix}hooks:delivery:${source.id}:${deliveryId}`;
+    // In the core slot: the intent this delivery makes is stored with its answer in one script (keyspace.ts).
+    const key = `${corePrefix(this.deps.prefix)}hooks:delivery:${source.id}:${deliveryId}`;
     const begun = await this.deps.deliveries.begin(key, createHash('sha256').update(raw).digest('hex'));
     if (begun.kind === 'completed') return { ...begun.response, replayed: true };
     if (begun.kind === 'in_flight') throw new IdempotencyRequestInFlightError();

@@ -266,7 +266,8 @@ describe('worker metrics', () => {
       WORKER_HTTP_PORT: '0',
       WORKER_HTTP_HOST: '127.0.0.1',
     });
-    await child.waitForOutput('worker-process ready', 30_000);
+    // The logger writes asynchronously: wait for the listener's own line, not only the ready mark.
+    await child.waitForOutput('worker monitoring listening', 30_000);
     const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"worker monitoring listening/.exec(child.output())?.[1];
     if (!url) throw new Error(`no listener in the output: ${child.output()}`);
     await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, { what: 'readyz 200' });
