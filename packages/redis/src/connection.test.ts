@@ -94,6 +94,16 @@ describe('on a Redis Cluster of three masters', () => {
     }
     expect(await redisAnswers('redis+cluster://127.0.0.1:1,127.0.0.1:2', 300)).toBe(false);
   });
+
+  it('computes the slot the cluster computes (CLUSTER KEYSLOT) for the service’s key shapes', async () => {
+    const redis = createRedis(cluster.url, { maxRetriesPerRequest: 1 });
+    try {
+      const keys = ['neonops:{core}:intent:int_01', 'neonops:project-lock:{prj-1}', 'a{}{b}', 'x{{y}}', 'ünï{cödé}', ...Array.from({ length: 100 }, (_, i) => `k:${i}:${'z'.repeat(i % 7)}`)];
+      for (const key of keys) expect(keySlot(key), key).toBe(await redis.call('CLUSTER', 'KEYSLOT', key));
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
 
 describe('assertOneSlot', () => {
@@ -110,5 +120,17 @@ describe('assertOneSlot', () => {
     })();
     expect(error).toBeInstanceOf(CrossSlotError);
     expect((error as CrossSlotError).code).toBe('cross_slot');
+  });
+});
+
+describe('keySlot', () => {
+  it('hashes as Redis Cluster does (the slots its CLUSTER KEYSLOT gives)', () => {
+    // Values from Redis's own CLUSTER KEYSLOT (and the cluster spec's CRC16 test vector: "123456789" → 0x31C3).
+    expect(keySlot('123456789')).toBe(0x31c3 % 16384);
+    expect(keySlot('foo')).toBe(12182);
+    expect(keySlot('{user1000}.following')).toBe(keySlot('{user1000}.followers'));
+    expect(keySlot('foo{}{bar}')).toBe(keySlot('foo{}{bar}')); // an empty first tag: the whole key
+    expect(keySlot('foo{{bar}}zap')).toBe(keySlot('{bar'));
+    expect(keySlot('héllo{ü}')).toBe(keySlot('ü'));
   });
 });
