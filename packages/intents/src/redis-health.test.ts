@@ -1,7 +1,8 @@
-import { spawnRedisServer } from '@neonops/testing';
+import { spawnRedisCluster, spawnRedisServer } from '@neonops/testing';
 import { Redis } from 'ioredis';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { checkMaxmemoryPolicy, type RedisHealthLogger } from './redis-health.js';
+import { createRedis } from '@neonops/redis';
 
 function capture(): RedisHealthLogger & { lines: { level: string; obj: Record<string, unknown>; msg: string }[] } {
   const lines: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
@@ -50,4 +51,20 @@ describe('checkMaxmemoryPolicy', () => {
     expect(await checkMaxmemoryPolicy(connect(url, { username: 'app', password: 'pw' }), log)).toBeUndefined();
     expect(log.lines.map((l) => l.level)).toEqual(['debug']);
   });
+});
+
+describe('checkMaxmemoryPolicy on a Redis Cluster', () => {
+  it('asks every master: one that may evict is reported', async () => {
+    const cluster = await spawnRedisCluster(3);
+    onTestFinished(() => cluster.stop());
+    const redis = createRedis(cluster.url, { maxRetriesPerRequest: 1 });
+    onTestFinished(() => void redis.disconnect());
+    const log = capture();
+    expect(await checkMaxmemoryPolicy(redis, log)).toBe('noeviction');
+    // Only the last master evicts: a check of one random node would miss it two times in three.
+    const last = connect(`redis://127.0.0.1:${cluster.ports[2]}`);
+    await last.config('SET', 'maxmemory-policy', 'volatile-lru');
+    expect(await checkMaxmemoryPolicy(redis, log)).toBe('volatile-lru');
+    expect(log.lines).toEqual([expect.objectContaining({ level: 'warn', obj: { maxmemoryPolicy: 'volatile-lru' } })]);
+  }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { redisNodes } from '@neonops/redis';
 import type { Redis } from 'ioredis';
 
 /** The two log levels {@link checkMaxmemoryPolicy} uses (pino and Fastify loggers fit). */
@@ -35,10 +36,16 @@ function whenReady(redis: Redis): Promise<boolean> {
 export async function checkMaxmemoryPolicy(redis: Redis, log: RedisHealthLogger): Promise<string | undefined> {
   try {
     if (!(await whenReady(redis))) return undefined;
-    const reply = (await redis.config('GET', 'maxmemory-policy')) as unknown;
-    const policy = Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
+    // Every master of a cluster: one that may evict is enough to lose keys.
+    const policies = await Promise.all(
+      (await redisNodes(redis)).map(async (node) => {
+        const reply = (await node.config('GET', 'maxmemory-policy')) as unknown;
+        return Array.isArray(reply) && typeof reply[1] === 'string' ? reply[1] : undefined;
+      }),
+    );
+    const policy = policies.find((p) => p !== 'noeviction') ?? policies[0];
     if (policy === undefined) {
-      log.debug({ reply }, 'redis maxmemory-policy unknown (CONFIG GET answered nothing)');
+      log.debug({}, 'redis maxmemory-policy unknown (CONFIG GET answered nothing)');
       return undefined;
     }
     if (policy !== 'noeviction') {
