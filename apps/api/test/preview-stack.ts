@@ -95,28 +95,13 @@ export async function stack(sim: NeonSimulator, options: StackOptions = {}): Pro
     });
     onTestFinished(() => worker.close(5000));
   }
+  // What the webhooks and the post-back each take from the stack.
+  const shared = { connection: () => t.redis.connect(), redis: t.redis.connect(), keyPrefix: t.redis.prefix, store, secretBox: t.secretBox, logger };
   if (options.webhooks) {
-    const webhooks = await startWorkerWebhooks({
-      connection: () => t.redis.connect(),
-      redis: t.redis.connect(),
-      keyPrefix: t.redis.prefix,
-      store,
-      secretBox: t.secretBox,
-      logger,
-      settings: { ...DEFAULT_WEBHOOK_SETTINGS, allowCidrs, retryScheduleMs: [0, 10] },
-    });
+    const webhooks = await startWorkerWebhooks({ ...shared, settings: { ...DEFAULT_WEBHOOK_SETTINGS, allowCidrs, retryScheduleMs: [0, 10] } });
     onTestFinished(() => webhooks.close());
   }
-  const postBack = await startGitHubPostBack({
-    connection: () => t.redis.connect(),
-    redis: t.redis.connect(),
-    keyPrefix: t.redis.prefix,
-    store,
-    secretBox: t.secretBox,
-    logger,
-    apiUrl: github.url,
-    job: { backoffMs: 20 },
-  });
+  const postBack = await startGitHubPostBack({ ...shared, apiUrl: github.url, job: { backoffMs: 20 } });
   onTestFinished(() => postBack.close());
   const token = options.token === undefined ? TOKEN : options.token;
   const created = await t.as('alpha', {
