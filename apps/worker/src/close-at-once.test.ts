@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { SecretBox } from '@neonops/intents';
+import { redisNodes, SecretBox } from '@neonops/intents';
 import { startNeonSimulator } from '@neonops/neon-sim';
 import { createMetricsRegistry } from '@neonops/observability';
 import { useTestRedis, waitUntil, type TestRedisContext } from '@neonops/testing';
@@ -22,12 +22,14 @@ function recordUnhandledRejections(): unknown[] {
 }
 
 /**
- * Waits until Redis lists no connection named under `prefix` (BullMQ names its workers'
+ * Waits until Redis (every master of a cluster) lists no connection named under `prefix` (BullMQ names its workers'
  * blocking connections `<bull prefix>:<queue>`): their sockets have closed, which is when a
  * handshake cut short rejected. Then one more turn of the event loop for the rejection to be reported.
  */
 async function connectionsGone(redis: TestRedisContext, client: ReturnType<TestRedisContext['connect']>): Promise<void> {
-  await waitUntil(async () => !String(await client.client('LIST')).includes(`name=${redis.prefix}`), { what: 'the workers’ connections closed' });
+  const nodes = await redisNodes(client);
+  const listed = async (): Promise<boolean> => (await Promise.all(nodes.map(async (node) => String(await node.client('LIST'))))).some((list) => list.includes(`name=${redis.prefix}`));
+  await waitUntil(async () => !(await listed()), { what: 'the workers’ connections closed' });
   await new Promise((resolve) => setImmediate(resolve));
 }
 

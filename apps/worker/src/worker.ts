@@ -91,7 +91,7 @@ export interface IntentWorkerDeps {
 export interface IntentWorker {
   readonly worker: Worker<WorkerJobData, JobOutcome>;
   /**
-   * Resolves once the worker's connections (and its `QueueEvents`') finished their handshake;
+   * Resolves once the worker's connections (and its `QueueEvents`' and `Queue`'s) finished their handshake;
    * `startWorker` waits for it, and so does `close` (see {@link handshaken}).
    */
   ready(): Promise<void>;
@@ -181,7 +181,7 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
     });
   }
 
-  const ready = (): Promise<void> => handshaken(worker, events);
+  const ready = (): Promise<void> => handshaken(worker, events, queue);
   return {
     worker,
     ready,

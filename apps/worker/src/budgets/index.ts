@@ -77,7 +77,7 @@ export async function startBudgetWatch(options: BudgetWatchOptions): Promise<Bud
   );
   worker.on('failed', (job, err) => options.logger.error({ job: job?.name, err: { message: err.message } }, 'budget watch tick failed'));
   worker.on('error', (err) => options.logger.error({ err: { message: err.message } }, 'budget watch worker error'));
-  await handshaken(worker);
+  await handshaken(worker, queue);
   return {
     runNow: run,
     async close() {

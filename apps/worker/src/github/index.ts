@@ -110,7 +110,7 @@ export async function startGitHubPostBack(deps: GitHubPostBackDeps): Promise<Git
     },
   });
   await consumer.start();
-  await handshaken(worker);
+  await handshaken(worker, queue);
   return {
     postBack,
     queue,

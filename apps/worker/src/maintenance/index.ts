@@ -105,7 +105,7 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
   );
   worker.on('failed', (job, err) => deps.logger.error({ job: job?.name, err: { message: err.message } }, 'maintenance job failed'));
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'maintenance worker error'));
-  await handshaken(worker);
+  await handshaken(worker, queue, intents);
   return {
     sweepNow: sweep,
     resealNow: reseal,

@@ -77,7 +77,7 @@ export async function startPreviewSweep(deps: PreviewSweepSchedulerDeps): Promis
   const worker = new Worker(PREVIEW_SWEEP_QUEUE, async () => sweep(), { connection: deps.connection(), prefix, concurrency: 1 });
   worker.on('failed', (_job, err) => deps.logger.error({ err: { message: err.message } }, 'preview sweep failed'));
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'preview sweep worker error'));
-  await handshaken(worker);
+  await handshaken(worker, queue, intents);
   return {
     sweepNow: (options = {}) => sweep(options.dryRun ?? deps.dryRun),
     async close() {

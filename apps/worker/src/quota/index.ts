@@ -89,7 +89,7 @@ export async function startWorkerQuota(deps: WorkerQuotaDeps): Promise<WorkerQuo
   );
   worker.on('failed', (job, err) => deps.logger.error({ job: job?.name, err: { message: err.message } }, 'quota sweep failed'));
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'quota worker error'));
-  await handshaken(worker);
+  await handshaken(worker, queue, intents);
   return {
     sweepNow: sweep,
     async close() {

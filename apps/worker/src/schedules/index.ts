@@ -152,7 +152,7 @@ export async function startSchedules(deps: SchedulesDeps): Promise<Schedules> {
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'schedules worker error'));
   // At start, without waiting for the first interval: a schedule written while every worker was down runs.
   void reconcile().catch((err: unknown) => deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'schedules reconcile at start failed; the job retries'));
-  await handshaken(worker);
+  await handshaken(worker, queue, intentsQueue);
   return {
     reconcileNow: reconcile,
     async close() {

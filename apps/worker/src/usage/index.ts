@@ -71,7 +71,7 @@ export async function startUsageCollector(deps: UsageCollectorDeps): Promise<Usa
   worker.on('failed', (job, err) => deps.logger.error({ job: job?.name, err: { message: err.message } }, 'usage collection failed'));
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'usage worker error'));
   let manual = 0;
-  await handshaken(worker);
+  await handshaken(worker, queue);
   return {
     collectNow: (runId) => run(runId ?? `usage_manual_${now().getTime()}_${++manual}`),
     async close() {

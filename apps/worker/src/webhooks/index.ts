@@ -101,7 +101,7 @@ export async function startWorkerWebhooks(deps: WorkerWebhooksDeps): Promise<Wor
     },
   });
   await relay.start();
-  await handshaken(dispatcher.worker);
+  await handshaken(dispatcher.worker, queue);
 
   return {
     dispatcher,
