@@ -1,16 +1,9 @@
-import { Writable } from 'node:stream';
-import { IntentStore, ProjectOwnership } from '@neonops/intents';
-import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator, type NeonSimulator } from '@neonops/neon-sim';
-import { waitUntil } from '@neonops/testing';
-import { DEFAULT_WEBHOOK_SETTINGS } from '@neonops/webhooks';
 import { startReceiver } from '@neonops/webhooks/test-receiver';
-import { createIntentWorker, createLogger as createWorkerLogger, ProjectLock, startWorkerWebhooks } from '@neonops/worker';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { hashToken } from '../src/teams/teams-file.js';
-import { githubDelivery, pullRequestEvent } from './github.js';
-import { buildTestApp, type TestApp } from './helper.js';
+import { pullRequestEvent } from './github.js';
+import { stack as makeStack, type Stack } from './preview-stack.js';
 
 let sim: NeonSimulator;
 beforeAll(async () => {
@@ -20,97 +13,9 @@ afterAll(async () => {
   await sim.close();
 });
 
-interface Stack {
-  t: TestApp;
-  projectId: string;
-  mainId: string;
-  source: { id: string; secret: string };
-  /** Sends a signed GitHub delivery; returns the HTTP answer. */
-  deliver(payload: unknown, options?: { deliveryId?: string }): Promise<{ statusCode: number; body: { outcome: string; intentId?: string; reason?: string } }>;
-  /** Waits until the intent has ended and returns it as GET /v1/intents/:id shows it. */
-  ended(id: string): Promise<{ status: string; result: Record<string, unknown>; error?: unknown }>;
-  branches(name: string): Array<{ id: string; restoredFrom?: string; expiresAt?: string }>;
-}
-
-/** A project on the simulator, the API, one worker with its webhook relay, and a GitHub source (reset on push). */
-async function stack(): Promise<Stack> {
-  const neon = createNeonClient({ apiKey: sim.apiKey, baseUrl: sim.url, retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 200 } });
-  const { project, branch } = await neon.createProject({ project: { name: `previews-${crypto.randomUUID().slice(0, 6)}` } });
-  await waitUntil(async () => (await neon.listOperationsPage(project.id, { limit: 10 })).operations.every((o) => o.status === 'finished'));
-  const t = await buildTestApp({
-    teams: [{ id: 'alpha', tokenHashes: [hashToken('token-alpha')], projects: [project.id], limits: { maxActiveIntents: 200 } }],
-    neon: { apiKey: sim.apiKey, baseUrl: sim.url },
-    webhooks: { allowCidrs: ['127.0.0.1/32'] },
-    // The test polls each of 50 intents at once: far above a team's default 600 requests/min.
-    teamRequestsPerMinute: 1_000_000,
-  });
-  const connection = t.redis.connect();
-  const logs: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      logs.push(chunk.toString());
-      callback();
-    },
-  });
-  const logger = createWorkerLogger({ level: 'info', destination });
-  const store = new IntentStore(connection, { prefix: t.redis.prefix });
-  const worker = createIntentWorker({
-    connection: () => t.redis.connect(),
-    keyPrefix: t.redis.prefix,
-    neon,
-    store,
-    secretBox: t.secretBox,
-    projectLock: new ProjectLock(connection, { prefix: t.redis.prefix, ttlMs: 10_000 }),
-    ownership: new ProjectOwnership(connection, { prefix: t.redis.prefix }),
-    logger,
-    settings: { pollInitialMs: 20, pollMaxMs: 200, backoffMs: 50, backoffMaxMs: 500 },
-    options: { concurrency: 16 },
-  });
-  onTestFinished(() => worker.close(5000));
-  const webhooks = await startWorkerWebhooks({
-    connection: () => t.redis.connect(),
-    redis: t.redis.connect(),
-    keyPrefix: t.redis.prefix,
-    store,
-    secretBox: t.secretBox,
-    logger,
-    settings: { ...DEFAULT_WEBHOOK_SETTINGS, allowCidrs: ['127.0.0.1/32'], retryScheduleMs: [0, 10] },
-  });
-  onTestFinished(() => webhooks.close());
-
-  const created = await t.as('alpha', {
-    method: 'POST',
-    url: '/v1/sources',
-    payload: { kind: 'github', projectId: project.id, repositories: ['Codertocat/Hello-World'], preview: { resetOnPush: true, ttlSeconds: 3600 } },
-  });
-  expect(created.statusCode, created.body).toBe(201);
-  const source = created.json() as { id: string; secret: string };
-  return {
-    t,
-    projectId: project.id,
-    mainId: branch.id,
-    source,
-    async deliver(payload, options = {}) {
-      const res = await t.app.inject(await githubDelivery(source.id, source.secret, 'pull_request', payload, options));
-      return { statusCode: res.statusCode, body: res.json() };
-    },
-    async ended(id) {
-      return waitUntil(
-        async () => {
-          const view = (await t.as('alpha', { method: 'GET', url: `/v1/intents/${id}` })).json();
-          return ['succeeded', 'failed', 'cancelled'].includes(view.status) ? view : undefined;
-        },
-        // Bounded by the test's own timeout rather than a guess at speed: a project's previews run one at a time (its lock).
-        { timeoutMs: 110_000, what: `intent ${id} to end` },
-      );
-    },
-    branches: (name) =>
-      sim.control
-        .state()
-        .branches.filter((b) => b.projectId === project.id && b.name === name && !b.deletedAt)
-        .map((b) => ({ id: b.id, ...(b.restoredFrom ? { restoredFrom: b.restoredFrom } : {}), ...(b.expiresAt ? { expiresAt: String(b.expiresAt) } : {}) })),
-  };
-}
+/** A project on the simulator, the API, one worker with its webhook relay, and a GitHub source (reset on push) without a token. */
+const stack = (): Promise<Stack> =>
+  makeStack(sim, { token: null, preview: { resetOnPush: true, ttlSeconds: 3600 }, concurrency: 16, maxActiveIntents: 200, webhooks: true });
 
 describe('pull request previews (API + worker + simulator)', () => {
   it('opened → a branch with its endpoint and a verified completion webhook; redelivery → still one; synchronize → restored; closed → gone', { timeout: 120_000 }, async () => {

@@ -243,6 +243,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     },
     hooks: combineHooks(metrics.hooks(), options.hooks),
   });
+  await intentWorker.ready();
   let closing: Promise<void> | undefined;
   const monitoring = await startWorkerMonitoring({
     redisUrl: config.redisUrl,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { RedisScript } from '@neonops/intents';
 import type { Redis } from 'ioredis';
+import { holderTtl, releaseIfHolder } from './lock-holder.js';
 
 export interface ProjectLockOptions {
   /** Key prefix shared by every worker process. */
@@ -11,8 +12,6 @@ export interface ProjectLockOptions {
 
 const ACQUIRE = RedisScript.load(new URL('./commands/project-lock-acquire-2.lua', import.meta.url));
 const EXTEND = RedisScript.load(new URL('./commands/project-lock-extend-1.lua', import.meta.url));
-const RELEASE = RedisScript.load(new URL('./commands/project-lock-release-2.lua', import.meta.url));
-const CHECK = RedisScript.load(new URL('./commands/project-lock-check-1.lua', import.meta.url));
 
 export type LockAttempt = { acquired: true } | { acquired: false; holder: string | undefined; retryInMs: number };
 
@@ -40,7 +39,7 @@ export class ProjectLockLostError extends Error {
  * its own earlier run (`previous`, kept in the intent's checkpoint) — so a stale process
  * of the same intent, whose token was replaced, can no longer extend, release or pass
  * {@link assertHeld}. Every write under the lock checks the token in Lua
- * (`src/commands/project-lock-*.lua`). A worker that dies leaves a lock that expires after
+ * (`src/commands/project-lock-*.lua`, `if-holder-2.lua`). A worker that dies leaves a lock that expires after
  * its TTL.
  *
  * Keys: `<prefix>project-lock:{<projectId>}` (the lock, TTL `ttlMs` or what `extend` set)
@@ -109,8 +108,7 @@ export class ProjectLock {
 
   /** Throws {@link ProjectLockLostError} unless `token` holds the lock right now. */
   async assertHeld(projectId: string, token: string): Promise<void> {
-    const ttl = Number(await CHECK.run(this.redis, [this.key(projectId)], [token]));
-    if (ttl <= 0) throw new ProjectLockLostError(projectId, token);
+    if ((await holderTtl(this.redis, this.key(projectId), token)) <= 0) throw new ProjectLockLostError(projectId, token);
   }
 
   /**
@@ -119,12 +117,7 @@ export class ProjectLock {
    * so the caller can wake it instead of letting it sleep out its retry delay.
    */
   async release(projectId: string, token: string): Promise<{ released: boolean; next: string | undefined }> {
-    const [released, next] = (await RELEASE.run(
-      this.redis,
-      [this.key(projectId), this.waitersKey(projectId)],
-      [token, ProjectLock.intentOf(token)],
-    )) as [number, string | null];
-    return { released: released === 1, next: next ?? undefined };
+    return releaseIfHolder(this.redis, this.key(projectId), token, { key: this.waitersKey(projectId), id: ProjectLock.intentOf(token) });
   }
 
   /** The intent holding the project's lock, if any. */

@@ -18,6 +18,7 @@ import { SharedOperationTimings } from './engine/shared-operation-timings.js';
 import { FailureCodes } from './errors.js';
 import { handlers as defaultHandlers } from './handlers/index.js';
 import type { ProjectLock } from './project-lock.js';
+import { handshaken } from './bullmq-ready.js';
 
 /** How finished jobs are kept: BullMQ's `KeepJobs`. */
 export interface KeepJobs {
@@ -89,6 +90,11 @@ export interface IntentWorkerDeps {
 
 export interface IntentWorker {
   readonly worker: Worker<WorkerJobData, JobOutcome>;
+  /**
+   * Resolves once the worker's connections (and its `QueueEvents`' and `Queue`'s) finished their handshake;
+   * `startWorker` waits for it, and so does `close` (see {@link handshaken}).
+   */
+  ready(): Promise<void>;
   /**
    * Stops taking jobs, lets active jobs reach their next checkpoint (steps never sleep, so
    * this is quick), then closes connections. After `timeoutMs` it stops waiting: every job is
@@ -175,14 +181,19 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
     });
   }
 
+  const ready = (): Promise<void> => handshaken(worker, events, queue);
   return {
     worker,
+    ready,
     async close(timeoutMs = 25_000) {
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
       });
-      const closing = Promise.all([worker.close(), events?.close()])
+      // Closed in their handshake, BullMQ connections leave an unhandled rejection behind (see handshaken).
+      const closing = ready()
+        .catch(() => undefined)
+        .then(() => Promise.all([worker.close(), events?.close()]))
         .then(() => queue.close())
         .then(() => 'closed' as const);
       const outcome = await Promise.race([closing, timedOut]);

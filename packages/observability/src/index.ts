@@ -1,6 +1,6 @@
 export { REDACT_PATHS, REDACT_CENSOR, redactOptions } from './redact.js';
 export { runInIntentContext, currentIntentContext, intentLogFields, neonRequestId, recordNeonRequestId, takeNeonRequestIds, type IntentContext } from './intent-context.js';
-export { createMetricsRegistry, METRICS_CONTENT_TYPE, LATENCY_BUCKETS, LONG_BUCKETS, type MetricsRegistryOptions } from './registry.js';
+export { createMetricsRegistry, MetricFamilies, METRICS_CONTENT_TYPE, LATENCY_BUCKETS, LONG_BUCKETS, type MetricsRegistryOptions } from './registry.js';
 export { NeonCallMetrics, observeNeonCalls, type NeonCallObserverOptions } from './neon-calls.js';
 export { parsePrometheusText, sampleValue, type Sample } from './prometheus-text.js';
 export { closeWithGrace, type CloseWithGraceOptions, type ProcessLike } from './shutdown.js';

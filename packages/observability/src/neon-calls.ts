@@ -1,7 +1,7 @@
 import type { NeonClientHooks } from '@neonops/neon-client';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { currentIntentContext, intentLogFields, recordNeonRequestId } from './intent-context.js';
-import { LATENCY_BUCKETS } from './registry.js';
+import { LATENCY_BUCKETS, MetricFamilies } from './registry.js';
 import { currentTracing, recordNeonCallSpan } from './tracing.js';
 
 /** Metric families of Neon calls; labels are the route template, the method and the status, never an id. */
@@ -21,29 +21,14 @@ export class NeonCallMetrics {
   last: { status: number | null; at: string } | undefined;
 
   constructor(registry: Registry) {
-    const registers = [registry];
-    this.requests = new Counter({
-      name: 'neonops_neon_requests_total',
-      help: 'Neon API attempts by method, route template and HTTP status (none: no answer).',
-      labelNames: ['method', 'route', 'status'],
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'neonops_neon_request_duration_seconds',
-      help: 'Time from sending a Neon API attempt to its answer (or failure).',
-      labelNames: ['method', 'route'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.locked = new Counter({ name: 'neonops_neon_locked_total', help: 'Neon answers 423 Locked.', labelNames: ['method', 'route'], registers });
-    this.rateLimited = new Counter({ name: 'neonops_neon_rate_limited_total', help: 'Neon answers 429 Too Many Requests.', labelNames: ['method', 'route'], registers });
-    this.retries = new Counter({
-      name: 'neonops_neon_retries_total',
-      help: 'Neon attempts retried by the client within one call, by the error code of the failed attempt.',
-      labelNames: ['method', 'route', 'reason'],
-      registers,
-    });
-    this.up = new Gauge({ name: 'neonops_neon_up', help: "1 while Neon's last answer was below 500; 0 after a 5xx or no answer.", registers });
+    const families = new MetricFamilies(registry);
+    const byRoute = ['method', 'route'] as const;
+    this.requests = families.counter('neonops_neon_requests_total', 'Neon API attempts by method, route template and HTTP status (none: no answer).', [...byRoute, 'status']);
+    this.duration = families.histogram('neonops_neon_request_duration_seconds', 'Time from sending a Neon API attempt to its answer (or failure).', byRoute, LATENCY_BUCKETS);
+    this.locked = families.counter('neonops_neon_locked_total', 'Neon answers 423 Locked.', byRoute);
+    this.rateLimited = families.counter('neonops_neon_rate_limited_total', 'Neon answers 429 Too Many Requests.', byRoute);
+    this.retries = families.counter('neonops_neon_retries_total', 'Neon attempts retried by the client within one call, by the error code of the failed attempt.', [...byRoute, 'reason']);
+    this.up = families.gauge('neonops_neon_up', "1 while Neon's last answer was below 500; 0 after a 5xx or no answer.");
   }
 }
 

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type CounterConfiguration, type GaugeConfiguration } from 'prom-client';
 
 /** The content type of the Prometheus text format `/metrics` answers with. */
 export const METRICS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -33,3 +33,25 @@ export const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5
 
 /** Buckets for intents and Neon operations: a second to an hour, in seconds. */
 export const LONG_BUCKETS = [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+
+/**
+ * Makes the metric families of one registry, one call each: name, help and label names (a
+ * histogram: and its buckets; a family read at scrape time: its `collect`, called with the
+ * family as `this`). prom-client's constructors would take `registers: [registry]` in every
+ * family's options; the API's and the worker's metrics state it once here.
+ */
+export class MetricFamilies {
+  constructor(readonly registry: Registry) {}
+
+  counter<L extends string = string>(name: string, help: string, labelNames: readonly L[] = [], collect?: CounterConfiguration<L>['collect']): Counter<L> {
+    return new Counter<L>({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
+  }
+
+  gauge<L extends string = string>(name: string, help: string, labelNames: readonly L[] = [], collect?: GaugeConfiguration<L>['collect']): Gauge<L> {
+    return new Gauge<L>({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
+  }
+
+  histogram<L extends string = string>(name: string, help: string, labelNames: readonly L[], buckets: number[]): Histogram<L> {
+    return new Histogram<L>({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+}

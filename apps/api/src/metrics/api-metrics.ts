@@ -1,5 +1,5 @@
-import { createMetricsRegistry, LATENCY_BUCKETS, NeonCallMetrics } from '@neonops/observability';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { createMetricsRegistry, LATENCY_BUCKETS, MetricFamilies, NeonCallMetrics } from '@neonops/observability';
+import type { Counter, Histogram, Registry } from 'prom-client';
 
 /**
  * The API process's metric families. Labels are route templates (`/v1/intents/:id`, never
@@ -18,43 +18,28 @@ export class ApiMetrics {
 
   /** @param registry where the families live. Default: a registry of their own, without Node's process metrics. */
   constructor(readonly registry: Registry = createMetricsRegistry({ defaultMetrics: false })) {
-    const registers = [registry];
-    this.httpRequests = new Counter({
-      name: 'neonops_http_requests_total',
-      help: 'HTTP requests answered by the API, by method, route template (unmatched: no route) and status code.',
-      labelNames: ['method', 'route', 'status_code'],
-      registers,
-    });
-    this.httpDuration = new Histogram({
-      name: 'neonops_http_request_duration_seconds',
-      help: 'Time to answer an HTTP request, by method and route template.',
-      labelNames: ['method', 'route'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.intentsSubmitted = new Counter({
-      name: 'neonops_intents_submitted_total',
-      help: 'Intents created (an idempotent replay creates none), by kind and team.',
-      labelNames: ['kind', 'team'],
-      registers,
-    });
-    this.idempotencyReplays = new Counter({
-      name: 'neonops_idempotency_replays_total',
-      help: 'Requests answered with the stored answer of an earlier request with the same Idempotency-Key.',
-      registers,
-    });
-    this.idempotencyConflicts = new Counter({
-      name: 'neonops_idempotency_conflicts_total',
-      help: 'Idempotency-Key refusals: mismatch (another body, 422) or in_flight (the first still running, 409).',
-      labelNames: ['reason'],
-      registers,
-    });
+    const families = new MetricFamilies(registry);
+    this.httpRequests = families.counter(
+      'neonops_http_requests_total',
+      'HTTP requests answered by the API, by method, route template (unmatched: no route) and status code.',
+      ['method', 'route', 'status_code'],
+    );
+    this.httpDuration = families.histogram('neonops_http_request_duration_seconds', 'Time to answer an HTTP request, by method and route template.', ['method', 'route'], LATENCY_BUCKETS);
+    this.intentsSubmitted = families.counter('neonops_intents_submitted_total', 'Intents created (an idempotent replay creates none), by kind and team.', ['kind', 'team']);
+    this.idempotencyReplays = families.counter(
+      'neonops_idempotency_replays_total',
+      'Requests answered with the stored answer of an earlier request with the same Idempotency-Key.',
+    );
+    this.idempotencyConflicts = families.counter(
+      'neonops_idempotency_conflicts_total',
+      'Idempotency-Key refusals: mismatch (another body, 422) or in_flight (the first still running, 409).',
+      ['reason'],
+    );
     this.neon = new NeonCallMetrics(registry);
-    this.overloaded = new Counter({
-      name: 'neonops_http_overloaded_total',
-      help: 'Requests refused with 503 because the process was under pressure, by reason (event loop delay or utilization, heap, RSS).',
-      labelNames: ['reason'],
-      registers,
-    });
+    this.overloaded = families.counter(
+      'neonops_http_overloaded_total',
+      'Requests refused with 503 because the process was under pressure, by reason (event loop delay or utilization, heap, RSS).',
+      ['reason'],
+    );
   }
 }

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { runBudgetWatch, type BudgetWatchDeps, type TeamBudgetCheck } from './watch.js';
 import type { SpendSource } from './spend.js';
+import { handshaken } from '../bullmq-ready.js';
 
 /** The queue of the budget watch's ticks (a BullMQ job scheduler). */
 export const BUDGETS_QUEUE = 'budgets';
@@ -76,6 +77,7 @@ export async function startBudgetWatch(options: BudgetWatchOptions): Promise<Bud
   );
   worker.on('failed', (job, err) => options.logger.error({ job: job?.name, err: { message: err.message } }, 'budget watch tick failed'));
   worker.on('error', (err) => options.logger.error({ err: { message: err.message } }, 'budget watch worker error'));
+  await handshaken(worker, queue);
   return {
     runNow: run,
     async close() {

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startBudgetWatch, type BudgetWatch, type BudgetWatchOptions } from './index.js';
 import { usageSpend } from './spend.js';
+import { handshaken } from '../bullmq-ready.js';
 
 export interface WorkerBudgetsDeps {
   /** Makes a BullMQ connection (`maxRetriesPerRequest: null`). */
@@ -63,6 +64,7 @@ export async function startWorkerBudgets(deps: WorkerBudgetsDeps): Promise<Budge
     ...(deps.crashPoints ? { crashPoints: deps.crashPoints } : {}),
     ...(deps.onTick ? { onTick: deps.onTick } : {}),
   });
+  await handshaken(queue);
   return {
     runNow: watch.runNow,
     async close() {

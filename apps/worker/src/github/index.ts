@@ -17,6 +17,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { GitHubApiError } from './client.js';
 import { PreviewPostBack, type PostBackOutcome } from './post-back.js';
+import { handshaken } from '../bullmq-ready.js';
 
 /** The outbox consumer group that queues a post-back for every ended preview intent. */
 export const GITHUB_OUTBOX_GROUP = 'github';
@@ -109,6 +110,7 @@ export async function startGitHubPostBack(deps: GitHubPostBackDeps): Promise<Git
     },
   });
   await consumer.start();
+  await handshaken(worker, queue);
   return {
     postBack,
     queue,

@@ -3,7 +3,6 @@ import {
   previewEnsureResultSchema,
   previewTeardownResultSchema,
   previewTriggerSchema,
-  RedisScript,
   type IntentRecord,
   type IntentStore,
   type PullRequestStates,
@@ -12,9 +11,8 @@ import {
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { releaseIfHolder } from '../lock-holder.js';
 import { GitHubClient } from './client.js';
-
-const RELEASE = RedisScript.load(new URL('../commands/github-lock-release-1.lua', import.meta.url));
 
 /** The commit status context previews post under. */
 export const STATUS_CONTEXT = 'neonops/preview';
@@ -108,16 +106,25 @@ export class PreviewPostBack {
     return 'created';
   }
 
-  private async locked<T>(ref: string, run: () => Promise<T>): Promise<T> {
-    const key = `${this.deps.keyPrefix}github:lock:${ref}`;
-    const token = randomBytes(12).toString('base64url');
+  private locked<T>(ref: string, run: () => Promise<T>): Promise<T> {
     // 60 s bounds a lock whose holder died; a post-back makes at most a few calls of ≤ 10 s.
-    if ((await this.deps.redis.set(key, token, 'PX', 60_000, 'NX')) !== 'OK') throw new PostBackBusyError();
-    try {
-      return await run();
-    } finally {
-      await RELEASE.run(this.deps.redis, [key], [token]).catch(() => undefined);
-    }
+    return underPostBackLock(this.deps.redis, `${this.deps.keyPrefix}github:lock:${ref}`, 60_000, run);
+  }
+}
+
+/**
+ * Runs `run` while holding the lock `key` (a random token with a TTL of `ttlMs`, so a dead
+ * holder's lock frees itself), or throws {@link PostBackBusyError} when another holds it.
+ * The lock is released afterwards only if this run still holds it: a run that outlived its
+ * TTL never frees the lock another run took since.
+ */
+export async function underPostBackLock<T>(redis: Redis, key: string, ttlMs: number, run: () => Promise<T>): Promise<T> {
+  const token = randomBytes(12).toString('base64url');
+  if ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') throw new PostBackBusyError();
+  try {
+    return await run();
+  } finally {
+    await releaseIfHolder(redis, key, token).catch(() => undefined);
   }
 }
 

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { runReseal } from './reseal-secrets.js';
 import { sweepIntents, type SweepReport } from './sweep-intents.js';
+import { handshaken } from '../bullmq-ready.js';
 
 /** The queue of the deployment's own recurring jobs (BullMQ job schedulers). */
 export const MAINTENANCE_QUEUE = 'maintenance';
@@ -104,6 +105,7 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
   );
   worker.on('failed', (job, err) => deps.logger.error({ job: job?.name, err: { message: err.message } }, 'maintenance job failed'));
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'maintenance worker error'));
+  await handshaken(worker, queue, intents);
   return {
     sweepNow: sweep,
     resealNow: reseal,

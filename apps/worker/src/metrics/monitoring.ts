@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { startWorkerHttp, type Check, type WorkerHttp } from './http.js';
 import type { WorkerMetrics, WorkerMetricSources } from './worker-metrics.js';
+import { handshaken } from '../bullmq-ready.js';
 
 export interface WorkerMonitoringDeps {
   redisUrl: string;
@@ -47,16 +48,16 @@ export async function startWorkerMonitoring(deps: WorkerMonitoringDeps): Promise
   for (const queue of queues) queue.on('error', () => undefined);
   deps.metrics.watch({ queues, redis, outboxKey: deps.outboxKey, rateBudget: deps.rateBudget });
   const pingTimeoutMs = deps.pingTimeoutMs ?? 1000;
-  // Ready from the first probe when Redis is there; a Redis that is away does not hold the start.
+  // Ready from the first probe when Redis is there, the queues' handshake done (a close right
+  // after the start must not cut it short: see handshaken); a Redis that is away does not hold the start.
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, 2000);
-    function done(): void {
-      clearTimeout(timer);
-      redis.off('ready', done);
-      resolve();
-    }
-    if (redis.status === 'ready') done();
-    else redis.once('ready', done);
+    const timer = setTimeout(resolve, 2000);
+    void handshaken(...queues)
+      .catch(() => undefined)
+      .then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
   });
 
   const pingRedis = async (): Promise<Check> => {

@@ -1,8 +1,8 @@
-import { LATENCY_BUCKETS, LONG_BUCKETS, NeonCallMetrics } from '@neonops/observability';
+import { LATENCY_BUCKETS, LONG_BUCKETS, MetricFamilies, NeonCallMetrics } from '@neonops/observability';
 import type { DeliveryAttemptInfo } from '@neonops/webhooks';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { WorkerHooks } from '../engine/run-intent.js';
 
 /** BullMQ job states reported per queue by `neonops_queue_jobs`. */
@@ -71,59 +71,38 @@ export class WorkerMetrics {
   collectErrors: Counter<'source'> | undefined;
 
   constructor(readonly registry: Registry) {
-    const registers = [registry];
+    const families = new MetricFamilies(registry);
     this.neon = new NeonCallMetrics(registry);
-    this.intentsFinished = new Counter({
-      name: 'neonops_intents_finished_total',
-      help: 'Intents that reached a terminal status, by kind, team and outcome (succeeded, failed, cancelled).',
-      labelNames: ['kind', 'team', 'outcome'],
-      registers,
-    });
-    this.intentDuration = new Histogram({
-      name: 'neonops_intent_duration_seconds',
-      help: 'Time from an intent’s submission to its end, by kind and outcome.',
-      labelNames: ['kind', 'outcome'],
-      buckets: LONG_BUCKETS,
-      registers,
-    });
-    this.operationWait = new Histogram({
-      name: 'neonops_neon_operation_wait_seconds',
-      help: 'Time intents waited on Neon operations (per batch of a step, from the operations’ creation to their end), by kind.',
-      labelNames: ['kind'],
-      buckets: LONG_BUCKETS,
-      registers,
-    });
-    this.stepRetries = new Counter({
-      name: 'neonops_step_retries_total',
-      help: 'Steps that failed with a retryable error and were retried later (the slot freed meanwhile), by kind and reason (error code).',
-      labelNames: ['kind', 'reason'],
-      registers,
-    });
-    this.lockWaits = new Counter({
-      name: 'neonops_project_lock_waits_total',
-      help: 'Times a mutating step found its project locked by another intent and waited, by kind.',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.operationsPolled = new Counter({
-      name: 'neonops_operations_polled_total',
-      help: 'Neon operations read while waiting for them to end, by kind.',
-      labelNames: ['kind'],
-      registers,
-    });
-    this.webhookDeliveries = new Counter({
-      name: 'neonops_webhook_deliveries_total',
-      help: `Webhook delivery attempts by outcome (delivered, retrying, failed) and attempt number (${MAX_ATTEMPT_LABEL}+ beyond).`,
-      labelNames: ['outcome', 'attempt'],
-      registers,
-    });
-    this.webhookDuration = new Histogram({
-      name: 'neonops_webhook_delivery_duration_seconds',
-      help: 'Time to the receiver’s answer (or failure) of a webhook attempt, by outcome.',
-      labelNames: ['outcome'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.intentsFinished = families.counter(
+      'neonops_intents_finished_total',
+      'Intents that reached a terminal status, by kind, team and outcome (succeeded, failed, cancelled).',
+      ['kind', 'team', 'outcome'],
+    );
+    this.intentDuration = families.histogram('neonops_intent_duration_seconds', 'Time from an intent’s submission to its end, by kind and outcome.', ['kind', 'outcome'], LONG_BUCKETS);
+    this.operationWait = families.histogram(
+      'neonops_neon_operation_wait_seconds',
+      'Time intents waited on Neon operations (per batch of a step, from the operations’ creation to their end), by kind.',
+      ['kind'],
+      LONG_BUCKETS,
+    );
+    this.stepRetries = families.counter(
+      'neonops_step_retries_total',
+      'Steps that failed with a retryable error and were retried later (the slot freed meanwhile), by kind and reason (error code).',
+      ['kind', 'reason'],
+    );
+    this.lockWaits = families.counter('neonops_project_lock_waits_total', 'Times a mutating step found its project locked by another intent and waited, by kind.', ['kind']);
+    this.operationsPolled = families.counter('neonops_operations_polled_total', 'Neon operations read while waiting for them to end, by kind.', ['kind']);
+    this.webhookDeliveries = families.counter(
+      'neonops_webhook_deliveries_total',
+      `Webhook delivery attempts by outcome (delivered, retrying, failed) and attempt number (${MAX_ATTEMPT_LABEL}+ beyond).`,
+      ['outcome', 'attempt'],
+    );
+    this.webhookDuration = families.histogram(
+      'neonops_webhook_delivery_duration_seconds',
+      'Time to the receiver’s answer (or failure) of a webhook attempt, by outcome.',
+      ['outcome'],
+      LATENCY_BUCKETS,
+    );
   }
 
   /** Engine hooks that count intents, retries, lock waits and polls. */
@@ -152,7 +131,7 @@ export class WorkerMetrics {
    * pending entries, and the shared Neon rate budget (used vs capacity). Call once.
    */
   watch(sources: WorkerMetricSources): void {
-    const registers = [this.registry];
+    const families = new MetricFamilies(this.registry);
     const timeoutMs = sources.timeoutMs ?? 1000;
     const countError = (source: string): void => this.collectErrors?.inc({ source });
     /** Runs one read; on failure the gauge stays empty for this scrape and the failure is counted. */
@@ -168,17 +147,11 @@ export class WorkerMetrics {
       void done.finally(() => reads.delete(done));
       return done;
     };
-    new Gauge({
-      name: 'neonops_queue_jobs',
-      help: 'Jobs per BullMQ queue and state (intents, webhooks).',
-      labelNames: ['queue', 'state'],
-      registers,
-      async collect() {
-        await read(this, 'queues', async () => {
-          const counts = await Promise.all(sources.queues.map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts(...QUEUE_STATES) })));
-          for (const { queue, counts: byState } of counts) for (const state of QUEUE_STATES) this.set({ queue, state }, byState[state] ?? 0);
-        });
-      },
+    families.gauge('neonops_queue_jobs', 'Jobs per BullMQ queue and state (intents, webhooks).', ['queue', 'state'], async function () {
+      await read(this, 'queues', async () => {
+        const counts = await Promise.all(sources.queues.map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts(...QUEUE_STATES) })));
+        for (const { queue, counts: byState } of counts) for (const state of QUEUE_STATES) this.set({ queue, state }, byState[state] ?? 0);
+      });
     });
     // One read serves the gauges of a source within a scrape (they are collected one after another).
     const outbox = fresh(async () => {
@@ -189,62 +162,32 @@ export class WorkerMetrics {
       });
       return parseGroups(reply);
     });
-    new Gauge({
-      name: 'neonops_outbox_lag',
-      help: 'Outbox events not yet read by each consumer group (webhooks, history).',
-      labelNames: ['group'],
-      registers,
-      async collect() {
-        await read(this, 'outbox', async () => {
-          for (const group of await outbox()) if (group.lag !== undefined) this.set({ group: group.name }, group.lag);
-        });
-      },
+    families.gauge('neonops_outbox_lag', 'Outbox events not yet read by each consumer group (webhooks, history).', ['group'], async function () {
+      await read(this, 'outbox', async () => {
+        for (const group of await outbox()) if (group.lag !== undefined) this.set({ group: group.name }, group.lag);
+      });
     });
-    new Gauge({
-      name: 'neonops_outbox_pending',
-      help: 'Outbox events read by each consumer group but not yet handled (acknowledged).',
-      labelNames: ['group'],
-      registers,
-      async collect() {
-        await read(this, 'outbox', async () => {
-          for (const group of await outbox()) this.set({ group: group.name }, group.pending);
-        });
-      },
+    families.gauge('neonops_outbox_pending', 'Outbox events read by each consumer group but not yet handled (acknowledged).', ['group'], async function () {
+      await read(this, 'outbox', async () => {
+        for (const group of await outbox()) this.set({ group: group.name }, group.pending);
+      });
     });
     const usage = fresh(() => sources.rateBudget.usage());
-    new Gauge({
-      name: 'neonops_neon_rate_budget_used',
-      help: 'Neon requests admitted by the shared budget (every worker) in the last rolling minute.',
-      registers,
-      async collect() {
-        await read(this, 'rate_budget', async () => this.set((await usage()).used));
-      },
-    });
-    new Gauge({
-      name: 'neonops_neon_rate_budget_capacity',
-      help: 'Neon requests the shared budget allows per rolling minute now (shrunk for a while after a 429).',
-      registers,
-      async collect() {
-        await read(this, 'rate_budget', async () => this.set((await usage()).capacity));
-      },
-    });
-    new Gauge({
-      name: 'neonops_neon_rate_budget_paused',
-      help: '1 while a 429 pauses every worker’s Neon requests.',
-      registers,
-      async collect() {
-        await read(this, 'rate_budget', async () => this.set((await usage()).paused ? 1 : 0));
-      },
-    });
-    this.collectErrors = new Counter({
-      name: 'neonops_metrics_collect_errors_total',
-      help: 'Gauge reads that failed during a scrape (Redis away or slow), by source; those gauges are left empty.',
-      labelNames: ['source'],
-      registers,
-      async collect() {
+    const budgetGauge = (name: string, help: string, value: (usage: { used: number; capacity: number; paused: boolean }) => number): void =>
+      void families.gauge(name, help, [], async function () {
+        await read(this, 'rate_budget', async () => this.set(value(await usage())));
+      });
+    budgetGauge('neonops_neon_rate_budget_used', 'Neon requests admitted by the shared budget (every worker) in the last rolling minute.', (u) => u.used);
+    budgetGauge('neonops_neon_rate_budget_capacity', 'Neon requests the shared budget allows per rolling minute now (shrunk for a while after a 429).', (u) => u.capacity);
+    budgetGauge('neonops_neon_rate_budget_paused', '1 while a 429 pauses every worker’s Neon requests.', (u) => (u.paused ? 1 : 0));
+    this.collectErrors = families.counter(
+      'neonops_metrics_collect_errors_total',
+      'Gauge reads that failed during a scrape (Redis away or slow), by source; those gauges are left empty.',
+      ['source'],
+      async () => {
         await Promise.all([...reads]);
       },
-    });
+    );
   }
 }
 

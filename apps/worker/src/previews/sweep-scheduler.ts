@@ -4,6 +4,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { sweepPreviews, type PreviewSweepReport } from './sweep.js';
+import { handshaken } from '../bullmq-ready.js';
 
 /** The queue of the preview sweep's job scheduler. */
 export const PREVIEW_SWEEP_QUEUE = 'preview-sweep';
@@ -76,6 +77,7 @@ export async function startPreviewSweep(deps: PreviewSweepSchedulerDeps): Promis
   const worker = new Worker(PREVIEW_SWEEP_QUEUE, async () => sweep(), { connection: deps.connection(), prefix, concurrency: 1 });
   worker.on('failed', (_job, err) => deps.logger.error({ err: { message: err.message } }, 'preview sweep failed'));
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'preview sweep worker error'));
+  await handshaken(worker, queue, intents);
   return {
     sweepNow: (options = {}) => sweep(options.dryRun ?? deps.dryRun),
     async close() {

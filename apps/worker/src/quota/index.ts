@@ -5,6 +5,7 @@ import type { Team, TeamsSource } from '@neonops/teams';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { handshaken } from '../bullmq-ready.js';
 import { runQuotaSweep, type TeamQuotaSweep } from './sweep.js';
 
 /** The queue of the quota sweep's ticks (a BullMQ job scheduler). */
@@ -88,6 +89,7 @@ export async function startWorkerQuota(deps: WorkerQuotaDeps): Promise<WorkerQuo
   );
   worker.on('failed', (job, err) => deps.logger.error({ job: job?.name, err: { message: err.message } }, 'quota sweep failed'));
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'quota worker error'));
+  await handshaken(worker, queue, intents);
   return {
     sweepNow: sweep,
     async close() {

@@ -18,6 +18,7 @@ import type { Logger } from 'pino';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.js';
 import { runTick, type ScheduleCrashPoint, type TickOutcome } from './run-tick.js';
 import { ScheduleLease } from './schedule-lease.js';
+import { handshaken } from '../bullmq-ready.js';
 
 export { tickDedupeKey, type ScheduleCrashPoint, type TickOutcome } from './run-tick.js';
 export type { ReconcileReport } from './reconcile.js';
@@ -151,6 +152,7 @@ export async function startSchedules(deps: SchedulesDeps): Promise<Schedules> {
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'schedules worker error'));
   // At start, without waiting for the first interval: a schedule written while every worker was down runs.
   void reconcile().catch((err: unknown) => deps.logger.warn({ err: { message: err instanceof Error ? err.message : String(err) } }, 'schedules reconcile at start failed; the job retries'));
+  await handshaken(worker, queue, intentsQueue);
   return {
     reconcileNow: reconcile,
     async close() {

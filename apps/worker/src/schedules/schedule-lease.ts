@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { RedisScript } from '@neonops/intents';
 import type { Redis } from 'ioredis';
-
-const RELEASE = RedisScript.load(new URL('../commands/schedule-lease-release-1.lua', import.meta.url));
+import { releaseIfHolder } from '../lock-holder.js';
 
 /**
  * One tick at a time per schedule, across every worker process: a tick judges "is the
@@ -30,6 +28,6 @@ export class ScheduleLease {
 
   /** Frees the lease if `token` still holds it; false when it had expired (and maybe been taken). */
   async release(scheduleId: string, token: string): Promise<boolean> {
-    return (await RELEASE.run(this.redis, [this.key(scheduleId)], [token])) === 1;
+    return (await releaseIfHolder(this.redis, this.key(scheduleId), token)).released;
   }
 }

@@ -3,6 +3,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectionWindow, collectUsage, type CollectDeps, type CollectReport, type ProjectSource, type ServedProject } from './collect.js';
+import { handshaken } from '../bullmq-ready.js';
 
 export { collectionWindow, collectUsage, BRANCH_METRICS, PROJECTS_PER_CALL, type CollectDeps, type CollectReport, type CollectWindow, type ProjectSource, type ServedProject } from './collect.js';
 
@@ -70,6 +71,7 @@ export async function startUsageCollector(deps: UsageCollectorDeps): Promise<Usa
   worker.on('failed', (job, err) => deps.logger.error({ job: job?.name, err: { message: err.message } }, 'usage collection failed'));
   worker.on('error', (err) => deps.logger.error({ err: { message: err.message } }, 'usage worker error'));
   let manual = 0;
+  await handshaken(worker, queue);
   return {
     collectNow: (runId) => run(runId ?? `usage_manual_${now().getTime()}_${++manual}`),
     async close() {

@@ -12,6 +12,7 @@ import {
 } from '@neonops/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { handshaken } from '../bullmq-ready.js';
 
 export interface WorkerWebhooksDeps {
   /** Makes a BullMQ connection (`maxRetriesPerRequest: null`). */
@@ -100,6 +101,7 @@ export async function startWorkerWebhooks(deps: WorkerWebhooksDeps): Promise<Wor
     },
   });
   await relay.start();
+  await handshaken(dispatcher.worker, queue);
 
   return {
     dispatcher,
