@@ -122,8 +122,10 @@ describe('the project lock in the step engine', () => {
       ['optional_change', 'skipped'],
     ]);
     expect((await h.waitForTerminal(more)).status).toBe('succeeded');
-    // Free while the skipped step was still ahead; held when a mutating step was to come.
-    expect(seen).toEqual({ 'done-early': undefined, 'needs-more': more });
+    // Not its own while the skipped step was still ahead (free, or already taken by the intent
+    // it woke: a race that a cluster's extra hop decides either way); held when a mutating step was to come.
+    expect([undefined, more]).toContain(seen['done-early']);
+    expect(seen['needs-more']).toBe(more);
     expect(await lock.holder(projectId)).toBeUndefined();
   });
 
