@@ -2,7 +2,8 @@
  * How the service's Redis keys are laid out in hash slots, so that it runs on a Redis Cluster
  * as on one Redis. On a cluster, every Lua script, MULTI and multi-key command must touch keys
  * of one slot; a key's slot is the hash of its first `{…}` (its hash tag), else of the whole key.
- * Every key starts with the deployment's `KEY_PREFIX` (which must not hold a `{`).
+ * Every key starts with the deployment's `KEY_PREFIX`. A prefix with a hash tag of its own
+ * (`{neonops}:`) would put every key in that one slot: it works, without the spread below.
  *
  * - **The core slot**, `<prefix>{core}:…`: BullMQ's queues (its documented `{prefix}` pattern:
  *   a queue's keys live in one slot), the intent records and their indexes, idempotency and
