@@ -1,6 +1,6 @@
 import { spawnRedisCluster, useTestRedis, type TestRedisCluster } from '@neonops/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assertOneSlot, createRedis, CrossSlotError, deleteKeysUnder, describeRedisUrl, isCluster, keySlot, parseRedisUrl, redisAnswers, redisNodes, redisUrlSchema, scanKeys } from './index.js';
+import { assertOneSlot, createRedis, CrossSlotError, deleteKeysUnder, duplicateRedis, describeRedisUrl, isCluster, keySlot, parseRedisUrl, redisAnswers, redisNodes, redisUrlSchema, scanKeys } from './index.js';
 
 describe('parseRedisUrl', () => {
   it('reads one Redis and a cluster, with credentials, TLS and IPv6', () => {
@@ -93,6 +93,21 @@ describe('on a Redis Cluster of three masters', () => {
       redis.disconnect();
     }
     expect(await redisAnswers('redis+cluster://127.0.0.1:1,127.0.0.1:2', 300)).toBe(false);
+  });
+
+  it('duplicates a cluster connection with other options: a subscriber that hears a script’s PUBLISH', async () => {
+    const redis = createRedis(cluster.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    const subscriber = duplicateRedis(redis, { enableOfflineQueue: true, maxRetriesPerRequest: null });
+    try {
+      expect(isCluster(subscriber)).toBe(true);
+      const heard = new Promise<string>((resolve) => subscriber.on('message', (_channel: string, message: string) => resolve(message)));
+      await subscriber.subscribe('dup:events');
+      await redis.eval("redis.call('PUBLISH', ARGV[1], ARGV[2]) return 1", 1, 'dup:{core}:k', 'dup:events', 'changed');
+      expect(await heard).toBe('changed');
+    } finally {
+      subscriber.disconnect();
+      redis.disconnect();
+    }
   });
 
   it('computes the slot the cluster computes (CLUSTER KEYSLOT) for the service’s key shapes', async () => {

@@ -76,6 +76,25 @@ export function describeRedisUrl(url: string): string {
 }
 
 /**
+ * A `Redis` connection's options, split for a `Cluster`: the few that are the cluster's own
+ * (offline queue, auto-pipelining, lazy connect, the retry back-off), and the rest, given to
+ * every node's connection.
+ */
+function splitOptions(options: RedisOptions): { cluster: Partial<ClusterOptions>; node: RedisOptions } {
+  const { enableOfflineQueue, enableAutoPipelining, lazyConnect, retryStrategy, ...node } = options;
+  return {
+    cluster: {
+      ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+      ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
+      ...(lazyConnect === undefined ? {} : { lazyConnect }),
+      // The same back-off between attempts to reach the cluster as a single Redis gets.
+      ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
+    },
+    node,
+  };
+}
+
+/**
  * A connection to the Redis that `url` names: an ioredis `Redis`, or for a
  * `redis+cluster://` URL an ioredis `Cluster` with the same options given to every node.
  *
@@ -88,19 +107,15 @@ export function describeRedisUrl(url: string): string {
 export function createRedis(url: string, options: RedisOptions = {}): Redis {
   const target = parseRedisUrl(url);
   if (!target.cluster) return new Redis(url, options);
-  const { enableOfflineQueue, enableAutoPipelining, lazyConnect, retryStrategy, ...nodeOptions } = options;
+  const { cluster, node } = splitOptions(options);
   const clusterOptions: ClusterOptions = {
+    ...cluster,
     redisOptions: {
-      ...nodeOptions,
+      ...node,
       ...(target.username ? { username: target.username } : {}),
       ...(target.password ? { password: target.password } : {}),
       ...(target.tls ? { tls: {} } : {}),
     },
-    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
-    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
-    ...(lazyConnect === undefined ? {} : { lazyConnect }),
-    // The same back-off between attempts to reach the cluster as a single Redis gets.
-    ...(retryStrategy ? { clusterRetryStrategy: (times: number) => retryStrategy(times) } : {}),
     // Never read from replicas: a replica may lag behind what a script just wrote.
     scaleReads: 'master',
     // A slot moving (failover, resharding) is followed, not reported.
@@ -110,6 +125,18 @@ export function createRedis(url: string, options: RedisOptions = {}): Redis {
     retryDelayOnTryAgain: 200,
   };
   return new Cluster(target.nodes, clusterOptions) as unknown as Redis;
+}
+
+/**
+ * A new connection to the same Redis or cluster as `redis`, with `options` changed (e.g. a
+ * subscriber that may wait for Redis). ioredis's `duplicate` takes other arguments on a
+ * cluster (seed nodes first, then cluster options); this takes the same options for both.
+ */
+export function duplicateRedis(redis: Redis, options: RedisOptions = {}): Redis {
+  if (!isCluster(redis)) return redis.duplicate(options);
+  const cluster = redis as unknown as Cluster;
+  const split = splitOptions(options);
+  return cluster.duplicate([], { ...split.cluster, redisOptions: { ...cluster.options.redisOptions, ...split.node } }) as unknown as Redis;
 }
 
 /** Whether a connection made by `createRedis` is a cluster's. */

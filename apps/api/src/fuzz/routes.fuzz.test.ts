@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { migrateToLatest, openDatabase, type DurableDatabase } from '@neonops/durable-store';
-import { IntentStore, secretContext } from '@neonops/intents';
+import { IntentStore, scanKeys, secretContext } from '@neonops/intents';
 import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator } from '@neonops/neon-sim';
 import { useTestDatabase } from '@neonops/testing';
@@ -38,10 +38,8 @@ interface FuzzRequest {
 
 async function redisSnapshot(redis: Redis, prefix: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-    cursor = next;
+  // Every master of a cluster.
+  for await (const keys of scanKeys(redis, `${prefix}*`, 1000)) {
     for (const key of keys) {
       // The per-team request counters (@fastify/rate-limit) count every request, 4xx included,
       // and the shared Neon budget's windows count every Neon call, a 404 from Neon included:
@@ -51,7 +49,7 @@ async function redisSnapshot(redis: Redis, prefix: string): Promise<Map<string, 
       const dump = await redis.dumpBuffer(key);
       if (dump) out.set(key, createHash('sha256').update(dump).digest('hex'));
     }
-  } while (cursor !== '0');
+  }
   return out;
 }
 

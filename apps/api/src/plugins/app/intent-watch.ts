@@ -1,3 +1,4 @@
+import { duplicateRedis } from '@neonops/intents';
 import fp from 'fastify-plugin';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -43,9 +44,16 @@ export class IntentWatch {
     subscriber.on('error', (error: Error) => log.debug({ err: { message: error.message } }, 'intent events subscriber error'));
   }
 
-  /** Subscribes (ioredis re-subscribes by itself after a reconnect). Does not wait for Redis. */
+  /**
+   * Subscribes (ioredis re-subscribes by itself after a reconnect). Does not wait for Redis.
+   * Once the subscription is confirmed every follower re-reads: a change made before then
+   * (a follower that came while the subscriber was still connecting) sent no notice it heard.
+   */
   start(): void {
-    this.subscriber.subscribe(this.channel).catch(() => undefined);
+    this.subscriber.subscribe(this.channel).then(
+      () => this.notifyAll(),
+      () => undefined,
+    );
   }
 
   /** How many intents are followed now (for tests and metrics). */
@@ -113,7 +121,7 @@ export interface IntentWatchPluginOptions {
 /** One subscriber connection per API process (a duplicate of the command connection that may wait for Redis). */
 export default fp<IntentWatchPluginOptions>(
   async (fastify, options) => {
-    const subscriber = fastify.redis.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
+    const subscriber = duplicateRedis(fastify.redis, { enableOfflineQueue: true, maxRetriesPerRequest: null, enableAutoPipelining: false });
     const watch = new IntentWatch(subscriber, options.channel, fastify.log);
     watch.start();
     fastify.decorate('intentWatch', watch);
