@@ -126,4 +126,21 @@ describe('tracing', () => {
     await tracing.flush();
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['child of a sampled caller']);
   });
+
+  it('a Neon call outside a kept trace starts no trace of its own', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = startTracing({ serviceName: 'neonops-test', env: { OTEL_TRACES_SAMPLER_ARG: '1' }, exporter })!;
+    onTestFinished(() => tracing.shutdown());
+    const hooks = observeNeonCalls({ logger: quiet });
+    const call = { method: 'GET', route: '/projects/{project_id}', attempt: 1, requestId: 'r', status: 200, durationMs: 3 };
+    hooks.onResponse?.(call);
+    await tracing.flush();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    tracing.tracer.startActiveSpan('process intents', (job) => {
+      hooks.onResponse?.(call);
+      job.end();
+    });
+    await tracing.flush();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['neon GET /projects/{project_id}', 'process intents']);
+  });
 });
