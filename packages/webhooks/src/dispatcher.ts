@@ -181,10 +181,13 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
    */
   const acquire = async (subscriptionId: string): Promise<number | undefined> => {
     const deadline = performance.now() + slowMs;
+    // A new attempt queues behind the ones already waiting (a freed slot is theirs: see `release`).
+    let waited = false;
     for (;;) {
       const starts = inFlight.get(subscriptionId) ?? [];
       const slow = isSlow(subscriptionId, starts);
-      if (starts.length < (slow ? Math.min(maxSlowInFlight, maxInFlight) : maxInFlight)) {
+      const ahead = waited ? 0 : (waiters.get(subscriptionId)?.size ?? 0);
+      if (ahead === 0 && starts.length < (slow ? Math.min(maxSlowInFlight, maxInFlight) : maxInFlight)) {
         const started = performance.now();
         starts.push(started);
         inFlight.set(subscriptionId, starts);
@@ -192,12 +195,14 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
       }
       const remaining = deadline - performance.now();
       if (slow || remaining <= 0) return undefined;
+      waited = true;
       await new Promise<void>((resolve) => {
         const set = waiters.get(subscriptionId) ?? new Set();
         waiters.set(subscriptionId, set);
         const wake = () => {
           clearTimeout(timer);
           set.delete(wake);
+          if (set.size === 0) waiters.delete(subscriptionId);
           resolve();
         };
         const timer = setTimeout(wake, remaining);
@@ -211,10 +216,13 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     const starts = inFlight.get(subscriptionId) ?? [];
     starts.splice(starts.indexOf(started), 1);
     if (starts.length === 0) inFlight.delete(subscriptionId);
-    // One slot freed, one waiter woken (the longest waiting): waking all of them had each
-    // re-check and re-arm its timer on every release, most of them for nothing.
-    const first = waiters.get(subscriptionId)?.values().next();
-    if (first && !first.done) first.value();
+    const set = waiters.get(subscriptionId);
+    if (!set) return;
+    // Slow now: every waiter steps aside (they see it when they wake). Otherwise the freed slot
+    // goes to the longest waiting attempt alone: waking all of them had each re-check and
+    // re-arm its timer on every release, most of them for nothing.
+    if (isSlow(subscriptionId, starts)) for (const wake of [...set]) wake();
+    else set.values().next().value?.();
   };
 
   /**
