@@ -8,9 +8,10 @@ import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadStackConfig } from './config.js';
 import { startStack } from './stack.js';
 
-// Registered before the API and the worker exist, as the process entries do; spans are kept in memory.
+// Registered before the API and the worker exist, as the process entries do; spans are kept in
+// memory, every trace kept (the default keeps one in ten).
 const exporter = new InMemorySpanExporter();
-const tracing = startTracing({ serviceName: 'neonops-test', env: {}, exporter })!;
+const tracing = startTracing({ serviceName: 'neonops-test', env: { OTEL_TRACES_SAMPLER_ARG: '1' }, exporter })!;
 afterAll(() => tracing.shutdown());
 
 const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanContext?.spanId;
@@ -53,7 +54,7 @@ describe('tracing (OpenTelemetry, in-memory exporter)', () => {
       return view.status === 'succeeded' || (view.status === 'failed' && Promise.reject(new Error(`intent ${id} failed`)));
     });
 
-    // The POST's server span (from @fastify/otel), with its route template.
+    // The POST's server span, with its route template.
     const post = await waitUntil(() =>
       exporter.getFinishedSpans().find((s) => s.kind === SpanKind.SERVER && s.attributes['http.route'] === '/v1/intents' && s.attributes['http.request.method'] === 'POST'),
     );

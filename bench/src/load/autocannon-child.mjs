@@ -1,13 +1,13 @@
 // HTTP load generator for the enqueue benchmark, run as its own process (node, plain
 // JavaScript: no TypeScript loader) so that it never shares an event loop with the server.
-// argv[2]: JSON { url, amount, connections, headers, body, uniqueKeys }.
+// argv[2]: JSON { url, amount, connections, headers, body, uniqueKeys, rate? }.
 // Prints one JSON line: { ok, non2xx, errors, seconds, p50, p90, p99, max }.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import autocannon from 'autocannon';
 
-const { url, amount, connections, headers, body, uniqueKeys } = JSON.parse(process.argv[2]);
+const { url, amount, connections, headers, body, uniqueKeys, rate } = JSON.parse(process.argv[2]);
 let n = 0;
 const started = performance.now();
 const run = autocannon({
@@ -15,6 +15,8 @@ const run = autocannon({
   method: 'POST',
   connections,
   pipelining: 1,
+  // A fixed offered rate (requests/s in all), else as fast as the server answers.
+  ...(rate ? { overallRate: rate } : {}),
   amount,
   timeout: 30,
   headers,

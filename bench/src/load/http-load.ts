@@ -12,6 +12,8 @@ export interface HttpLoadOptions {
   body: string;
   /** A new `Idempotency-Key` on every request. */
   uniqueKeys: boolean;
+  /** Requests per second offered in all (autocannon's `overallRate`); default: as fast as answered. */
+  rate?: number;
 }
 
 export interface HttpLoadResult {

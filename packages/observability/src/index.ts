@@ -10,9 +10,11 @@ export {
   bullmqTelemetry,
   recordNeonCallSpan,
   otlpEndpoint,
-  samplingRatio,
   TRACER_NAME,
   type Tracing,
   type TracingOptions,
   type NeonCallSpanInfo,
 } from './tracing.js';
+export { samplingRatio, samplerFromEnv, DEFAULT_SAMPLING_RATIO, DEFAULT_SAMPLER } from './sampling.js';
+export { createQueueTelemetry, type QueueTelemetry, type QueueTelemetryOptions } from './queue-telemetry.js';
+export { instrumentFastify } from './http-spans.js';

@@ -6,7 +6,8 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { runInIntentContext } from './intent-context.js';
 import { observeNeonCalls } from './neon-calls.js';
-import { bullmqTelemetry, currentTracing, otlpEndpoint, samplingRatio, startTracing } from './tracing.js';
+import { samplingRatio } from './sampling.js';
+import { bullmqTelemetry, currentTracing, otlpEndpoint, startTracing } from './tracing.js';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 
@@ -46,7 +47,7 @@ describe('tracing', () => {
 
   it('exports spans over OTLP/HTTP to <endpoint>/v1/traces when the endpoint is set: a Neon call with its request ids and the intent', async () => {
     const receiver = await otlpReceiver();
-    const tracing = startTracing({ serviceName: 'neonops-test', env: { OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/` } });
+    const tracing = startTracing({ serviceName: 'neonops-test', env: { OTEL_EXPORTER_OTLP_ENDPOINT: `${receiver.url}/`, OTEL_TRACES_SAMPLER: 'always_on' } });
     expect(tracing).toBeDefined();
     onTestFinished(() => tracing!.shutdown());
     // Once per process: a second start (the stack starts the API and a worker) is the first.
@@ -103,8 +104,10 @@ describe('tracing', () => {
     expect(bullmqTelemetry()).toEqual({});
   });
 
-  it('samples new traces at OTEL_TRACES_SAMPLER_ARG (default all) and follows the caller decision; a bad ratio is refused', async () => {
-    expect(samplingRatio({})).toBe(1);
+  it('samples new traces at OTEL_TRACES_SAMPLER_ARG (default one in ten) and follows the caller decision; a bad ratio or sampler is refused', async () => {
+    expect(samplingRatio({})).toBe(0.1);
+    expect(() => startTracing({ serviceName: 't', env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OTEL_TRACES_SAMPLER: 'sometimes' } })).toThrow(/OTEL_TRACES_SAMPLER must be one of/);
+    expect(currentTracing()).toBeUndefined();
     expect(samplingRatio({ OTEL_TRACES_SAMPLER_ARG: '0.25' })).toBe(0.25);
     for (const bad of ['abc', '2', '-0.1']) {
       expect(() => samplingRatio({ OTEL_TRACES_SAMPLER_ARG: bad })).toThrow(/OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1/);
@@ -122,5 +125,22 @@ describe('tracing', () => {
     tracing.tracer.startSpan('child of a sampled caller', {}, parent).end();
     await tracing.flush();
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['child of a sampled caller']);
+  });
+
+  it('a Neon call outside a kept trace starts no trace of its own', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = startTracing({ serviceName: 'neonops-test', env: { OTEL_TRACES_SAMPLER_ARG: '1' }, exporter })!;
+    onTestFinished(() => tracing.shutdown());
+    const hooks = observeNeonCalls({ logger: quiet });
+    const call = { method: 'GET', route: '/projects/{project_id}', attempt: 1, requestId: 'r', status: 200, durationMs: 3 };
+    hooks.onResponse?.(call);
+    await tracing.flush();
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    tracing.tracer.startActiveSpan('process intents', (job) => {
+      hooks.onResponse?.(call);
+      job.end();
+    });
+    await tracing.flush();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['neon GET /projects/{project_id}', 'process intents']);
   });
 });

@@ -1,12 +1,13 @@
-import { FastifyOtelInstrumentation } from '@fastify/otel';
 import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ParentBasedSampler, SimpleSpanProcessor, TraceIdRatioBasedSampler, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { BullMQOtel } from 'bullmq-otel';
+import { instrumentFastify } from './http-spans.js';
+import { createQueueTelemetry, type QueueTelemetry, type QueueTelemetryOptions } from './queue-telemetry.js';
+import { samplerFromEnv } from './sampling.js';
 
-/** The tracer name of our own spans (Neon calls); BullMQ's and Fastify's use their own. */
+/** The tracer name of our spans: requests, queue operations, Neon calls. */
 export const TRACER_NAME = '@neonops/observability';
 
 /** Paths never traced: probes and scrapes, many per minute, nothing to follow. */
@@ -28,8 +29,10 @@ export interface TracingOptions {
 
 /** Tracing of this process, once started. */
 export interface Tracing {
-  /** BullMQ's telemetry (`bullmq-otel`): give it to every `Queue` and `Worker` as `telemetry`. */
-  readonly telemetry: BullMQOtel;
+  /** BullMQ's telemetry (see {@link createQueueTelemetry}): give it to every `Queue` and `Worker` as `telemetry`. */
+  readonly telemetry: QueueTelemetry;
+  /** The same, for queues whose jobs are added inside a request: an add outside a kept trace starts none. */
+  readonly requestTelemetry: QueueTelemetry;
   readonly tracer: Tracer;
   /** Exports the spans still buffered. */
   flush(): Promise<void>;
@@ -51,11 +54,14 @@ export function otlpEndpoint(env: Record<string, string | undefined>): string | 
  * hot paths pay nothing (no BullMQ telemetry, no Fastify hooks, no Neon spans).
  *
  * Call it before the Fastify app and the BullMQ queues and workers are created: it registers
- * a global tracer provider (W3C trace context, AsyncLocalStorage), `@fastify/otel` on every
- * Fastify instance created afterwards (a `request` span per request, the `traceparent` of the
- * caller honoured), and makes `bullmqTelemetry()` answer, so a job carries its producer's
- * context in its options and the worker's `process` span continues the API's trace. Once per
- * process: a second call (the stack starts the API and a worker) returns the first.
+ * a global tracer provider (W3C trace context, AsyncLocalStorage) with the sampler of
+ * `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` (default: parent-based, one new trace in ten),
+ * a server span per request on every Fastify instance created afterwards (`instrumentFastify`,
+ * the caller's `traceparent` honoured), and makes `bullmqTelemetry()` answer, so a job of a
+ * kept trace carries its producer's context in its options and the worker's `process` span
+ * continues the API's trace. A trace not kept costs next to nothing anywhere (see
+ * `createQueueTelemetry`). Once per process: a second call (the stack starts the API and a
+ * worker) returns the first.
  */
 export function startTracing(options: TracingOptions): Tracing | undefined {
   if (current) return current;
@@ -68,28 +74,21 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
     });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.env.OTEL_SERVICE_NAME?.trim() || options.serviceName }),
-    // A caller's sampling decision (traceparent) is followed; new traces are kept at the ratio.
-    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(samplingRatio(options.env)) }),
+    // OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG; default: a caller's decision (traceparent)
+    // is followed, and one new trace in ten is kept.
+    sampler: samplerFromEnv(options.env),
     spanProcessors: [options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
   });
   provider.register();
-  const fastify = new FastifyOtelInstrumentation({
-    registerOnInitialization: true,
-    // One `request` span per request, not one per hook (auth, idempotency, rate limit,
-    // metrics…) nor for the handler: the handler runs in the request span's context anyway, and
-    // the extra spans were most of tracing's cost on the POST path for little insight.
-    instrumentHooks: false,
-    instrumentHandler: false,
-    ignorePaths: (route: { url?: string }) => route.url !== undefined && UNTRACED_PATHS.has(route.url),
-  });
-  fastify.setTracerProvider(provider);
-  fastify.enable();
+  const tracer = provider.getTracer(TRACER_NAME);
+  const stopHttp = instrumentFastify(tracer, UNTRACED_PATHS);
   const tracing: Tracing = {
-    telemetry: new BullMQOtel(TRACER_NAME),
-    tracer: provider.getTracer(TRACER_NAME),
+    telemetry: createQueueTelemetry(tracer),
+    requestTelemetry: createQueueTelemetry(tracer, { startTraces: false }),
+    tracer,
     flush: () => provider.forceFlush(),
     async shutdown() {
-      fastify.disable();
+      stopHttp();
       if (current === tracing) current = undefined;
       await provider.shutdown();
       trace.disable();
@@ -100,18 +99,6 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
   return tracing;
 }
 
-/**
- * The share of new traces kept: `OTEL_TRACES_SAMPLER_ARG`, a number in [0, 1] (OpenTelemetry's
- * `parentbased_traceidratio`); default 1 (every intent). Anything else is refused at start.
- */
-export function samplingRatio(env: Record<string, string | undefined>): number {
-  const raw = env.OTEL_TRACES_SAMPLER_ARG?.trim();
-  if (!raw) return 1;
-  const ratio = Number(raw);
-  if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new Error(`OTEL_TRACES_SAMPLER_ARG must be a number from 0 to 1, not ${JSON.stringify(raw)}`);
-  return ratio;
-}
-
 /** The running tracing, if any. */
 export function currentTracing(): Tracing | undefined {
   return current;
@@ -119,10 +106,12 @@ export function currentTracing(): Tracing | undefined {
 
 /**
  * `{ telemetry }` for a BullMQ `Queue` or `Worker` when tracing is on, else `{}`: spread it
- * into their options (`new Queue(name, { connection, ...bullmqTelemetry() })`).
+ * into their options (`new Queue(name, { connection, ...bullmqTelemetry() })`). A queue whose
+ * jobs are added inside requests passes `{ startTraces: false }` (see {@link QueueTelemetryOptions}).
  */
-export function bullmqTelemetry(): { telemetry?: BullMQOtel } {
-  return current ? { telemetry: current.telemetry } : {};
+export function bullmqTelemetry(options: QueueTelemetryOptions = {}): { telemetry?: QueueTelemetry } {
+  if (!current) return {};
+  return { telemetry: options.startTraces === false ? current.requestTelemetry : current.telemetry };
 }
 
 /** What a Neon call span records (from the Neon client's `onResponse`). */
@@ -139,10 +128,11 @@ export interface NeonCallSpanInfo {
 
 /**
  * A finished span for one Neon attempt, child of the active span (the job's, or the API
- * request's), dated from its duration. No-op when tracing is off.
+ * request's), dated from its duration. No-op when tracing is off, and outside a kept trace: a
+ * Neon call of an intent whose trace was not kept starts no trace of its own.
  */
 export function recordNeonCallSpan(info: NeonCallSpanInfo, attributes: Record<string, string> = {}): void {
-  if (!current) return;
+  if (!current || !trace.getSpan(context.active())?.isRecording()) return;
   const end = Date.now();
   const span = current.tracer.startSpan(
     `neon ${info.method} ${info.route}`,

@@ -2,7 +2,11 @@
  * Webhook benchmark (prints figures, never fails on time):
  *  1. deliveries per second from one dispatcher to a local receiver (each delivery: payload
  *     built from the intent record, signed, SSRF-checked lookup, POST, log written), next to
- *     raw POSTs of the same bodies at the same concurrency, with the ratio;
+ *     raw POSTs of the same bodies at the same concurrency, with the ratio. The peer that
+ *     counts is raw POSTs through the same keep-alive agents (`createDeliveryAgents`) to the
+ *     same receiver; raw POSTs on a new connection each (the baseline's peer) are printed too.
+ *     Also the CPU each costs: this process's per delivery and per raw POST, and Redis's per
+ *     delivery (INFO cpu; the whole Redis, so other clients of a shared one add to it);
  *  2. the time from an intent's end (store.finish + publish, as the worker's onFinished hook
  *     does) to its webhook's arrival at the receiver, p50/p99, at a steady rate.
  *
@@ -14,10 +18,12 @@ import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { IntentStore, newIntentId, SecretBox, type IntentRecord } from '@neonops/intents';
 import { deleteKeysWithPrefix } from '@neonops/testing';
+import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { DeliveryLog } from '../src/delivery-log.js';
 import { createWebhookDispatcher, createWebhooksQueue } from '../src/dispatcher.js';
+import { createDeliveryAgents } from '../src/sender.js';
 import { WebhookPublisher } from '../src/publisher.js';
 import { SubscriptionStore } from '../src/subscription-store.js';
 
@@ -107,51 +113,115 @@ async function main(): Promise<void> {
   // 1. Throughput, in alternating rounds (the machine's load shifts between them): the
   // dispatcher with keep-alive (the default) and with a new connection per attempt, and raw
   // POSTs of the same body at the same concurrency with and without keep-alive.
+  /** Redis's CPU seconds so far (user + system). */
+  const redisCpu = async (): Promise<number> => {
+    const info = await redis.info('cpu');
+    return Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? NaN) + Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? NaN);
+  };
+  /** One timed round: rate, and CPU per item of this process and of Redis (ms). */
+  interface Round {
+    rate: number;
+    cpuMs: number;
+    redisCpuMs: number;
+  }
+  const timed = async (run: () => Promise<void>): Promise<Round> => {
+    const redis0 = await redisCpu();
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await run();
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const redisSeconds = (await redisCpu()) - redis0;
+    return { rate: deliveriesCount / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / deliveriesCount, redisCpuMs: (redisSeconds * 1000) / deliveriesCount };
+  };
   /** Deliveries/s of one dispatcher round: `deliveriesCount` published while it is paused, then timed. */
-  const dispatchRound = async (keepAlive: boolean): Promise<number> => {
+  const dispatchRound = async (keepAlive: boolean): Promise<Round> => {
     const d = await makeDispatcher(keepAlive);
     const records = await Promise.all(Array.from({ length: deliveriesCount }, finished));
     await d.worker.pause();
     arrivals.clear();
     for (const r of records) await publisher.publishIntentEnd({ teamId: 'bench', intentId: r.id, status: 'succeeded', at: new Date(r.finishedAt!) });
-    const t0 = performance.now();
-    d.worker.resume();
-    await waitArrivals(deliveriesCount);
-    const rate = deliveriesCount / ((performance.now() - t0) / 1000);
+    const round = await timed(async () => {
+      d.worker.resume();
+      await waitArrivals(deliveriesCount);
+    });
     await d.close();
-    return rate;
+    return round;
   };
   const sample = await finished();
   const body = JSON.stringify({ type: 'intent.succeeded', timestamp: new Date().toISOString(), data: sample });
-  /** Raw POSTs/s: the same number of POSTs of a similar body at the same concurrency, nothing else. */
-  const rawRound = async (keepAlive: boolean): Promise<number> => {
-    const agent = new http.Agent({ keepAlive, maxSockets: concurrency });
+  /**
+   * Raw POSTs/s: the same number of POSTs of a similar body at the same concurrency, nothing
+   * else; with keep-alive through the dispatcher's own agents (same pool settings), else a new
+   * connection each.
+   */
+  const rawRound = async (keepAlive: boolean): Promise<Round> => {
+    const agents = keepAlive ? createDeliveryAgents({ maxSocketsPerHost: concurrency }) : undefined;
+    const agent = agents ? agents.http : new http.Agent({ keepAlive: false, maxSockets: concurrency });
     let sent = 0;
-    const t1 = performance.now();
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (sent < deliveriesCount) {
-          sent += 1;
-          await new Promise<void>((resolve, reject) => {
-            const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-              res.resume();
-              res.on('end', resolve);
+    const round = await timed(async () => {
+      await Promise.all(
+        Array.from({ length: concurrency }, async () => {
+          while (sent < deliveriesCount) {
+            sent += 1;
+            await new Promise<void>((resolve, reject) => {
+              const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+                res.resume();
+                res.on('end', resolve);
+              });
+              req.on('error', reject);
+              req.end(body);
             });
-            req.on('error', reject);
-            req.end(body);
-          });
-        }
-      }),
-    );
+          }
+        }),
+      );
+    });
     agent.destroy();
-    return deliveriesCount / ((performance.now() - t1) / 1000);
+    return round;
   };
-  const results = { ka: [] as number[], fresh: [] as number[], rawFresh: [] as number[], rawKa: [] as number[] };
+  /**
+   * The floor of a queued delivery: a BullMQ worker (same concurrency, same connections) whose
+   * job is only the raw keep-alive POST — no delivery record, subscription, signing or log.
+   * What the dispatcher costs beyond "a job per POST".
+   */
+  const queuedRawRound = async (): Promise<Round> => {
+    const agents = createDeliveryAgents({ maxSocketsPerHost: concurrency });
+    const floorQueue = new Queue('raw-posts', { connection: connect(), prefix: `${prefix}bull` });
+    const worker = new Worker(
+      'raw-posts',
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const req = http.request(url, { method: 'POST', agent: agents.http, headers: { 'content-type': 'application/json' } }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          });
+          req.on('error', reject);
+          req.end(body);
+        }),
+      { connection: connect(), prefix: `${prefix}bull`, concurrency, autorun: false },
+    );
+    await floorQueue.addBulk(Array.from({ length: deliveriesCount }, (_, i) => ({ name: 'post', data: { i }, opts: { removeOnComplete: { count: 1000 } } })));
+    let done = 0;
+    const round = await timed(
+      () =>
+        new Promise<void>((resolve) => {
+          worker.on('completed', () => ++done >= deliveriesCount && resolve());
+          void worker.run();
+        }),
+    );
+    await worker.close();
+    await floorQueue.obliterate({ force: true });
+    await floorQueue.close();
+    agents.destroy();
+    return round;
+  };
+  const results = { ka: [] as Round[], fresh: [] as Round[], rawFresh: [] as Round[], rawKa: [] as Round[], queued: [] as Round[] };
   for (let round = 0; round < rounds; round++) {
     results.ka.push(await dispatchRound(true));
     results.rawFresh.push(await rawRound(false));
     results.fresh.push(await dispatchRound(false));
     results.rawKa.push(await rawRound(true));
+    results.queued.push(await queuedRawRound());
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
   const dispatcher = await makeDispatcher(true);
@@ -168,16 +238,28 @@ async function main(): Promise<void> {
   await waitArrivals(latencyEvents);
   const latencies = [...ended].map(([id, at]) => (arrivals.get(id) ?? NaN) - at).sort((a, b) => a - b);
 
-  const [ka, fresh, rawFresh, rawKa] = [median(results.ka), median(results.fresh), median(results.rawFresh), median(results.rawKa)];
-  const all = (xs: number[]) => xs.map((x) => x.toFixed(0)).join(' / ');
+  const rate = (rs: Round[]) => median(rs.map((r) => r.rate));
+  const cpu = (rs: Round[]) => median(rs.map((r) => r.cpuMs));
+  const redisMs = (rs: Round[]) => median(rs.map((r) => r.redisCpuMs));
+  const [ka, fresh, rawFresh, rawKa] = [rate(results.ka), rate(results.fresh), rate(results.rawFresh), rate(results.rawKa)];
+  /**
+   * A ratio taken round by round (the two sides of a round ran minutes apart at most, under the
+   * same load), then the median of the rounds, in %: steadier than a ratio of two medians.
+   */
+  const paired = (a: Round[], b: Round[]) => median(a.map((x, i) => (x.rate / (b[i]?.rate ?? NaN)) * 100));
+  const range = (a: Round[], b: Round[]) => a.map((x, i) => ((x.rate / (b[i]?.rate ?? NaN)) * 100).toFixed(0)).join(' / ');
+  const all = (rs: Round[]) => rs.map((r) => r.rate.toFixed(0)).join(' / ');
+  const ms = (n: number) => n.toFixed(3);
   process.stdout.write(
     [
       `webhooks bench (dispatcher concurrency ${concurrency}, one local receiver, Redis ${new URL(redisUrl).host}, ${rounds} alternating rounds of ${deliveriesCount}, medians; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`,
       `  deliveries/s, keep-alive (default)   ${fmt(ka)}  (signed, SSRF-guarded, logged; rounds ${all(results.ka)})`,
       `  deliveries/s, new connection each    ${fmt(fresh)}  (rounds ${all(results.fresh)})`,
-      `  raw POST/s, new connection each      ${fmt(rawFresh)}  (same body and concurrency, no queue/sign/log; rounds ${all(results.rawFresh)})`,
-      `  raw POST/s, keep-alive               ${fmt(rawKa)}  (rounds ${all(results.rawKa)})`,
-      `  ratio (aim >= 50 %)                  ${fmt((ka / rawFresh) * 100)} % of raw POSTs (new connection each, as before); ${fmt((ka / rawKa) * 100)} % of raw keep-alive POSTs; keep-alive / new connection ${fmt(ka / fresh)}x`,
+      `  raw POST/s, keep-alive (the peer)    ${fmt(rawKa)}  (same body, concurrency, receiver and agent settings; no queue/sign/log; rounds ${all(results.rawKa)})`,
+      `  raw POST/s, new connection each      ${fmt(rawFresh)}  (the baseline's peer; rounds ${all(results.rawFresh)})`,
+      `  BullMQ job per raw POST/s            ${fmt(rate(results.queued))}  (the floor of a queued delivery: same worker settings, the job only POSTs; rounds ${all(results.queued)}); deliveries ${fmt(paired(results.ka, results.queued))} % of it (rounds ${range(results.ka, results.queued)}); CPU ${ms(cpu(results.queued))} ms here, Redis ${ms(redisMs(results.queued))} ms`,
+      `  ratio to the peer (per round)        ${fmt(paired(results.ka, results.rawKa))} % of raw keep-alive POSTs (aim >= 50 %; rounds ${range(results.ka, results.rawKa)}); ${fmt(paired(results.ka, results.rawFresh))} % of raw POSTs on a new connection each (the baseline's 27 %; rounds ${range(results.ka, results.rawFresh)}); keep-alive / new connection ${fmt(paired(results.ka, results.fresh) / 100)}x`,
+      `  CPU per delivery (keep-alive)        this process ${ms(cpu(results.ka))} ms (dispatcher and receiver), Redis ${ms(redisMs(results.ka))} ms; per raw keep-alive POST: this process ${ms(cpu(results.rawKa))} ms (client and receiver), ${fmt(cpu(results.ka) / cpu(results.rawKa))}x`,
       `  intent end → webhook arrival (${latencyEvents} events, 100/s): p50 ${fmt(pct(latencies, 50))} ms, p99 ${fmt(pct(latencies, 99))} ms, max ${fmt(latencies.at(-1) ?? NaN)} ms`,
       '',
     ].join('\n'),

@@ -328,4 +328,20 @@ describe('dispatcher', () => {
     // The hanging receiver never got more than its two slots' worth of requests meanwhile.
     expect(hanging.received).toHaveLength(2);
   });
+
+  it('a job names its delivery, subscription and intent (ids only); a job of the delivery id alone (added before) is delivered the same', async () => {
+    const h = useHarness();
+    const r = await receiver();
+    const { subscription, secret } = await h.subscriptions.create('payments', { url: r.url, events: ['intent.*'] });
+    const { intent, deliveries } = await publish(h, 'payments');
+    const delivery = deliveries[0]!;
+    const job = (await h.queue.getJob(delivery.jobId!))!;
+    expect(job.data).toEqual({ deliveryId: delivery.id, subscriptionId: subscription.id, intentId: intent.id });
+    await job.updateData({ deliveryId: delivery.id });
+    h.startDispatcher();
+    expect((await h.waitForDelivery(delivery.id, done)).status).toBe('succeeded');
+    const [got] = await r.waitFor(1);
+    const payload = new Webhook(secret).verify(got!.body, got!.headers) as { data: Record<string, unknown> };
+    expect(payload.data.id).toBe(intent.id);
+  });
 });

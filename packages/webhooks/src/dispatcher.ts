@@ -1,4 +1,4 @@
-import { bullPrefix, type IntentStore, type SecretBox } from '@neonops/intents';
+import { bullPrefix, type IntentRecord, type IntentStore, type SecretBox } from '@neonops/intents';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -7,7 +7,7 @@ import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config.js';
 import { currentJobId, type DeliveryFence, type DeliveryLog, type FencedOutcome } from './delivery-log.js';
 import { buildPayload, payloadNeedsIntent } from './payload.js';
 import { DELIVERY_BACKOFF_TYPE } from './publisher.js';
-import { redactUrl, WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData, type DeliveryRecord } from './schemas.js';
+import { redactUrl, WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData, type DeliveryRecord, type SubscriptionRecord } from './schemas.js';
 import { createDeliveryAgents, sendWebhook, type SendResult } from './sender.js';
 import { signatureHeaders } from './signing.js';
 import { SsrfGuard } from './ssrf.js';
@@ -103,6 +103,14 @@ export function scheduledDelay(schedule: readonly number[], attemptsMade: number
 
 const tracer = trace.getTracer('@neonops/webhooks');
 
+/** The reads one delivery starts (see `startReads` in {@link createWebhookDispatcher}). */
+interface Reads {
+  subscriptionId: string;
+  intentId: string | undefined;
+  subscription: Promise<{ subscription?: SubscriptionRecord; secrets?: string[] }>;
+  intent: Promise<IntentRecord | undefined> | undefined;
+}
+
 /**
  * One span per delivery attempt (`webhook delivery`), with the delivery, subscription, intent,
  * team, event type, attempt and the receiver's status; never the URL (it may hold a token) nor
@@ -173,10 +181,13 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
    */
   const acquire = async (subscriptionId: string): Promise<number | undefined> => {
     const deadline = performance.now() + slowMs;
+    // A new attempt queues behind the ones already waiting (a freed slot is theirs: see `release`).
+    let waited = false;
     for (;;) {
       const starts = inFlight.get(subscriptionId) ?? [];
       const slow = isSlow(subscriptionId, starts);
-      if (starts.length < (slow ? Math.min(maxSlowInFlight, maxInFlight) : maxInFlight)) {
+      const ahead = waited ? 0 : (waiters.get(subscriptionId)?.size ?? 0);
+      if (ahead === 0 && starts.length < (slow ? Math.min(maxSlowInFlight, maxInFlight) : maxInFlight)) {
         const started = performance.now();
         starts.push(started);
         inFlight.set(subscriptionId, starts);
@@ -184,12 +195,14 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
       }
       const remaining = deadline - performance.now();
       if (slow || remaining <= 0) return undefined;
+      waited = true;
       await new Promise<void>((resolve) => {
         const set = waiters.get(subscriptionId) ?? new Set();
         waiters.set(subscriptionId, set);
         const wake = () => {
           clearTimeout(timer);
           set.delete(wake);
+          if (set.size === 0) waiters.delete(subscriptionId);
           resolve();
         };
         const timer = setTimeout(wake, remaining);
@@ -203,16 +216,40 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     const starts = inFlight.get(subscriptionId) ?? [];
     starts.splice(starts.indexOf(started), 1);
     if (starts.length === 0) inFlight.delete(subscriptionId);
-    for (const wake of [...(waiters.get(subscriptionId) ?? [])]) wake();
+    const set = waiters.get(subscriptionId);
+    if (!set) return;
+    // Slow now: every waiter steps aside (they see it when they wake). Otherwise the freed slot
+    // goes to the longest waiting attempt alone: waking all of them had each re-check and
+    // re-arm its timer on every release, most of them for nothing.
+    if (isSlow(subscriptionId, starts)) for (const wake of [...set]) wake();
+    else set.values().next().value?.();
+  };
+
+  /**
+   * What a delivery reads besides its record: the subscription with its signing secrets (one
+   * command) and the intent, started at once. A job that names the delivery's subscription and
+   * intent (see `deliveryJobDataSchema`) starts them with the delivery's own read: one
+   * round-trip wait before the POST instead of two. The secrets and the intent go unused when
+   * the delivery is dropped or refused.
+   */
+  const startReads = (subscriptionId: string, intentId: string | undefined): Reads => {
+    const intent = intentId === undefined ? undefined : deps.intents.get(intentId);
+    const subscription = deps.subscriptions.getWithSigningSecrets(subscriptionId);
+    intent?.catch(() => undefined);
+    subscription.catch(() => undefined);
+    return { subscriptionId, intentId, subscription, intent };
   };
 
   const processor = async (job: Job<DeliveryJobData>, token?: string): Promise<string> => {
+    const early = job.data.subscriptionId === undefined ? undefined : startReads(job.data.subscriptionId, job.data.intentId);
     const delivery = await deps.deliveries.get(job.data.deliveryId);
     if (!delivery || delivery.status !== 'pending') return 'skipped';
     // One chain per delivery: a job that is not the delivery's current chain (a replay or a
     // recovery replaced it, or a late duplicate add) sends nothing. A record written before
     // chains were recorded names none, and any of its jobs may send.
     if (delivery.jobId !== undefined && job.id !== delivery.jobId) return 'superseded';
+    const intentId = payloadNeedsIntent(delivery) ? delivery.intentId : undefined;
+    const reads = early && early.subscriptionId === delivery.subscriptionId && early.intentId === intentId ? early : startReads(delivery.subscriptionId, intentId);
     const started = await acquire(delivery.subscriptionId);
     if (started === undefined && token) {
       // This subscription already holds its share of slots: step aside without using an attempt.
@@ -224,7 +261,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     // another one) cannot move the delivery's status anymore.
     const fence: DeliveryFence = { jobId: job.id ?? currentJobId(delivery), ...(token ? { token, lockKey: `${job.queueQualifiedName}:${job.id}:lock` } : {}) };
     try {
-      return await deliverOnce(job, delivery, fence);
+      return await deliverOnce(job, delivery, fence, reads);
     } finally {
       if (started !== undefined) release(delivery.subscriptionId, started);
     }
@@ -237,13 +274,10 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     return true;
   };
 
-  const deliverOnce = async (job: Job<DeliveryJobData>, delivery: DeliveryRecord, fence: DeliveryFence): Promise<string> => {
+  const deliverOnce = async (job: Job<DeliveryJobData>, delivery: DeliveryRecord, fence: DeliveryFence, reads: Reads): Promise<string> => {
     const { deliveries, subscriptions } = deps;
-    // The subscription, its signing secrets and the intent are read at once (their round trips
-    // overlap); the secrets and the intent go unused when the delivery is dropped or refused.
-    const intent = payloadNeedsIntent(delivery) ? deps.intents.get(delivery.intentId) : undefined;
-    intent?.catch(() => undefined);
-    const [subscription, secrets] = await Promise.all([subscriptions.get(delivery.subscriptionId), subscriptions.signingSecrets(delivery.subscriptionId)]);
+    const { intent } = reads;
+    const { subscription, secrets } = await reads.subscription;
     const ctx = {
       deliveryId: delivery.id,
       subscriptionId: delivery.subscriptionId,

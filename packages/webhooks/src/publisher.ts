@@ -1,6 +1,7 @@
 import type { JobState, Queue } from 'bullmq';
 import { currentJobId, type DeliveryLog } from './delivery-log.js';
 import { deliveryIdFor, messageIdFor, newId } from './ids.js';
+import { payloadNeedsIntent } from './payload.js';
 import {
   eventTypeForStatus,
   matchesFilters,
@@ -187,7 +188,7 @@ export class WebhookPublisher {
   private async restart(delivery: DeliveryRecord, replay: boolean): Promise<void> {
     const due = new Date(this.now().getTime() + (this.deps.firstDelayMs ?? 0));
     const restarted = await this.deps.deliveries.restart(delivery, { nextAttemptAt: due, replay });
-    if (restarted.outcome !== 'missing') await this.enqueue(delivery.id, restarted.jobId);
+    if (restarted.outcome !== 'missing') await this.enqueue(delivery, restarted.jobId);
   }
 
   private async bringForward(delivery: DeliveryRecord, jobId: string, state: JobState | 'unknown'): Promise<ReplayOutcome> {
@@ -229,7 +230,7 @@ export class WebhookPublisher {
       updatedAt: now.toISOString(),
     };
     if (await this.deps.deliveries.create(record)) {
-      await this.enqueue(id, id);
+      await this.enqueue(record, id);
       return record;
     }
     // Published before: a pending delivery whose job never made it (or is gone) gets one.
@@ -238,10 +239,15 @@ export class WebhookPublisher {
     return undefined;
   }
 
-  private async enqueue(deliveryId: string, jobId: string): Promise<void> {
+  private async enqueue(delivery: DeliveryRecord, jobId: string): Promise<void> {
+    const data: DeliveryJobData = {
+      deliveryId: delivery.id,
+      subscriptionId: delivery.subscriptionId,
+      ...(payloadNeedsIntent(delivery) ? { intentId: delivery.intentId } : {}),
+    };
     await this.deps.queue.add(
       'deliver',
-      { deliveryId },
+      data,
       {
         jobId,
         delay: this.deps.firstDelayMs ?? 0,

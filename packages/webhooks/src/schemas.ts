@@ -149,8 +149,12 @@ export const webhookPayloadSchema = z.object({
 });
 export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 
-/** A `webhooks` queue job: only the delivery id (no payload, no secrets in job data). */
-export const deliveryJobDataSchema = z.object({ deliveryId: z.string() });
+/**
+ * A `webhooks` queue job: ids only (no payload, no secrets in job data). The subscription and
+ * intent ids (copies of the delivery's) let the dispatcher read the delivery, its subscription
+ * and its intent at once; jobs added before they existed carry the delivery id only.
+ */
+export const deliveryJobDataSchema = z.object({ deliveryId: z.string(), subscriptionId: z.string().optional(), intentId: z.string().optional() });
 export type DeliveryJobData = z.infer<typeof deliveryJobDataSchema>;
 
 export const WEBHOOKS_QUEUE = 'webhooks';

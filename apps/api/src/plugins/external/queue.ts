@@ -33,8 +33,9 @@ export default fp<QueuePluginOptions>(
       connection: fastify.queueRedis,
       prefix: bullPrefix(options.keyPrefix),
       defaultJobOptions: options.jobOptions ?? defaultIntentJobOptions,
-      // Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): each job carries the request's trace context.
-      ...bullmqTelemetry(),
+      // Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): the job of a kept request trace carries its
+      // context; an add outside one starts no trace (its request's was not kept).
+      ...bullmqTelemetry({ startTraces: false }),
     });
     queue.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'intents queue error'));
     fastify.decorate('intentsQueue', queue);

@@ -1,0 +1,122 @@
+import { context, propagation, SpanKind, trace, TraceFlags, type AttributeValue, type Context, type Span, type Tracer } from '@opentelemetry/api';
+
+/** BullMQ's span, as its `Telemetry` interface wants it. */
+export interface QueueSpan {
+  setSpanOnContext(ctx: Context): Context;
+  setAttribute(key: string, value: AttributeValue): void;
+  setAttributes(attributes: Record<string, AttributeValue | undefined>): void;
+  addEvent(name: string, attributes?: Record<string, AttributeValue | undefined>): void;
+  recordException(exception: string | { message?: string; name?: string; code?: string | number }, time?: number): void;
+  end(): void;
+}
+
+/**
+ * BullMQ's `Telemetry` (what `bullmq-otel` provides), written for a cheap unsampled path: give
+ * it to every `Queue` and `Worker` as `telemetry` (see `bullmqTelemetry()`).
+ */
+export interface QueueTelemetry {
+  tracer: { startSpan(name: string, options?: { kind: number }, ctx?: Context): QueueSpan };
+  contextManager: {
+    with<A extends (...args: unknown[]) => unknown>(ctx: Context, fn: A): ReturnType<A>;
+    active(): Context;
+    getMetadata(ctx: Context): string;
+    fromMetadata(active: Context, metadata: string): Context;
+  };
+}
+
+/** What a span that is not recorded does: nothing, and it leaves the context as it was. */
+const SKIPPED: QueueSpan = {
+  setSpanOnContext: (ctx) => ctx,
+  setAttribute: () => undefined,
+  setAttributes: () => undefined,
+  addEvent: () => undefined,
+  recordException: () => undefined,
+  end: () => undefined,
+};
+
+class RecordedSpan implements QueueSpan {
+  constructor(private readonly span: Span) {}
+  setSpanOnContext(ctx: Context): Context {
+    return trace.setSpan(ctx, this.span);
+  }
+  setAttribute(key: string, value: AttributeValue): void {
+    this.span.setAttribute(key, value);
+  }
+  setAttributes(attributes: Record<string, AttributeValue | undefined>): void {
+    this.span.setAttributes(attributes);
+  }
+  addEvent(name: string, attributes?: Record<string, AttributeValue | undefined>): void {
+    this.span.addEvent(name, attributes);
+  }
+  recordException(exception: string | { message?: string; name?: string; code?: string | number }, time?: number): void {
+    this.span.recordException(typeof exception === 'string' ? exception : { message: exception.message ?? '', name: exception.name ?? 'Error', ...(exception.code === undefined ? {} : { code: exception.code }) }, time);
+  }
+  end(): void {
+    this.span.end();
+  }
+}
+
+/** The span context of `ctx` when its trace is kept. */
+function sampledSpanContext(ctx: Context): boolean {
+  const parent = trace.getSpanContext(ctx);
+  return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
+}
+
+export interface QueueTelemetryOptions {
+  /**
+   * Whether adding a job outside any trace may start one (the producer span is sampled like
+   * any new trace). True for processes whose jobs start on their own (the worker's schedules,
+   * sweeper and outbox relay); false for the API, whose jobs are added inside a request: a job
+   * of a request whose trace was not kept is then not traced either, rather than starting a
+   * trace of its own without its request. Default true.
+   */
+  startTraces?: boolean;
+}
+
+/**
+ * BullMQ telemetry that records a queue span only where it belongs to a kept trace:
+ *
+ * - a consumer (`process`) span only under the trace context its job carries, when that trace
+ *   is kept — never a new trace per job run, nor for BullMQ's internal bookkeeping (`getNextJob`,
+ *   stalled checks…), which would otherwise each start a trace in the worker;
+ * - a producer (`add`) span under a kept trace, or as the root of a new trace when
+ *   `startTraces` allows it and the sampler keeps it;
+ * - the trace context goes into the job (`opts.telemetry.metadata`) only when the trace is
+ *   kept: an unsampled job carries nothing, so the worker does nothing for it either.
+ *
+ * Nothing is done and no context entered for anything else: no span object, no JSON, no
+ * `AsyncLocalStorage` run (BullMQ wraps every call in `with`; entering the context it is
+ * already in is skipped).
+ */
+export function createQueueTelemetry(tracer: Tracer, options: QueueTelemetryOptions = {}): QueueTelemetry {
+  const startTraces = options.startTraces ?? true;
+  return {
+    tracer: {
+      startSpan(name, spanOptions, ctx) {
+        const parent = ctx ?? context.active();
+        const kind = spanOptions?.kind ?? SpanKind.INTERNAL;
+        if (!sampledSpanContext(parent) && !(startTraces && kind === SpanKind.PRODUCER && trace.getSpanContext(parent) === undefined)) return SKIPPED;
+        const span = tracer.startSpan(name, { kind }, parent);
+        return span.isRecording() ? new RecordedSpan(span) : SKIPPED;
+      },
+    },
+    contextManager: {
+      with: <A extends (...args: unknown[]) => unknown>(ctx: Context, fn: A) => (ctx === context.active() ? fn() : context.with(ctx, fn as () => ReturnType<A>)) as ReturnType<A>,
+      active: () => context.active(),
+      // BullMQ adds the job without `opts.telemetry` when this is empty.
+      getMetadata(ctx) {
+        if (!sampledSpanContext(ctx)) return undefined as unknown as string;
+        const carrier: Record<string, string> = {};
+        propagation.inject(ctx, carrier);
+        return JSON.stringify(carrier);
+      },
+      fromMetadata(active, metadata) {
+        try {
+          return propagation.extract(active, JSON.parse(metadata) as Record<string, string>);
+        } catch {
+          return active;
+        }
+      },
+    },
+  };
+}
