@@ -24,6 +24,8 @@ export interface HttpLoadResult {
   p90: number;
   p99: number;
   max: number;
+  /** The load generator's own CPU per answer, ms (its share of the machine's cores). */
+  clientCpuMs: number;
 }
 
 /**

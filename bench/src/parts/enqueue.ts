@@ -14,7 +14,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '@neonops/api';
-import { bullPrefix, intentJobOptions, intentRequestSchema, INTENTS_QUEUE, newIntentId, SecretBox } from '@neonops/intents';
+import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
 import { startTracing } from '@neonops/observability';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -22,6 +22,7 @@ import { Redis } from 'ioredis';
 import { baselineBuildApp } from '../baseline.js';
 import type { BenchContext } from '../context.js';
 import { httpLoad, type HttpLoadResult } from '../load/http-load.js';
+import { startPeerRoute } from '../peer-route.js';
 import { drive, fmt } from '../stats.js';
 import type { Row } from '../table.js';
 import { benchTeams, BENCH_PROJECT, BENCH_TOKEN } from '../teams.js';
@@ -108,31 +109,17 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     if (samplingRatio > 0 && spansBytes === 0) throw new Error('the traced round exported no span');
     return run;
   };
-  /** One measured run of the peer route: bare Fastify + `intentRequestSchema` + `queue.add`, same client, same Redis. */
+  /** One measured run of the peer route (`peer-route.ts`): bare Fastify + `intentRequestSchema` + `queue.add`, same client, same Redis. */
   const measurePeer = async (): Promise<ApiRun> => {
-    const connection = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false });
-    const queue = new Queue(INTENTS_QUEUE, { connection, prefix: bullPrefix(`${prefix}peer:`) });
-    const peer = Fastify();
-    peer.post('/v1/intents', async (request, reply) => {
-      const body = intentRequestSchema.parse(request.body);
-      const id = newIntentId(new Date());
-      // The job options ours adds with (attempts, backoff), so the two add the same job.
-      await queue.add(body.kind, { intentId: id, teamId: 'bench', kind: body.kind }, { ...intentJobOptions, jobId: id });
-      return reply.code(202).send({ id, kind: body.kind, status: 'queued' });
-    });
+    const peer = await startPeerRoute(ctx.redisUrl, `${prefix}peer:`);
     try {
-      await peer.listen({ port: 0, host: '127.0.0.1' });
-      const url = urlOf(peer, '/v1/intents');
-      await queue.waitUntilReady();
-      await load(url, 1000);
+      await load(peer.url, 1000);
       const cpu0 = process.cpuUsage();
-      const result = await load(url, options.requests);
+      const result = await load(peer.url, options.requests);
       const cpu = process.cpuUsage(cpu0);
       return { result, cpuMs: (cpu.user + cpu.system) / 1000 / options.requests };
     } finally {
       await peer.close();
-      await queue.close();
-      await connection.quit();
       await ctx.cleanup(prefix);
     }
   };
