@@ -6,6 +6,7 @@
  * the rounds side by side, never off runs minutes apart.
  *
  *   pnpm --filter @neonops/bench ab:enqueue --ref main --rounds 3 --requests 6000 --connections 64
+ *   pnpm --filter @neonops/bench ab:enqueue --ref main --rate 1500   # CPU per POST at the same offered rate
  */
 import os from 'node:os';
 import { buildApp } from '@neonops/api';
@@ -28,6 +29,7 @@ const rounds = Number(flag('rounds', '3'));
 const requests = Number(flag('requests', '6000'));
 const connections = Number(flag('connections', '64'));
 const withPeer = !process.argv.includes('--no-peer');
+const overallRate = Number(flag('rate', '0'));
 
 const ctx = await openBenchContext();
 const admin = new Redis(ctx.redisUrl);
@@ -49,7 +51,7 @@ async function measure(url: string): Promise<string> {
   await httpLoad({ url, amount: 1000, connections, headers, body, uniqueKeys: true });
   const cpu0 = process.cpuUsage();
   const redis0 = await redisCpu();
-  const r = await httpLoad({ url, amount: requests, connections, headers, body, uniqueKeys: true });
+  const r = await httpLoad({ url, amount: requests, connections, headers, body, uniqueKeys: true, ...(overallRate ? { overallRate } : {}) });
   const cpu = process.cpuUsage(cpu0);
   const redisMs = ((await redisCpu()) - redis0) * 1000;
   const failed = r.non2xx + r.errors;
@@ -95,7 +97,7 @@ for (const ref of refs) {
 }
 if (withPeer) variants.push({ name: 'peer', run: measurePeer });
 const width = Math.max(...variants.map((v) => v.name.length));
-console.log(`A/B enqueue: ${requests} POSTs at ${connections} connections, ${rounds} rounds; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`A/B enqueue: ${requests} POSTs at ${connections} connections${overallRate ? `, at most ${overallRate}/s` : ''}, ${rounds} rounds; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 try {
   for (let round = 1; round <= rounds; round++) {
     // Alternate the order too, so neither side always runs first after the other's keys.

@@ -1,6 +1,6 @@
 // HTTP load generator for the enqueue benchmark, run as its own process (node, plain
 // JavaScript: no TypeScript loader) so that it never shares an event loop with the server.
-// argv[2]: JSON { url, amount, connections, headers, body, uniqueKeys }.
+// argv[2]: JSON { url, amount, connections, headers, body, uniqueKeys, overallRate? (requests/s in all; default: as fast as answered) }.
 // Prints one JSON line: { ok, non2xx, errors, seconds, p50, p90, p99, max, clientCpuMs }.
 //
 // `seconds` runs from the start to the LAST RESPONSE, on this process's own clock. autocannon's
@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import autocannon from 'autocannon';
 
-const { url, amount, connections, headers, body, uniqueKeys } = JSON.parse(process.argv[2]);
+const { url, amount, connections, headers, body, uniqueKeys, overallRate } = JSON.parse(process.argv[2]);
 let n = 0;
 let lastResponse = 0;
 const started = performance.now();
@@ -23,6 +23,7 @@ const run = autocannon({
   connections,
   pipelining: 1,
   amount,
+  ...(overallRate ? { overallRate } : {}),
   timeout: 30,
   headers,
   body,

@@ -12,6 +12,8 @@ export interface HttpLoadOptions {
   body: string;
   /** A new `Idempotency-Key` on every request. */
   uniqueKeys: boolean;
+  /** Send at most this many requests per second in all (an open-ish load: CPU per POST compared at the same rate). Default: as fast as answered. */
+  overallRate?: number;
 }
 
 export interface HttpLoadResult {
