@@ -1,7 +1,6 @@
 import { RedisRateBudget } from '@neonops/intents';
 import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator } from '@neonops/neon-sim';
-import { SecretBox } from '@neonops/intents';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildTestApp } from '../../test/helper.js';
 import { buildApp } from '../app.js';
