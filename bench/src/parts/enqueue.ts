@@ -9,9 +9,12 @@
  * alternating rounds: what tracing costs; and the peer route (issue #14, aim 3) in the same
  * rounds: a bare Fastify route on its own Redis connection that parses the same body with the
  * same zod schema and calls `queue.add` (no auth, idempotency, intent record, rate limit or
- * metrics) — what our path costs beyond the work any such route does.
+ * metrics) — what our path costs beyond the work any such route does; and the API in 1 and in
+ * 2 processes on one port (node:cluster, `api-cluster.ts`) against the same Redis, in the same
+ * rounds: the horizontal-scale ratio.
  */
 import { createServer } from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '@neonops/api';
 import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
@@ -21,6 +24,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { baselineBuildApp } from '../baseline.js';
 import type { BenchContext } from '../context.js';
+import { ApiProcesses } from '../load/api-processes.js';
 import { httpLoad, type HttpLoadResult } from '../load/http-load.js';
 import { startPeerRoute } from '../peer-route.js';
 import { drive, fmt } from '../stats.js';
@@ -123,6 +127,23 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
       await ctx.cleanup(prefix);
     }
   };
+  /**
+   * One measured run against the API in `count` processes on one port (node:cluster; replicas
+   * sharing this Redis): the horizontal-scale figure. CPU summed over the processes.
+   */
+  const measureProcesses = async (count: number): Promise<ApiRun> => {
+    const api = await ApiProcesses.start(count, ctx.redisUrl, `${prefix}scale:`);
+    try {
+      await load(api.url, 1000);
+      const cpu0 = await api.cpu();
+      const result = await load(api.url, options.requests);
+      const cpu1 = await api.cpu();
+      return { result, cpuMs: (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000 / options.requests };
+    } finally {
+      await api.stop();
+      await ctx.cleanup(prefix);
+    }
+  };
   const baselineBuild = options.baselineRef ? await baselineBuildApp(options.baselineRef) : undefined;
   // Alternating rounds, so that drift of a noisy machine hits both alike; each side's better round counts.
   const runs: ApiRun[] = [];
@@ -131,6 +152,8 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   const traced: ApiRun[] = [];
   const sampled: ApiRun[] = [];
   const peers: ApiRun[] = [];
+  const oneProcess: ApiRun[] = [];
+  const twoProcesses: ApiRun[] = [];
   for (let round = 0; round < 2; round++) {
     runs.push(await measureApi(buildApp));
     peers.push(await measurePeer());
@@ -138,6 +161,8 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     traced.push(await measureTraced(1));
     sampled.push(await measureTraced(0.1));
     if (baselineBuild) before.push(await measureApi(baselineBuild));
+    oneProcess.push(await measureProcesses(1));
+    twoProcesses.push(await measureProcesses(2));
   }
   const best = (xs: ApiRun[]) => xs.reduce((a, b) => (b.result.perSecond > a.result.perSecond ? b : a));
   const { result: api, cpuMs: apiCpuMs } = best(runs);
@@ -243,6 +268,24 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
       metric: 'ratio POST rate traced at 10 % / untraced',
       value: fmt.ratio(best(sampled).result.perSecond / api.perSecond),
       note: `OTEL_TRACES_SAMPLER_ARG=0.1: ${fmt.int(best(sampled).result.perSecond)}/s, p99 ${fmt.ms(best(sampled).result.p99)}; CPU/POST ${fmt.ratio(best(sampled).cpuMs / apiCpuMs)}×`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'POST /v1/intents, 1 API process (node:cluster)',
+      value: `${fmt.int(best(oneProcess).result.perSecond)}/s`,
+      note: `p50 ${fmt.ms(best(oneProcess).result.p50)}, p99 ${fmt.ms(best(oneProcess).result.p99)}; CPU ${fmt.ms(best(oneProcess).cpuMs)}/POST`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'POST /v1/intents, 2 API processes on one Redis, same run',
+      value: `${fmt.int(best(twoProcesses).result.perSecond)}/s`,
+      note: `p50 ${fmt.ms(best(twoProcesses).result.p50)}, p99 ${fmt.ms(best(twoProcesses).result.p99)}; CPU ${fmt.ms(best(twoProcesses).cpuMs)}/POST (both processes)`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'ratio POST rate 2 API processes / 1',
+      value: fmt.ratio(best(twoProcesses).result.perSecond / best(oneProcess).result.perSecond),
+      note: `horizontal scale; ${os.cpus().length} cores shared with the load generator and Redis`,
     },
     { part: '1 enqueue', metric: 'ratio API / raw queue.add', value: fmt.ratio(api.perSecond / raw.perSecond), note: 'aim ≥ 0.5' },
     { part: '1 enqueue', metric: 'ratio API / HTTP ceiling', value: fmt.ratio(api.perSecond / ceiling.perSecond), note: 'what the intent path costs beyond HTTP' },
