@@ -35,7 +35,8 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
         description:
           'Validates `{ kind, params }` against the intent catalog, checks the team may act on the project, stores the intent and queues it. ' +
           'With `Idempotency-Key`, a repeat of the same request returns the first answer (`Idempotent-Replayed: true`); ' +
-          'the same key with another body gets 422, and while the first is still being handled, 409.',
+          'the same key with another body gets 422, and while a request holding the key in flight elsewhere is still being handled, 409. ' +
+          'The key is claimed in the same atomic step that stores the intent, so parallel identical requests make one intent and get its answer.',
         tags: ['intents'],
         security: [{ bearer: [] }],
         headers: idempotencyHeadersSchema,
