@@ -7,6 +7,7 @@
  *
  *   pnpm --filter @neonops/bench ab:enqueue --ref main --rounds 3 --requests 6000 --connections 64
  *   pnpm --filter @neonops/bench ab:enqueue --ref main --rate 1500   # CPU per POST at the same offered rate
+ *   pnpm --filter @neonops/bench ab:enqueue --ref main --inject      # CPU per POST of the app's path alone (app.inject, no HTTP)
  */
 import os from 'node:os';
 import { buildApp } from '@neonops/api';
@@ -30,6 +31,12 @@ const requests = Number(flag('requests', '6000'));
 const connections = Number(flag('connections', '64'));
 const withPeer = !process.argv.includes('--no-peer');
 const overallRate = Number(flag('rate', '0'));
+/**
+ * `--inject`: requests through `app.inject` in this process (64 in flight) instead of HTTP from
+ * autocannon: no load generator and no sockets on the client side, so the CPU per POST of
+ * the app's own path is far steadier — for an A/B of a change of a few microseconds. No peer.
+ */
+const viaInject = process.argv.includes('--inject');
 
 const ctx = await openBenchContext();
 const admin = new Redis(ctx.redisUrl);
@@ -61,6 +68,32 @@ async function measure(url: string): Promise<string> {
   );
 }
 
+/** `count` POSTs through `app.inject`, `connections` in flight. */
+async function injectMany(app: FastifyInstance, count: number): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (next < count) {
+        const i = next++;
+        const res = await app.inject({ method: 'POST', url: '/v1/intents', payload: body, headers: { ...headers, 'idempotency-key': `ab-${i}-${Math.random()}` } });
+        if (res.statusCode !== 202) throw new Error(`POST answered ${res.statusCode}: ${res.body}`);
+      }
+    }),
+  );
+}
+
+async function measureInject(app: FastifyInstance): Promise<string> {
+  await injectMany(app, 1000);
+  const cpu0 = process.cpuUsage();
+  const redis0 = await redisCpu();
+  const t0 = performance.now();
+  await injectMany(app, requests);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const redisMs = ((await redisCpu()) - redis0) * 1000;
+  return `${fmt.int(requests / seconds).padStart(6)}/s (inject)  API CPU ${fmt.ms((cpu.user + cpu.system) / 1000 / requests)}/POST  Redis CPU ${fmt.ms(redisMs / requests)}/POST`;
+}
+
 async function measureApi(build: typeof buildApp): Promise<string> {
   const prefix = ctx.prefix('ab');
   const app = await build({
@@ -71,6 +104,7 @@ async function measureApi(build: typeof buildApp): Promise<string> {
     probeNeon: async () => ({ ok: true }),
   });
   try {
+    if (viaInject) return await measureInject(app);
     await app.listen({ port: 0, host: '127.0.0.1' });
     return await measure(urlOf(app));
   } finally {
@@ -95,7 +129,7 @@ for (const ref of refs) {
   const build = await baselineBuildApp(ref);
   variants.push({ name: ref, run: () => measureApi(build) });
 }
-if (withPeer) variants.push({ name: 'peer', run: measurePeer });
+if (withPeer && !viaInject) variants.push({ name: 'peer', run: measurePeer });
 const width = Math.max(...variants.map((v) => v.name.length));
 console.log(`A/B enqueue: ${requests} POSTs at ${connections} connections${overallRate ? `, at most ${overallRate}/s` : ''}, ${rounds} rounds; load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 try {
