@@ -89,10 +89,18 @@ export class RateReservations {
         }
         continue;
       }
-      window ??= { endsAt: 0, tokens: 0, countAfter: 0, spent: false, waiting: 0 };
-      this.windows.set(key, window);
+      if (!window) {
+        if (this.windows.size >= 1024) this.forgetEnded(now);
+        window = { endsAt: 0, tokens: 0, countAfter: 0, spent: false, waiting: 0 };
+        this.windows.set(key, window);
+      }
       await this.reserve(key, window, timeWindow, max);
     }
+  }
+
+  /** Drops windows that have ended (keys that stopped sending), so the map stays as small as the active keys. */
+  private forgetEnded(now: number): void {
+    for (const [key, window] of this.windows) if (now >= window.endsAt && !window.pending) this.windows.delete(key);
   }
 
   private reserve(key: string, window: Window, timeWindow: number, max: number): Promise<void> {
