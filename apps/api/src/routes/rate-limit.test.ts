@@ -145,6 +145,16 @@ describe('per-team request rate limits', () => {
     expect(await client.get(`${t.redis.prefix}rl:k`)).toBe('1');
   });
 
+  it('counts a replay of an Idempotency-Key like any request (the key is looked at after the limit)', async () => {
+    const t = await buildTestApp({ teams: [{ id: 'alpha', tokenHashes: [hashToken('token-alpha')], projects: ['p-alpha'], limits: { requestsPerMinute: 2 } }] });
+    const post = { method: 'POST' as const, url: '/v1/intents', payload: { kind: 'branch.create', params: { projectId: 'p-alpha', name: 'f' } }, headers: { 'idempotency-key': 'k' } };
+    expect((await t.as('alpha', post)).statusCode).toBe(202);
+    const replay = await t.as('alpha', post);
+    expect(replay.statusCode).toBe(202);
+    expect(replay.headers['idempotent-replayed']).toBe('true');
+    expect((await t.as('alpha', post)).statusCode).toBe(429);
+  });
+
   it('lets requests through when Redis fails (skipOnError), as before', async () => {
     const t = await buildTestApp();
     const client = t.redis.connect();
