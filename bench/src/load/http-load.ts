@@ -12,8 +12,8 @@ export interface HttpLoadOptions {
   body: string;
   /** A new `Idempotency-Key` on every request. */
   uniqueKeys: boolean;
-  /** Requests per second offered in all (autocannon's `overallRate`); default: as fast as answered. */
-  rate?: number;
+  /** Send at most this many requests per second in all (an open-ish load: CPU per POST compared at the same rate). Default: as fast as answered. */
+  overallRate?: number;
 }
 
 export interface HttpLoadResult {
@@ -26,6 +26,8 @@ export interface HttpLoadResult {
   p90: number;
   p99: number;
   max: number;
+  /** The load generator's own CPU per answer, ms (its share of the machine's cores). */
+  clientCpuMs: number;
 }
 
 /**

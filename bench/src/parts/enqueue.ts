@@ -9,19 +9,24 @@
  * sampling, one new trace in ten), in alternating rounds: what tracing costs; and the peer route (issue #14, aim 3) in the same
  * rounds: a bare Fastify route on its own Redis connection that parses the same body with the
  * same zod schema and calls `queue.add` (no auth, idempotency, intent record, rate limit or
- * metrics) — what our path costs beyond the work any such route does.
+ * metrics) — what our path costs beyond the work any such route does; and the API in 1 and in
+ * 2 processes on one port (node:cluster, `api-cluster.ts`) against the same Redis, in the same
+ * rounds: the horizontal-scale ratio.
  */
 import { createServer } from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '@neonops/api';
-import { bullPrefix, intentJobOptions, intentRequestSchema, INTENTS_QUEUE, newIntentId, SecretBox } from '@neonops/intents';
+import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
 import { DEFAULT_SAMPLING_RATIO, startTracing } from '@neonops/observability';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { baselineBuildApp } from '../baseline.js';
 import type { BenchContext } from '../context.js';
+import { ApiProcesses } from '../load/api-processes.js';
 import { httpLoad, type HttpLoadResult } from '../load/http-load.js';
+import { startPeerRoute } from '../peer-route.js';
 import { drive, fmt } from '../stats.js';
 import type { Row } from '../table.js';
 import { benchTeams, BENCH_PROJECT, BENCH_TOKEN } from '../teams.js';
@@ -136,7 +141,7 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     try {
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = urlOf(app, '/v1/intents');
-      const send = (n: number) => httpLoad({ url, amount: n, connections: options.connections, headers, body, uniqueKeys: true, rate });
+      const send = (n: number) => httpLoad({ url, amount: n, connections: options.connections, headers, body, uniqueKeys: true, overallRate: rate });
       await send(Math.round(rate)); // warm-up: JIT, connections, Lua scripts (and, traced, the first sampled requests)
       const cpu0 = process.cpuUsage();
       const result = await send(amount);
@@ -147,31 +152,34 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
       await ctx.cleanup(prefix);
     }
   };
-  /** One measured run of the peer route: bare Fastify + `intentRequestSchema` + `queue.add`, same client, same Redis. */
+  /** One measured run of the peer route (`peer-route.ts`): bare Fastify + `intentRequestSchema` + `queue.add`, same client, same Redis. */
   const measurePeer = async (): Promise<ApiRun> => {
-    const connection = new Redis(ctx.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: false });
-    const queue = new Queue(INTENTS_QUEUE, { connection, prefix: bullPrefix(`${prefix}peer:`) });
-    const peer = Fastify();
-    peer.post('/v1/intents', async (request, reply) => {
-      const body = intentRequestSchema.parse(request.body);
-      const id = newIntentId(new Date());
-      // The job options ours adds with (attempts, backoff), so the two add the same job.
-      await queue.add(body.kind, { intentId: id, teamId: 'bench', kind: body.kind }, { ...intentJobOptions, jobId: id });
-      return reply.code(202).send({ id, kind: body.kind, status: 'queued' });
-    });
+    const peer = await startPeerRoute(ctx.redisUrl, `${prefix}peer:`);
     try {
-      await peer.listen({ port: 0, host: '127.0.0.1' });
-      const url = urlOf(peer, '/v1/intents');
-      await queue.waitUntilReady();
-      await load(url, 1000);
+      await load(peer.url, 1000);
       const cpu0 = process.cpuUsage();
-      const result = await load(url, options.requests);
+      const result = await load(peer.url, options.requests);
       const cpu = process.cpuUsage(cpu0);
       return { result, cpuMs: (cpu.user + cpu.system) / 1000 / options.requests };
     } finally {
       await peer.close();
-      await queue.close();
-      await connection.quit();
+      await ctx.cleanup(prefix);
+    }
+  };
+  /**
+   * One measured run against the API in `count` processes on one port (node:cluster; replicas
+   * sharing this Redis): the horizontal-scale figure. CPU summed over the processes.
+   */
+  const measureProcesses = async (count: number): Promise<ApiRun> => {
+    const api = await ApiProcesses.start(count, ctx.redisUrl, `${prefix}scale:`);
+    try {
+      await load(api.url, 1000);
+      const cpu0 = await api.cpu();
+      const result = await load(api.url, options.requests);
+      const cpu1 = await api.cpu();
+      return { result, cpuMs: (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1000 / options.requests };
+    } finally {
+      await api.stop();
       await ctx.cleanup(prefix);
     }
   };
@@ -183,6 +191,8 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   const traced: ApiRun[] = [];
   const sampled: ApiRun[] = [];
   const peers: ApiRun[] = [];
+  const oneProcess: ApiRun[] = [];
+  const twoProcesses: ApiRun[] = [];
   for (let round = 0; round < 2; round++) {
     runs.push(await measureApi(buildApp));
     peers.push(await measurePeer());
@@ -190,6 +200,8 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     traced.push(await measureTraced(1));
     sampled.push(await measureTraced());
     if (baselineBuild) before.push(await measureApi(baselineBuild));
+    oneProcess.push(await measureProcesses(1));
+    twoProcesses.push(await measureProcesses(2));
   }
   // Tracing's CPU at one offered rate: untraced, the default sampling and every trace kept, in
   // alternating rounds (the order turned each round); the median of each counts.
@@ -324,6 +336,24 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
       metric: '  … every trace kept / untraced',
       value: `${fmt.ratio(medianCpu(atRate.all) / medianCpu(atRate.off))}×`,
       note: `${fmt.ms(medianCpu(atRate.all))}/POST; OTEL_TRACES_SAMPLER_ARG=1 (no aim)`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'POST /v1/intents, 1 API process (node:cluster)',
+      value: `${fmt.int(best(oneProcess).result.perSecond)}/s`,
+      note: `p50 ${fmt.ms(best(oneProcess).result.p50)}, p99 ${fmt.ms(best(oneProcess).result.p99)}; CPU ${fmt.ms(best(oneProcess).cpuMs)}/POST`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'POST /v1/intents, 2 API processes on one Redis, same run',
+      value: `${fmt.int(best(twoProcesses).result.perSecond)}/s`,
+      note: `p50 ${fmt.ms(best(twoProcesses).result.p50)}, p99 ${fmt.ms(best(twoProcesses).result.p99)}; CPU ${fmt.ms(best(twoProcesses).cpuMs)}/POST (both processes)`,
+    },
+    {
+      part: '1 enqueue',
+      metric: 'ratio POST rate 2 API processes / 1',
+      value: fmt.ratio(best(twoProcesses).result.perSecond / best(oneProcess).result.perSecond),
+      note: `horizontal scale; ${os.cpus().length} cores shared with the load generator and Redis`,
     },
     { part: '1 enqueue', metric: 'ratio API / raw queue.add', value: fmt.ratio(api.perSecond / raw.perSecond), note: 'aim ≥ 0.5' },
     { part: '1 enqueue', metric: 'ratio API / HTTP ceiling', value: fmt.ratio(api.perSecond / ceiling.perSecond), note: 'what the intent path costs beyond HTTP' },

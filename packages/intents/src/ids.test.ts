@@ -12,6 +12,12 @@ describe('intent ids', () => {
     expect(intentIdFloor(new Date('2026-01-01T00:00:00.001Z')) <= late).toBe(true);
   });
 
+  it('never repeat across refills of their random pool', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => newIntentId(new Date('2026-01-01T00:00:00Z'))));
+    expect(ids.size).toBe(1000);
+    for (const id of ids) expect(id).toMatch(intentIdPattern);
+  });
+
   it('tell the time they were made', () => {
     const at = new Date('2026-11-29T12:34:56.789Z');
     expect(intentIdTime(newIntentId(at))).toEqual(at);

@@ -177,6 +177,32 @@ describe('IntentStore', () => {
     expect(await client.get(key)).toBe('answer-1');
   });
 
+  it('claims an Idempotency-Key in the create script: a free key gets the record and its answer at once; a held key is handed back and nothing is written, even at the cap', async () => {
+    const { store, client, prefix } = setup();
+    const key = `${corePrefix(prefix)}idem:team-a:k1`;
+    const claim = { key, completedValue: 'answer-1', ttlMs: 86_400_000 };
+    const first = newRecord('team-a');
+    expect(await store.createClaiming(first, { maxActive: 1, claim })).toBe('created');
+    expect(await store.get(first.id)).toEqual(first);
+    expect(await client.get(key)).toBe('answer-1');
+    expect(await client.pttl(key)).toBeGreaterThan(86_000_000);
+
+    // The same key again, with the team at its cap: the answer is handed back, nothing is written.
+    const repeat = newRecord('team-a');
+    expect(await store.createClaiming(repeat, { maxActive: 1, claim: { ...claim, completedValue: 'answer-2' } })).toEqual({ held: 'answer-1' });
+    expect(await store.get(repeat.id)).toBeUndefined();
+    expect(await client.get(key)).toBe('answer-1');
+    // A new key at the cap: refused, and the key stays free.
+    const capped = newRecord('team-a');
+    const other = `${corePrefix(prefix)}idem:team-a:k2`;
+    expect(await store.createClaiming(capped, { maxActive: 1, claim: { ...claim, key: other } })).toBe('cap_reached');
+    expect(await client.exists(other)).toBe(0);
+    // A key held in flight by another request (a lease): handed back as it is.
+    await client.set(other, 'in-flight-x', 'PX', 60_000);
+    expect(await store.createClaiming(newRecord('team-a'), { claim: { ...claim, key: other } })).toEqual({ held: 'in-flight-x' });
+    expect(await store.countActive('team-a')).toBe(1);
+  });
+
   it('refuses fenced writes once the job lock holds another token, and secrets after the end', async () => {
     const { store, client, prefix } = setup();
     const record = newRecord('team-a');

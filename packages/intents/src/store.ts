@@ -114,6 +114,23 @@ export interface IdempotentCreate {
   ttlMs: number;
 }
 
+/**
+ * An Idempotency-Key claimed by `createClaiming` in the same script as the intent: a free key
+ * gets `completedValue` (the answer) with the record, in one round trip — no in-flight claim
+ * before, no completion after. A key that holds anything is handed back untouched.
+ */
+export interface IdempotentClaim {
+  /** The idempotency record's Redis key. */
+  key: string;
+  /** The completed record to store (the answer replayed to a retry). */
+  completedValue: string;
+  /** TTL of the completed record in ms. */
+  ttlMs: number;
+}
+
+/** What `createClaiming` did: as `create`, or `{ held }`: the key's current value (nothing was written). */
+export type ClaimingCreateOutcome = Exclude<CreateOutcome, 'lease_lost'> | { held: string };
+
 function encode(fields: Record<string, unknown>): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) out.push(k, JSON.stringify(v));
@@ -199,9 +216,22 @@ export class IntentStore {
     options: { maxActive?: number; dedupe: DedupeCreate },
   ): Promise<Exclude<CreateOutcome, 'lease_lost'> | { duplicateOf: string }> {
     const outcome = await this.createOnce(record, options);
-    if (typeof outcome === 'object') return outcome;
-    // No idempotency lease here: `lease_lost` cannot happen.
-    return outcome === 'lease_lost' ? 'exists' : outcome;
+    if (typeof outcome === 'object' && 'duplicateOf' in outcome) return outcome;
+    // No idempotency key here: neither `lease_lost` nor a held key can happen.
+    return typeof outcome === 'object' || outcome === 'lease_lost' ? 'exists' : outcome;
+  }
+
+  /**
+   * Like `create` with an Idempotency-Key, but the key is claimed in the same script: a key
+   * that already holds a value (the answer of an earlier request, or another request's
+   * in-flight claim) answers `{ held: value }` and nothing is written, even at the team's cap
+   * (a repeat is answered as before); a free key stores the intent and its answer at once.
+   */
+  async createClaiming(record: IntentRecord, options: { maxActive?: number; claim: IdempotentClaim }): Promise<ClaimingCreateOutcome> {
+    const outcome = await this.createOnce(record, options);
+    if (typeof outcome === 'object' && 'held' in outcome) return outcome;
+    // No dedupe key and no lease here: neither a duplicate nor `lease_lost` can happen.
+    return typeof outcome === 'object' || outcome === 'lease_lost' ? 'exists' : outcome;
   }
 
   /** The id of the intent a team's dedupe key made, if it made one (and the key still lives). */
@@ -216,11 +246,12 @@ export class IntentStore {
 
   private async createOnce(
     record: IntentRecord,
-    options: { maxActive?: number; idempotency?: IdempotentCreate; dedupe?: DedupeCreate },
-  ): Promise<CreateOutcome | { duplicateOf: string }> {
+    options: { maxActive?: number; idempotency?: IdempotentCreate; claim?: IdempotentClaim; dedupe?: DedupeCreate },
+  ): Promise<CreateOutcome | { duplicateOf: string } | { held: string }> {
     const valid = intentRecordSchema.parse(record);
     const pruneBelow = intentIdFloor(new Date(this.now().getTime() - this.retentionSeconds * 1000));
-    const idem = options.idempotency;
+    const idem = options.claim ?? options.idempotency;
+    const inFlightValue = options.idempotency?.inFlightValue ?? '';
     const outcome = await CREATE.run(
       this.redis,
       [
@@ -236,15 +267,18 @@ export class IntentStore {
         valid.id,
         pruneBelow,
         activeMember({ intentId: valid.id, teamId: valid.teamId }),
-        idem?.inFlightValue ?? '',
+        inFlightValue,
         idem?.completedValue ?? '',
         String(idem?.ttlMs ?? 0),
         String(options.dedupe ? Math.max(1, Math.ceil(options.dedupe.ttlMs)) : 0),
+        options.claim ? '1' : '0',
         ...encode(valid),
       ],
     );
     // A string is the id of the intent the dedupe key made before.
     if (typeof outcome === 'string') return { duplicateOf: outcome };
+    // ['held', value]: the claimed Idempotency-Key already holds a value.
+    if (Array.isArray(outcome)) return { held: String(outcome[1]) };
     switch (outcome) {
       case 1:
         return 'created';

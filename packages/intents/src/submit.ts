@@ -4,7 +4,7 @@ import { newIntentId } from './ids.js';
 import { intentJobId, intentJobOptions, type IntentJobData } from './queue.js';
 import type { IntentActor, IntentRecord } from './record.js';
 import type { IntentRights } from './rights.js';
-import type { DedupeCreate, IdempotentCreate, IntentStore } from './store.js';
+import type { DedupeCreate, IdempotentClaim, IdempotentCreate, IntentStore } from './store.js';
 
 /** The part of a BullMQ `Queue<IntentJobData>` the submitter uses (this package does not depend on BullMQ). */
 export interface IntentJobQueue {
@@ -32,6 +32,19 @@ export class IdempotencyLeaseLostError extends Error {
   }
 }
 
+/**
+ * The Idempotency-Key claimed with the intent already holds a value (an earlier request's
+ * answer, or another request's in-flight claim): nothing was stored. `value` is the key's
+ * record as stored; the caller decides (replay, 422 for another body, 409 while in flight).
+ */
+export class IdempotencyKeyHeldError extends Error {
+  readonly code = 'idempotency_key_held';
+  constructor(readonly value: string) {
+    super('The Idempotency-Key already holds a value');
+    this.name = 'IdempotencyKeyHeldError';
+  }
+}
+
 /** The dedupe key made an intent whose record has expired since: nothing is submitted again. */
 export class SubmittedIntentGoneError extends Error {
   readonly code = 'submitted_intent_gone';
@@ -43,11 +56,13 @@ export class SubmittedIntentGoneError extends Error {
 
 export interface SubmitOptions {
   /**
-   * The idempotency answer stored with the intent in the same script (the API's
-   * `Idempotency-Key`), made from the record about to be stored. Refused
+   * The idempotency answer stored with the intent in the same script, made from the record
+   * about to be stored. With a lease (`IdempotentCreate`, the key claimed before): refused
    * (`IdempotencyLeaseLostError`) when the request's claim on the key is no longer its own.
+   * As a claim (`IdempotentClaim`, the API's `Idempotency-Key`): the key is claimed in that
+   * script too, and a key that holds a value already throws `IdempotencyKeyHeldError`.
    */
-  idempotency?: { key: string; answer: (record: IntentRecord) => IdempotentCreate };
+  idempotency?: { key: string; answer: (record: IntentRecord) => IdempotentCreate | IdempotentClaim };
   /**
    * A producer's own dedupe key, per team (a schedule's tick, a budget's period and
    * endpoint): the same key never makes two intents while it lives, however often the
@@ -159,7 +174,11 @@ export class IntentSubmitter {
       }
     } else {
       const idempotency = options.idempotency?.answer(record);
-      const outcome = await this.deps.store.create(record, { maxActive, ...(idempotency ? { idempotency } : {}) });
+      const outcome =
+        idempotency && !('inFlightValue' in idempotency)
+          ? await this.deps.store.createClaiming(record, { maxActive, claim: idempotency })
+          : await this.deps.store.create(record, { maxActive, ...(idempotency ? { idempotency } : {}) });
+      if (typeof outcome === 'object') throw new IdempotencyKeyHeldError(outcome.held);
       if (outcome === 'cap_reached') throw new IntentCapReachedError(team.id, maxActive);
       if (outcome === 'lease_lost') throw new IdempotencyLeaseLostError();
     }

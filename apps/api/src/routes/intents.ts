@@ -1,6 +1,8 @@
 import { intentRequestSchema } from '@neonops/intents';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { untilClientGone } from './client-gone.js';
+import { answerHeldKey } from '../plugins/app/idempotency/index.js';
+import { HeldIdempotencyKeyError } from '../plugins/app/intents-service.js';
 import { KindNotAllowedForTokenError } from '../errors.js';
 import { tokenAllowsKind } from '../teams/managed-teams.js';
 import {
@@ -27,13 +29,14 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
   fastify.post(
     '/v1/intents',
     {
-      config: { idempotent: true },
+      config: { idempotent: 'atomic' },
       schema: {
         summary: 'Submit an intent',
         description:
           'Validates `{ kind, params }` against the intent catalog, checks the team may act on the project, stores the intent and queues it. ' +
           'With `Idempotency-Key`, a repeat of the same request returns the first answer (`Idempotent-Replayed: true`); ' +
-          'the same key with another body gets 422, and while the first is still being handled, 409.',
+          'the same key with another body gets 422, and while a request holding the key in flight elsewhere is still being handled, 409. ' +
+          'The key is claimed in the same atomic step that stores the intent, so parallel identical requests make one intent and get its answer.',
         tags: ['intents'],
         security: [{ bearer: [] }],
         headers: idempotencyHeadersSchema,
@@ -51,14 +54,24 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
       },
     },
     async (request, reply) => {
-      const lease = request.idempotencyLease;
       const key = request.idempotencyKey;
-      if (!tokenAllowsKind(request.caller, request.body.kind)) throw new KindNotAllowedForTokenError(`Token ${request.caller.tokenId} may not submit ${request.body.kind}`);
-      const { response } = await fastify.intents.submit(request.team, request.body, lease && key !== null ? { key, lease } : undefined, { type: 'token', id: request.caller.tokenId });
-      // The answer was stored with the intent, in the same step: the generic hook has nothing left to store.
-      request.idempotencyLease = null;
-      // The body the idempotency record stores, serialized once (`never`: the typed reply expects the object it encodes).
-      return reply.code(202).headers(response.headers).serializer(asIs).send(response.body as never);
+      const claim = request.idempotencyClaim;
+      try {
+        if (!tokenAllowsKind(request.caller, request.body.kind)) throw new KindNotAllowedForTokenError(`Token ${request.caller.tokenId} may not submit ${request.body.kind}`);
+        // The key is claimed in the intent's own script (`idempotent: 'atomic'`): one round trip for both.
+        const { response } = await fastify.intents.submit(request.team, request.body, claim && key !== null ? { key, claim } : undefined, { type: 'token', id: request.caller.tokenId });
+        // The body the idempotency record stores, serialized once (`never`: the typed reply expects the object it encodes).
+        return reply.code(202).headers(response.headers).serializer(asIs).send(response.body as never);
+      } catch (error) {
+        if (error instanceof HeldIdempotencyKeyError) return answerHeldKey(fastify, reply, error.outcome);
+        // Refused before the script looked at the key (rights, token): a key that holds a value
+        // is still answered first — a replay, 422 or 409 — as when the key was claimed first.
+        if (claim) {
+          const held = await fastify.idempotencyStore.peek(claim.redisKey, claim.fingerprint).catch(() => undefined);
+          if (held) return answerHeldKey(fastify, reply, held);
+        }
+        throw error;
+      }
     },
   );
 

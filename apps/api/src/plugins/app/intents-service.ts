@@ -1,6 +1,7 @@
 import type { ArchivedIntent, IntentHistory } from '@neonops/durable-store';
 import {
   intentIdPattern,
+  IdempotencyKeyHeldError,
   IdempotencyLeaseLostError,
   IntentCapReachedError,
   IntentStore,
@@ -39,7 +40,8 @@ import type { Team } from '../../teams/teams-file.js';
 import { mergeIntentPages, type IntentPage } from './intent-pages.js';
 import type { IntentWatch } from './intent-watch.js';
 import type { ProjectScope } from './project-scope.js';
-import type { IdempotencyLease, IdempotencyStore, StoredResponse } from './idempotency/store.js';
+import type { IdempotencyClaim } from './idempotency/index.js';
+import type { BeginOutcome, IdempotencyLease, IdempotencyStore, StoredResponse } from './idempotency/store.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -69,8 +71,8 @@ export interface IntentsServiceDeps {
    * none (Redis only). Its outage never fails a request Redis can answer alone.
    */
   history?: IntentHistory;
-  /** Makes the idempotent answer stored with a new intent. */
-  idempotency: Pick<IdempotencyStore, 'answerFor'>;
+  /** Makes the idempotent answer stored with a new intent, and reads what a held key holds. */
+  idempotency: Pick<IdempotencyStore, 'answerFor' | 'claimFor' | 'outcomeOf'>;
   /** How long the API waits for the job to be added before leaving it to the sweeper. Default 3000 ms. */
   enqueueTimeoutMs?: number;
   /** Tells long-polls that an intent changed. Default: none (a wait then lasts its whole time, re-reading at its end). */
@@ -106,16 +108,34 @@ export interface Submitted {
 }
 
 /**
- * The idempotency key a submit stores its answer under, in the same script as the intent.
- * Hook deliveries pass their own store (kept longer) and answer.
+ * The idempotency key a submit stores its answer under, in the same script as the intent:
+ * claimed before (a lease: hook deliveries, with their own store, kept longer, and answer),
+ * or claimed in that script too (`claim`: the API's `Idempotency-Key`; a key that holds a
+ * value already throws {@link HeldIdempotencyKeyError}).
  */
-export interface SubmitIdempotency {
+export type SubmitIdempotency = LeasedSubmitIdempotency | ClaimedSubmitIdempotency;
+
+export interface LeasedSubmitIdempotency {
   key: string;
   lease: IdempotencyLease;
   /** The store that issued the lease. Default: the API's `Idempotency-Key` store. */
   store?: Pick<IdempotencyStore, 'answerFor'>;
   /** The answer to store and send. Default `acceptedResponse` (the `202` of `POST /v1/intents`). */
   response?: (record: IntentRecord) => StoredResponse;
+}
+
+export interface ClaimedSubmitIdempotency {
+  /** The client's key, as sent (stored on the record). */
+  key: string;
+  claim: IdempotencyClaim;
+}
+
+/** The claimed Idempotency-Key already held a value: nothing was stored; `outcome` says what it holds. */
+export class HeldIdempotencyKeyError extends Error {
+  constructor(readonly outcome: Exclude<BeginOutcome, { kind: 'started' }>) {
+    super(`the Idempotency-Key already holds a value (${outcome.kind})`);
+    this.name = 'HeldIdempotencyKeyError';
+  }
 }
 
 /** What `cancel` did: `cancelled` at once (it was queued), or `requested` (the worker stops at the next step). */
@@ -181,21 +201,24 @@ export class IntentsService {
   async submit(team: Team, request: IntentRequest, idempotency?: SubmitIdempotency, actor?: IntentActor): Promise<Submitted> {
     await this.authorize(team, request);
     let accepted: StoredResponse | undefined;
-    const respond = (record: IntentRecord): StoredResponse => (accepted ??= (idempotency?.response ?? acceptedResponse)(record));
+    const respond = (record: IntentRecord): StoredResponse =>
+      (accepted ??= (idempotency && 'lease' in idempotency && idempotency.response ? idempotency.response : acceptedResponse)(record));
+    const answer = (record: IntentRecord) => {
+      if (!idempotency) throw new Error('unreachable: no idempotency key');
+      if ('claim' in idempotency) return this.deps.idempotency.claimFor(idempotency.claim.redisKey, idempotency.claim.fingerprint, respond(record));
+      return (idempotency.store ?? this.deps.idempotency).answerFor(idempotency.lease, respond(record));
+    };
     const submitted = await withRedis(this.deps.redis, () =>
-      this.submitter.submit(
-        team,
-        request,
-        {
-          ...(idempotency
-            ? { idempotency: { key: idempotency.key, answer: (record) => (idempotency.store ?? this.deps.idempotency).answerFor(idempotency.lease, respond(record)) } }
-            : {}),
-          ...(actor ? { actor } : {}),
-        },
-      ),
+      this.submitter.submit(team, request, {
+        ...(idempotency ? { idempotency: { key: idempotency.key, answer } } : {}),
+        ...(actor ? { actor } : {}),
+      }),
     ).catch((error: unknown) => {
       if (error instanceof IntentCapReachedError) throw new TooManyActiveIntentsError(error.maxActive, this.deps.capRetryAfterSeconds);
       if (error instanceof IdempotencyLeaseLostError) throw new IdempotencyRequestInFlightError();
+      if (error instanceof IdempotencyKeyHeldError && idempotency && 'claim' in idempotency) {
+        throw new HeldIdempotencyKeyError(this.deps.idempotency.outcomeOf(error.value, idempotency.claim.fingerprint));
+      }
       throw error;
     });
     if (submitted.created) {

@@ -3,6 +3,7 @@ import { IntentStore } from '@neonops/intents';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { branchCreate, buildTestApp, jobCount } from '../../../../test/helper.js';
+import { hashToken } from '../../../teams/teams-file.js';
 import { idempotencyRedisKey, requestFingerprint } from './fingerprint.js';
 import { IdempotencyStore } from './store.js';
 
@@ -181,5 +182,73 @@ describe('Idempotency-Key on POST /v1/intents', () => {
     expect(await jobCount(t.queue)).toBe(1);
     const store = new IntentStore(t.redis.connect(), { prefix: t.redis.prefix });
     expect((await store.list('alpha')).items).toHaveLength(1);
+  });
+
+  it('claims the key in the intent\'s own script: the key goes from free to the stored answer, never in flight', async () => {
+    const t = await buildTestApp();
+    const client = t.redis.connect();
+    const redisKey = idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-1');
+    const first = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(first.statusCode).toBe(202);
+    const stored = JSON.parse((await client.get(redisKey)) ?? '{}');
+    expect(stored).toMatchObject({ state: 'completed', response: { status: 202, headers: { location: first.headers.location } } });
+    expect(JSON.parse(stored.response.body)).toEqual(first.json());
+    expect(await client.pttl(redisKey)).toBeGreaterThan(3600_000);
+  });
+
+  it('a failure between the intent\'s script and its job add: the request and its retry answer the stored intent (its job is the sweeper\'s)', async () => {
+    let crash = true;
+    const t = await buildTestApp({
+      crashPoints: (point) => {
+        if (point === 'api.after_record' && crash) throw new Error('crashed at api.after_record');
+      },
+    });
+    // The request that failed after its script is answered with what the script stored: the intent is accepted.
+    const failed = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(failed.statusCode).toBe(202);
+    expect(failed.headers['idempotent-replayed']).toBe('true');
+    crash = false;
+    const retried = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(retried.statusCode).toBe(202);
+    expect(retried.headers['idempotent-replayed']).toBe('true');
+    expect(retried.json()).toEqual(failed.json());
+    // The record and its answer were written together; the job was never added (the sweeper adds a queued intent's missing job).
+    const store = new IntentStore(t.redis.connect(), { prefix: t.redis.prefix });
+    const { items } = await store.list('alpha');
+    expect(items.map((i) => i.id)).toEqual([retried.json().id]);
+    expect(items[0]?.status).toBe('queued');
+    expect(await jobCount(t.queue)).toBe(0);
+  });
+
+  it('replays a stored answer even when the team is at its cap, and a new key at the cap stores nothing', async () => {
+    const t = await buildTestApp({ teams: [{ id: 'alpha', tokenHashes: [hashToken('token-alpha')], projects: ['p-alpha'], limits: { maxActiveIntents: 1 } }] });
+    const first = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(first.statusCode).toBe(202);
+    const capped = await t.as('alpha', post(branchCreate('p-alpha', { name: 'other' }), 'key-2'));
+    expect(capped.statusCode).toBe(429);
+    expect(await t.redis.connect().exists(idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-2'))).toBe(0);
+    const again = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(again.statusCode).toBe(202);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(again.json().id).toBe(first.json().id);
+  });
+
+  it('answers a held key before the rights check, as when the key was claimed first: 422 for another body the team may not send, a replay for the same', async () => {
+    const t = await buildTestApp();
+    const first = await t.as('alpha', post(branchCreate(), 'key-1'));
+    expect(first.statusCode).toBe(202);
+    // Another team's project (404 without a key): the key's answer comes first.
+    const mismatch = await t.as('alpha', post(branchCreate('p-beta'), 'key-1'));
+    expect(mismatch.statusCode).toBe(422);
+    expect(mismatch.json()).toMatchObject({ code: 'idempotency_key_mismatch' });
+    // A key held in flight by a request elsewhere (a hook delivery's lease, another version's claim): 409 even for a refused body.
+    const store = new IdempotencyStore(t.redis.connect());
+    const redisKey = idempotencyRedisKey(t.redis.prefix, 'alpha', 'key-2');
+    expect((await store.begin(redisKey, requestFingerprint('POST', '/v1/intents', intentRequestSchema.parse(branchCreate('p-beta'))))).kind).toBe('started');
+    const inFlight = await t.as('alpha', post(branchCreate('p-beta'), 'key-2'));
+    expect(inFlight.statusCode).toBe(409);
+    // Without any key the refusal is as before.
+    expect((await t.as('alpha', { method: 'POST', url: '/v1/intents', payload: branchCreate('p-beta') })).statusCode).toBe(404);
+    expect(await jobCount(t.queue)).toBe(1);
   });
 });

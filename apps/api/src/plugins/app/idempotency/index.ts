@@ -1,18 +1,27 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { IdempotencyKeyMismatchError, IdempotencyRequestInFlightError, ValidationError } from '../../../errors.js';
 import { idempotencyRedisKey, requestFingerprint } from './fingerprint.js';
-import { IdempotencyStore, type IdempotencyLease } from './store.js';
+import { IdempotencyStore, type BeginOutcome, type IdempotencyLease } from './store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The route honours `Idempotency-Key` (needs an authenticated team). */
-    idempotent?: boolean;
+    /**
+     * The route honours `Idempotency-Key` (needs an authenticated team). `true`: this plugin
+     * claims the key before the handler and stores the answer after it. `'atomic'`: the
+     * handler claims the key in the same atomic step as its write (`request.idempotencyClaim`,
+     * then `answerHeldKey` when the key already held a value): one round trip, no in-flight
+     * record, and a crash can never part the write from its answer.
+     */
+    idempotent?: boolean | 'atomic';
   }
   interface FastifyRequest {
     /** Set while this request holds an idempotency key. */
     idempotencyLease: IdempotencyLease | null;
     /** The client's key, as sent (unquoted). */
     idempotencyKey: string | null;
+    /** On an `'atomic'` route with a key: what its handler claims. */
+    idempotencyClaim: IdempotencyClaim | null;
   }
   interface FastifyInstance {
     idempotencyStore: IdempotencyStore;
@@ -28,6 +37,34 @@ export interface IdempotencyPluginOptions {
    * process dies before answering. Default 60.
    */
   inFlightTtlSeconds?: number;
+}
+
+/** The key an `'atomic'` route claims in its own write: its Redis key and the request's fingerprint. */
+export interface IdempotencyClaim {
+  redisKey: string;
+  fingerprint: string;
+}
+
+/**
+ * Answers a request whose key already held a value: the stored answer (`Idempotent-Replayed:
+ * true`), or 422 for another body, or 409 while the first is in flight — as the hook does
+ * for `idempotent: true` routes, counted the same way.
+ */
+export function answerHeldKey(fastify: FastifyInstance, reply: FastifyReply, outcome: Exclude<BeginOutcome, { kind: 'started' }>): FastifyReply {
+  switch (outcome.kind) {
+    case 'mismatch':
+      if (fastify.hasDecorator('metrics')) fastify.metrics.idempotencyConflicts.inc({ reason: 'mismatch' });
+      throw new IdempotencyKeyMismatchError('Use a new Idempotency-Key for a different request');
+    case 'in_flight':
+      if (fastify.hasDecorator('metrics')) fastify.metrics.idempotencyConflicts.inc({ reason: 'in_flight' });
+      throw new IdempotencyRequestInFlightError();
+    case 'completed': {
+      const { response } = outcome;
+      if (fastify.hasDecorator('metrics')) fastify.metrics.idempotencyReplays.inc();
+      reply.code(response.status).headers(response.headers).header('idempotent-replayed', 'true');
+      return reply.send(response.body);
+    }
+  }
 }
 
 /** Headers replayed with a stored response. */
@@ -61,39 +98,29 @@ export default fp<IdempotencyPluginOptions>(
     fastify.decorate('idempotencyStore', store);
     fastify.decorateRequest('idempotencyLease', null);
     fastify.decorateRequest('idempotencyKey', null);
-
-    const countConflict = (reason: 'mismatch' | 'in_flight'): void => {
-      if (fastify.hasDecorator('metrics')) fastify.metrics.idempotencyConflicts.inc({ reason });
-    };
+    fastify.decorateRequest('idempotencyClaim', null);
 
     fastify.addHook('preHandler', async (request, reply) => {
-      if (!request.routeOptions.config.idempotent) return;
+      const mode = request.routeOptions.config.idempotent;
+      if (!mode) return;
       const raw = request.headers['idempotency-key'];
       if (raw === undefined) return;
       const key = parseIdempotencyKey(Array.isArray(raw) ? raw.join(',') : raw);
       request.idempotencyKey = key;
       const path = request.url.split('?')[0] ?? request.url;
-      const outcome = await store.begin(
-        idempotencyRedisKey(options.keyPrefix, request.team.id, key),
-        requestFingerprint(request.method, path, request.body),
-      );
-      switch (outcome.kind) {
-        case 'started':
-          request.idempotencyLease = outcome.lease;
-          return;
-        case 'mismatch':
-          countConflict('mismatch');
-          throw new IdempotencyKeyMismatchError('Use a new Idempotency-Key for a different request');
-        case 'in_flight':
-          countConflict('in_flight');
-          throw new IdempotencyRequestInFlightError();
-        case 'completed': {
-          const { response } = outcome;
-          if (fastify.hasDecorator('metrics')) fastify.metrics.idempotencyReplays.inc();
-          reply.code(response.status).headers(response.headers).header('idempotent-replayed', 'true');
-          return reply.send(response.body);
-        }
+      const redisKey = idempotencyRedisKey(options.keyPrefix, request.team.id, key);
+      const fingerprint = requestFingerprint(request.method, path, request.body);
+      if (mode === 'atomic') {
+        // The handler claims the key in its own write (no round trip here).
+        request.idempotencyClaim = { redisKey, fingerprint };
+        return;
       }
+      const outcome = await store.begin(redisKey, fingerprint);
+      if (outcome.kind === 'started') {
+        request.idempotencyLease = outcome.lease;
+        return;
+      }
+      return answerHeldKey(fastify, reply, outcome);
     });
 
     fastify.addHook('onSend', async (request, reply, payload) => {

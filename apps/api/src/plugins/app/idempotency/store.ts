@@ -74,10 +74,31 @@ export class IdempotencyStore {
     const value = JSON.stringify(record);
     const current = await withRedis(this.redis, () => BEGIN.run(this.redis, [redisKey], [value, this.inFlightTtlMs]));
     if (typeof current !== 'string') return { kind: 'started', lease: { redisKey, value, fingerprint } };
+    return this.outcomeOf(current, fingerprint);
+  }
+
+  /** What a key's stored value means for a request with `fingerprint`: a replay, another body, or still in flight. */
+  outcomeOf(current: string, fingerprint: string): Exclude<BeginOutcome, { kind: 'started' }> {
     const existing = recordSchema.parse(JSON.parse(current));
     if (existing.fingerprint !== fingerprint) return { kind: 'mismatch' };
     if (existing.state === 'in_flight') return { kind: 'in_flight' };
     return { kind: 'completed', response: existing.response };
+  }
+
+  /** The key's value as `begin` would find it, without claiming it (`undefined`: the key is free). */
+  async peek(redisKey: string, fingerprint: string): Promise<Exclude<BeginOutcome, { kind: 'started' }> | undefined> {
+    const current = await withRedis(this.redis, () => this.redis.get(redisKey));
+    return current === null ? undefined : this.outcomeOf(current, fingerprint);
+  }
+
+  /**
+   * What a write that claims the key in its own atomic step needs (see
+   * `IntentStore.createClaiming`): the answer to store when the key is free. No in-flight
+   * record is ever written: the key goes from free to answered in one script.
+   */
+  claimFor(redisKey: string, fingerprint: string, response: StoredResponse): { key: string; completedValue: string; ttlMs: number } {
+    const record: IdempotencyRecord = { state: 'completed', fingerprint, response };
+    return { key: redisKey, completedValue: JSON.stringify(record), ttlMs: Number(this.ttlMs) };
   }
 
   /**
