@@ -79,6 +79,8 @@ describe('the production build (pnpm build + pnpm deploy --prod)', () => {
         LOG_LEVEL: 'warn',
         TEAMS_FILE: '/nonexistent/teams.yaml',
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(otlp.address() as AddressInfo).port}`,
+        // Every trace kept: the default keeps one new trace in ten.
+        OTEL_TRACES_SAMPLER_ARG: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
