@@ -8,10 +8,15 @@
  *   pnpm --filter @neonops/bench ab:enqueue --ref main --rounds 3 --requests 6000 --connections 64
  *   pnpm --filter @neonops/bench ab:enqueue --ref main --rate 1500   # CPU per POST at the same offered rate
  *   pnpm --filter @neonops/bench ab:enqueue --ref main --inject      # CPU per POST of the app's path alone (app.inject, no HTTP)
+ *   pnpm --filter @neonops/bench ab:enqueue --tracing --inject --no-peer # this tree untraced, traced at the default sampling as the
+ *                                                                        # API runs it (no async context manager), and with AsyncLocalStorage
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { buildApp } from '@neonops/api';
 import { SecretBox } from '@neonops/intents';
+import { startTracing } from '@neonops/observability';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { baselineBuildApp } from './baseline.js';
@@ -37,6 +42,12 @@ const overallRate = Number(flag('rate', '0'));
  * the app's own path is far steadier — for an A/B of a change of a few microseconds. No peer.
  */
 const viaInject = process.argv.includes('--inject');
+/**
+ * `--tracing`: also this tree traced at the default sampling (OTLP/HTTP to a loopback sink),
+ * started as the API process starts it (no async context manager) and with Node's
+ * `AsyncLocalStorage` context manager, in the same alternating rounds.
+ */
+const withTracing = process.argv.includes('--tracing');
 
 const ctx = await openBenchContext();
 const admin = new Redis(ctx.redisUrl);
@@ -124,7 +135,30 @@ async function measurePeer(): Promise<string> {
   }
 }
 
+/** `run` with tracing on at the default sampling, spans batched to a loopback sink that drops them. */
+async function traced<T>(asyncContext: boolean, run: () => Promise<T>): Promise<T> {
+  let bytes = 0;
+  const sink = createServer((req, res) => {
+    req.on('data', (c: Buffer) => (bytes += c.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const tracing = startTracing({ serviceName: 'neonops-ab', asyncContext, env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` } });
+  if (!tracing) throw new Error('tracing did not start');
+  try {
+    return await run();
+  } finally {
+    await tracing.shutdown();
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
+    if (bytes === 0) console.log('  (the traced round exported no span)');
+  }
+}
+
 const variants: { name: string; run: () => Promise<string> }[] = [{ name: 'this tree', run: () => measureApi(buildApp) }];
+if (withTracing) {
+  variants.push({ name: 'traced 10%, no context manager', run: () => traced(false, () => measureApi(buildApp)) });
+  variants.push({ name: 'traced 10%, AsyncLocalStorage', run: () => traced(true, () => measureApi(buildApp)) });
+}
 for (const ref of refs) {
   const build = await baselineBuildApp(ref);
   variants.push({ name: ref, run: () => measureApi(build) });

@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     throw error;
   }
   // Before the app and its queue exist: OTEL_EXPORTER_OTLP_ENDPOINT set turns tracing on.
-  const tracing = startTracing({ serviceName: 'neonops-api', env: processEnv() });
+  // No async context manager: a request hands its trace context to the job it adds (`jobAddTracer`).
+  const tracing = startTracing({ serviceName: 'neonops-api', env: processEnv(), asyncContext: false });
   const api = await startApi(config);
   api.app.log.info({ url: api.url, docs: `${api.url}/docs`, tracing: tracing !== undefined }, 'api listening');
   // SIGTERM/SIGINT: stop taking requests, finish in-flight ones, close Redis, export the last

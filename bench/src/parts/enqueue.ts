@@ -93,7 +93,7 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   };
   /**
    * One measured run with tracing on: started before the app (as the process entries do), so the
-   * app gets its request spans and its queue BullMQ's telemetry; spans batched to an OTLP/HTTP
+   * app gets its request spans, and a kept request's job its add span (handed over explicitly); spans batched to an OTLP/HTTP
    * sink on loopback that reads and drops them. Stopped after, so the other rounds run
    * untraced. `samplingRatio` undefined: the default sampling (no `OTEL_TRACES_SAMPLER_ARG`).
    */
@@ -106,6 +106,8 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
     await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
     const tracing = startTracing({
       serviceName: 'neonops-bench',
+      // As the API process starts it (`apps/api/src/main.ts`): no async context manager.
+      asyncContext: false,
       env: {
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
         ...(samplingRatio === undefined ? {} : { OTEL_TRACES_SAMPLER_ARG: String(samplingRatio) }),

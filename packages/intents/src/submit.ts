@@ -8,8 +8,19 @@ import type { DedupeCreate, IdempotentClaim, IdempotentCreate, IntentStore } fro
 
 /** The part of a BullMQ `Queue<IntentJobData>` the submitter uses (this package does not depend on BullMQ). */
 export interface IntentJobQueue {
-  add(name: string, data: IntentJobData, options: { jobId: string; attempts?: number; backoff?: { type: string; delay: number } }): Promise<unknown>;
+  add(
+    name: string,
+    data: IntentJobData,
+    options: { jobId: string; attempts?: number; backoff?: { type: string; delay: number }; telemetry?: { metadata: string } },
+  ): Promise<unknown>;
 }
+
+/**
+ * Traces the job's add under a trace context the caller holds (observability's `jobAddTracer`:
+ * a request's span): `add` gets the job options' `telemetry` (the trace context the worker
+ * continues), none outside a kept trace. Kept structural: this package does not depend on OpenTelemetry.
+ */
+export type TraceJobAdd = <T>(jobName: string, add: (telemetry?: { metadata: string }) => Promise<T>) => Promise<T>;
 
 /** The team already has `maxActive` intents queued, running or waiting: nothing was stored; try again later. */
 export class IntentCapReachedError extends Error {
@@ -72,6 +83,12 @@ export interface SubmitOptions {
   dedupe?: DedupeCreate;
   /** Who is submitting (stored on the record for the audit). Default none. */
   actor?: IntentActor;
+  /**
+   * The job's add traced under the caller's trace (a kept request's, handed over explicitly:
+   * the API runs without an async context manager). Default none: the queue's own telemetry,
+   * if any, decides.
+   */
+  traceAdd?: TraceJobAdd;
 }
 
 /** What `submit` did: the intent it stored, or (a dedupe repeat) the one stored before. */
@@ -169,7 +186,7 @@ export class IntentSubmitter {
         const first = await this.deps.store.get(outcome.duplicateOf);
         if (!first) throw new SubmittedIntentGoneError(outcome.duplicateOf);
         // The first submit may have died before adding the job; adding it again is harmless.
-        if (first.status === 'queued') await this.enqueue(first);
+        if (first.status === 'queued') await this.enqueue(first, options.traceAdd);
         return { intent: first, created: false };
       }
     } else {
@@ -183,22 +200,21 @@ export class IntentSubmitter {
       if (outcome === 'lease_lost') throw new IdempotencyLeaseLostError();
     }
     this.deps.crashPoints?.('submit.after_record');
-    await this.enqueue(record);
+    await this.enqueue(record, options.traceAdd);
     this.deps.crashPoints?.('submit.after_job_add');
     return { intent: record, created: true };
   }
 
   /** Adds the intent's job; a failure is reported, not thrown (the sweeper adds it later). */
-  private async enqueue(record: IntentRecord): Promise<void> {
-    try {
-      await withTimeout(
-        this.deps.queue.add(
-          record.kind,
-          { intentId: record.id, teamId: record.teamId, kind: record.kind },
-          { ...intentJobOptions, backoff: { ...intentJobOptions.backoff }, jobId: intentJobId(record.id) },
-        ),
-        this.deps.enqueueTimeoutMs ?? 3000,
+  private async enqueue(record: IntentRecord, traceAdd?: TraceJobAdd): Promise<void> {
+    const add = (telemetry?: { metadata: string }) =>
+      this.deps.queue.add(
+        record.kind,
+        { intentId: record.id, teamId: record.teamId, kind: record.kind },
+        { ...intentJobOptions, backoff: { ...intentJobOptions.backoff }, jobId: intentJobId(record.id), ...(telemetry ? { telemetry } : {}) },
       );
+    try {
+      await withTimeout(traceAdd ? traceAdd(record.kind, add) : add(), this.deps.enqueueTimeoutMs ?? 3000);
     } catch (error) {
       this.deps.onEnqueueFailed?.(error, record.id);
     }

@@ -2,6 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { requestTraceContext } from './http-spans.js';
 import { startTracing } from './tracing.js';
 
 type Hook = (...args: unknown[]) => void;
@@ -15,7 +16,15 @@ function fakeApp() {
   const request = (method: string, url: string, route: string | undefined, headers: Record<string, string> = {}, statusCode = 202) => {
     const req = { method, url, headers, routeOptions: { url: route } };
     let activeInHandler: boolean | undefined;
-    hooks.onRequest!(req, {}, () => (activeInHandler = trace.getSpan(context.active()) !== undefined));
+    let handedOn: unknown;
+    hooks.onRequest!(req, {}, () => {
+      const active = trace.getSpan(context.active());
+      activeInHandler = active !== undefined;
+      // What the handler hands on explicitly (`requestTraceContext`) holds the same span.
+      const explicit = requestTraceContext(req);
+      handedOn = explicit && trace.getSpan(explicit);
+      expect(handedOn).toBe(active);
+    });
     hooks.onResponse!(req, { statusCode }, () => undefined);
     return activeInHandler;
   };

@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
 
 /** What the hooks read of a Fastify request (kept structural: this package does not depend on Fastify). */
 interface HookRequest {
@@ -19,7 +19,19 @@ interface HookApp {
 
 /** The request's span, on requests whose trace is kept (null on every other). */
 const kSpan = Symbol('neonops.requestSpan');
-type TracedRequest = HookRequest & { [kSpan]: Span | null };
+/** The request span's context (the caller's, with the span set), on requests whose trace is kept. */
+const kContext = Symbol('neonops.requestContext');
+type TracedRequest = HookRequest & { [kSpan]: Span | null; [kContext]: Context | null };
+
+/**
+ * The trace context of a request whose trace is kept (its server span, under the caller's
+ * context), else undefined: what the request hands on explicitly to what it starts (the job it
+ * adds, see `jobAddTracer`), so a process needs no async context manager for its traces to
+ * continue in the worker. Undefined too when tracing is off or the request is not traced.
+ */
+export function requestTraceContext(request: object): Context | undefined {
+  return (request as Partial<TracedRequest>)[kContext] ?? undefined;
+}
 
 /**
  * One server span per HTTP request, on every Fastify instance created while it is on (the
@@ -31,8 +43,10 @@ type TracedRequest = HookRequest & { [kSpan]: Span | null };
  * Cheap when a trace is not kept, which at the default sampling is nine requests in ten: the
  * sampler decides first and nothing else happens — no attributes, no context entered (so the
  * `AsyncLocalStorage` context manager is not run for the request), no hook work after. A kept
- * request runs the rest of its lifecycle (handler, `queue.add`) in its span's context, which
- * is how its job joins the trace. One `onRequest` and one `onResponse` hook, not a span per
+ * request keeps its span's context on the request ({@link requestTraceContext}): the handler
+ * hands it to the job it adds (`jobAddTracer`), which is how the job joins the trace — with no
+ * async context manager in the process (the API starts tracing with `asyncContext: false`).
+ * One `onRequest` and one `onResponse` hook, not a span per
  * hook and handler (`@fastify/otel`'s default, which was most of tracing's cost on the POST path).
  */
 export function instrumentFastify(tracer: Tracer, untracedPaths: ReadonlySet<string>): () => void {
@@ -48,13 +62,19 @@ export function instrumentFastify(tracer: Tracer, untracedPaths: ReadonlySet<str
       'url.path': query < 0 ? request.url : request.url.slice(0, query),
       ...(route === undefined ? {} : { 'http.route': route }),
     });
+    const traced = trace.setSpan(parent, span);
     request[kSpan] = span;
-    context.with(trace.setSpan(parent, span), done);
+    request[kContext] = traced;
+    // With a context manager (a process that also runs a worker) the rest of the request runs
+    // in the span's context; without one (the API) this is a plain call, and what the request
+    // starts gets the context explicitly (`requestTraceContext`).
+    context.with(traced, done);
   };
   const end = (request: TracedRequest, statusCode: number, aborted = false): void => {
     const span = request[kSpan];
     if (!span) return;
     request[kSpan] = null;
+    request[kContext] = null;
     span.setAttribute('http.response.status_code', statusCode);
     if (aborted) span.setStatus({ code: SpanStatusCode.ERROR, message: 'aborted by the client' });
     else if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
@@ -63,6 +83,7 @@ export function instrumentFastify(tracer: Tracer, untracedPaths: ReadonlySet<str
   const onInitialization = (message: unknown): void => {
     const app = (message as { fastify: HookApp }).fastify;
     app.decorateRequest(kSpan, null);
+    app.decorateRequest(kContext, null);
     app.addHook('onRequest', onRequest);
     app.addHook('onError', (request: TracedRequest, _reply: HookReply, error: Error & { code?: unknown }, done: Done) => {
       // The error's class or code only: a message may quote input.

@@ -9,6 +9,7 @@ export {
   currentTracing,
   bullmqTelemetry,
   recordNeonCallSpan,
+  jobAddTracer,
   otlpEndpoint,
   TRACER_NAME,
   type Tracing,
@@ -16,5 +17,5 @@ export {
   type NeonCallSpanInfo,
 } from './tracing.js';
 export { samplingRatio, samplerFromEnv, DEFAULT_SAMPLING_RATIO, DEFAULT_SAMPLER } from './sampling.js';
-export { createQueueTelemetry, type QueueTelemetry, type QueueTelemetryOptions } from './queue-telemetry.js';
-export { instrumentFastify } from './http-spans.js';
+export { createQueueTelemetry, addUnderTrace, type QueueTelemetry, type QueueTelemetryOptions, type JobAddTracer, type JobTelemetry } from './queue-telemetry.js';
+export { instrumentFastify, requestTraceContext } from './http-spans.js';

@@ -2,7 +2,7 @@ import { context, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Context } from
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createQueueTelemetry } from './queue-telemetry.js';
-import { startTracing } from './tracing.js';
+import { jobAddTracer, startTracing } from './tracing.js';
 
 function tracingWith(ratio: string) {
   const exporter = new InMemorySpanExporter();
@@ -70,5 +70,27 @@ describe('queue telemetry (BullMQ)', () => {
     expect(unsampled.setSpanOnContext(ROOT_CONTEXT)).toBe(ROOT_CONTEXT);
     unsampled.end();
     expect(none.exporter.getFinishedSpans()).toEqual([]);
+  });
+
+  it('an add under a context handed over explicitly (no context manager): a producer span child of it, its context in the job; none outside a kept trace', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracing = startTracing({ serviceName: 'neonops-test', env: { OTEL_TRACES_SAMPLER_ARG: '0' }, exporter, asyncContext: false })!;
+    onTestFinished(() => tracing.shutdown());
+    expect(jobAddTracer(undefined, 'intents')).toBeUndefined();
+    expect(jobAddTracer(sampledParent(TraceFlags.NONE), 'intents')).toBeUndefined();
+    const traceAdd = jobAddTracer(sampledParent(TraceFlags.SAMPLED), 'intents')!;
+    const job = await traceAdd('branch.create', async (telemetry) => {
+      // No context manager: nothing is active while the add runs; the context came as an argument.
+      expect(trace.getSpan(context.active())).toBeUndefined();
+      return { id: 'job-1', telemetry };
+    });
+    const [add] = exporter.getFinishedSpans();
+    expect(add!.name).toBe('add intents.branch.create');
+    expect(add!.kind).toBe(SpanKind.PRODUCER);
+    expect(add!.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(add!.attributes['bullmq.job.id']).toBe('job-1');
+    expect(JSON.parse(job.telemetry!.metadata)).toEqual({ traceparent: `00-0af7651916cd43dd8448eb211c80319c-${add!.spanContext().spanId}-01` });
+    await tracing.shutdown();
+    expect(jobAddTracer(sampledParent(TraceFlags.SAMPLED), 'intents')).toBeUndefined();
   });
 });

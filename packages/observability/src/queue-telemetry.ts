@@ -120,3 +120,41 @@ export function createQueueTelemetry(tracer: Tracer, options: QueueTelemetryOpti
     },
   };
 }
+
+/** A job's trace context as BullMQ keeps it in the job's options (`opts.telemetry`). */
+export interface JobTelemetry {
+  metadata: string;
+}
+
+/**
+ * Adds a job under an explicit trace context (see `jobAddTracer`): `add` gets the job options'
+ * `telemetry` to pass to `queue.add`, and gets none outside a kept trace.
+ */
+export type JobAddTracer = <T>(jobName: string, add: (telemetry?: JobTelemetry) => Promise<T>) => Promise<T>;
+
+/**
+ * The producer (`add <queue>.<job>`) span of a job added under `parent`, a kept trace's context
+ * handed over explicitly (a request's, see `requestTraceContext`), rather than read from an
+ * async context manager: the same span and attributes BullMQ's telemetry records, and the
+ * span's context in the job's options (`opts.telemetry.metadata`), where the worker's
+ * `process` span continues the trace. For a queue without BullMQ telemetry (BullMQ then keeps
+ * the options' telemetry as given).
+ */
+export async function addUnderTrace<T>(tracer: Tracer, parent: Context, queueName: string, jobName: string, add: (telemetry?: JobTelemetry) => Promise<T>): Promise<T> {
+  const span = tracer.startSpan(`add ${queueName}.${jobName}`, { kind: SpanKind.PRODUCER }, parent);
+  if (!span.isRecording()) return add();
+  span.setAttributes({ 'bullmq.queue.name': queueName, 'bullmq.queue.operation': 'add', 'bullmq.job.name': jobName });
+  const carrier: Record<string, string> = {};
+  propagation.inject(trace.setSpan(parent, span), carrier);
+  try {
+    const job = await add({ metadata: JSON.stringify(carrier) });
+    const id = (job as { id?: unknown } | undefined)?.id;
+    if (typeof id === 'string') span.setAttribute('bullmq.job.id', id);
+    return job;
+  } catch (error) {
+    span.recordException(error instanceof Error ? { message: error.message, name: error.name } : String(error));
+    throw error;
+  } finally {
+    span.end();
+  }
+}

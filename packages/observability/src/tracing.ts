@@ -1,10 +1,10 @@
-import { context, SpanKind, SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { instrumentFastify } from './http-spans.js';
-import { createQueueTelemetry, type QueueTelemetry, type QueueTelemetryOptions } from './queue-telemetry.js';
+import { addUnderTrace, createQueueTelemetry, type JobAddTracer, type QueueTelemetry, type QueueTelemetryOptions } from './queue-telemetry.js';
 import { samplerFromEnv } from './sampling.js';
 
 /** The tracer name of our spans: requests, queue operations, Neon calls. */
@@ -25,6 +25,17 @@ export interface TracingOptions {
   env: Record<string, string | undefined>;
   /** Tests: where spans go instead of OTLP (exported at once, one by one); turns tracing on. */
   exporter?: SpanExporter;
+  /**
+   * Whether to install the global async context manager (`AsyncLocalStorage`), so the active
+   * span follows every `await`. A process that hands trace contexts on explicitly needs none:
+   * the API passes a request's context to the job it adds (`requestTraceContext`,
+   * `jobAddTracer`) and starts tracing with `false`. Node 20's `AsyncLocalStorage` runs promise
+   * hooks for every promise of the process once any context is entered: most of what tracing
+   * still cost on the POST path at the default sampling (`bench/README.md`, "Tracing on vs off"). The worker keeps it (its Neon
+   * calls and webhook deliveries run inside its job spans), and so does a process running both.
+   * Default true.
+   */
+  asyncContext?: boolean;
 }
 
 /** Tracing of this process, once started. */
@@ -54,7 +65,7 @@ export function otlpEndpoint(env: Record<string, string | undefined>): string | 
  * hot paths pay nothing (no BullMQ telemetry, no Fastify hooks, no Neon spans).
  *
  * Call it before the Fastify app and the BullMQ queues and workers are created: it registers
- * a global tracer provider (W3C trace context, AsyncLocalStorage) with the sampler of
+ * a global tracer provider (W3C trace context; AsyncLocalStorage unless `asyncContext: false`) with the sampler of
  * `OTEL_TRACES_SAMPLER`/`OTEL_TRACES_SAMPLER_ARG` (default: parent-based, one new trace in ten),
  * a server span per request on every Fastify instance created afterwards (`instrumentFastify`,
  * the caller's `traceparent` honoured), and makes `bullmqTelemetry()` answer, so a job of a
@@ -79,7 +90,8 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
     sampler: samplerFromEnv(options.env),
     spanProcessors: [options.exporter ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter)],
   });
-  provider.register();
+  // `null`: no context manager at all; `context.with` is then a plain call and `active()` the root.
+  provider.register(options.asyncContext === false ? { contextManager: null } : {});
   const tracer = provider.getTracer(TRACER_NAME);
   const stopHttp = instrumentFastify(tracer, UNTRACED_PATHS);
   const tracing: Tracing = {
@@ -112,6 +124,22 @@ export function currentTracing(): Tracing | undefined {
 export function bullmqTelemetry(options: QueueTelemetryOptions = {}): { telemetry?: QueueTelemetry } {
   if (!current) return {};
   return { telemetry: options.startTraces === false ? current.requestTelemetry : current.telemetry };
+}
+
+/**
+ * Adds of a job under `parent` — a kept trace's context handed over explicitly, such as a
+ * request's (`requestTraceContext`) — traced without any async context: the producer span
+ * `add <queueName>.<job name>` (a child of `parent`) and its context in the job's options, so
+ * the worker's `process` span continues the trace. Undefined when tracing is off, without a
+ * parent or outside a kept trace: the job is then added as is (carrying no trace context).
+ * For queues without BullMQ telemetry of their own (the API's).
+ */
+export function jobAddTracer(parent: Context | undefined, queueName: string): JobAddTracer | undefined {
+  const tracing = current;
+  if (!tracing || !parent) return undefined;
+  const sampled = trace.getSpanContext(parent);
+  if (!sampled || (sampled.traceFlags & TraceFlags.SAMPLED) !== TraceFlags.SAMPLED) return undefined;
+  return (jobName, add) => addUnderTrace(tracing.tracer, parent, queueName, jobName, add);
 }
 
 /** What a Neon call span records (from the Neon client's `onResponse`). */

@@ -2,7 +2,8 @@ import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { HookAnswer } from '../sources/hook-intake.js';
-import { sourceIdParamsSchema } from '@neonops/intents';
+import { INTENTS_QUEUE, sourceIdParamsSchema } from '@neonops/intents';
+import { jobAddTracer, requestTraceContext } from '@neonops/observability';
 import { problem } from './schemas.js';
 
 export interface HookRoutesOptions {
@@ -54,7 +55,7 @@ const hookRoutes: FastifyPluginAsyncZod<HookRoutesOptions> = async (fastify, opt
         response: { 200: outcomeSchema.describe('Ignored, or a redelivery'), 202: outcomeSchema.describe('Queued; `Location` names the intent'), ...problems },
       },
     },
-    async (request, reply) => send(reply, await fastify.hooks.github(request.params.sourceId, request.headers, request.body as Buffer), 200),
+    async (request, reply) => send(reply, await fastify.hooks.github(request.params.sourceId, request.headers, request.body as Buffer, jobAddTracer(requestTraceContext(request), INTENTS_QUEUE)), 200),
   );
 
   fastify.post(
@@ -70,7 +71,7 @@ const hookRoutes: FastifyPluginAsyncZod<HookRoutesOptions> = async (fastify, opt
         response: { 202: z.looseObject({ id: z.string() }).describe('The intent'), ...problems, 403: problem('`trigger_forbidden`, `kind_forbidden`') },
       },
     },
-    async (request, reply) => send(reply, await fastify.hooks.standard(request.params.sourceId, request.headers, request.body as Buffer)),
+    async (request, reply) => send(reply, await fastify.hooks.standard(request.params.sourceId, request.headers, request.body as Buffer, jobAddTracer(requestTraceContext(request), INTENTS_QUEUE))),
   );
 };
 

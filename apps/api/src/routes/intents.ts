@@ -1,4 +1,5 @@
-import { intentRequestSchema } from '@neonops/intents';
+import { INTENTS_QUEUE, intentRequestSchema } from '@neonops/intents';
+import { jobAddTracer, requestTraceContext } from '@neonops/observability';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { untilClientGone } from './client-gone.js';
 import { answerHeldKey } from '../plugins/app/idempotency/index.js';
@@ -59,7 +60,14 @@ const intentRoutes: FastifyPluginAsyncZod = async (fastify) => {
       try {
         if (!tokenAllowsKind(request.caller, request.body.kind)) throw new KindNotAllowedForTokenError(`Token ${request.caller.tokenId} may not submit ${request.body.kind}`);
         // The key is claimed in the intent's own script (`idempotent: 'atomic'`): one round trip for both.
-        const { response } = await fastify.intents.submit(request.team, request.body, claim && key !== null ? { key, claim } : undefined, { type: 'token', id: request.caller.tokenId });
+        // A kept trace's span goes to the job explicitly (no async context in the API).
+        const { response } = await fastify.intents.submit(
+          request.team,
+          request.body,
+          claim && key !== null ? { key, claim } : undefined,
+          { type: 'token', id: request.caller.tokenId },
+          jobAddTracer(requestTraceContext(request), INTENTS_QUEUE),
+        );
         // The body the idempotency record stores, serialized once (`never`: the typed reply expects the object it encodes).
         return reply.code(202).headers(response.headers).serializer(asIs).send(response.body as never);
       } catch (error) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { corePrefix, intentCatalog, intentRequestSchema, scopeOf, type IntentRecord, type PullRequestStates, type SourceRecord, type SourceStore } from '@neonops/intents';
+import { corePrefix, intentCatalog, intentRequestSchema, scopeOf, type IntentRecord, type PullRequestStates, type SourceRecord, type SourceStore, type TraceJobAdd } from '@neonops/intents';
 import { verify } from '@octokit/webhooks-methods';
 import type { PullRequestEvent } from '@octokit/webhooks-types';
 import type { FastifyBaseLogger } from 'fastify';
@@ -81,7 +81,7 @@ export class HookIntake {
   constructor(private readonly deps: HookIntakeDeps) {}
 
   /** `POST /v1/hooks/github/:sourceId`: a GitHub delivery (`X-Hub-Signature-256`, `X-GitHub-Event`, `X-GitHub-Delivery`). */
-  async github(sourceId: string, headers: Headers, raw: Buffer): Promise<HookAnswer> {
+  async github(sourceId: string, headers: Headers, raw: Buffer, traceAdd?: TraceJobAdd): Promise<HookAnswer> {
     const source = await this.source(sourceId, 'github');
     const signature = header(headers, 'x-hub-signature-256');
     const valid = signature !== undefined && (await verify(this.deps.sources.secretOf(source), raw.toString('utf8'), signature).catch(() => false));
@@ -107,7 +107,7 @@ export class HookIntake {
         lease,
         store: this.deps.deliveries,
         response: queued,
-      }, { type: 'source', id: source.id });
+      }, { type: 'source', id: source.id }, traceAdd);
       await withRedis(this.deps.redis, () =>
         this.deps.previews.record(team.id, {
           repo: eventRepository(json),
@@ -129,7 +129,7 @@ export class HookIntake {
   }
 
   /** `POST /v1/hooks/:sourceId`: `{ kind, params }` signed per Standard Webhooks; `webhook-id` is the idempotency key. */
-  async standard(sourceId: string, headers: Headers, raw: Buffer): Promise<HookAnswer> {
+  async standard(sourceId: string, headers: Headers, raw: Buffer, traceAdd?: TraceJobAdd): Promise<HookAnswer> {
     const source = await this.source(sourceId, 'standard-webhooks');
     let json: unknown;
     try {
@@ -153,7 +153,7 @@ export class HookIntake {
     const messageId = header(headers, 'webhook-id') ?? '';
     if (!deliveryIdPattern.test(messageId)) throw new ValidationError([{ in: 'headers', path: 'webhook-id', message: 'must be 1-128 letters, digits, "_", ".", ":" or "-"' }]);
     return this.once(source, messageId, raw, async (lease) => {
-      const { response } = await this.deps.intents.submit(team, request, { key: `webhook:${messageId}`, lease, store: this.deps.deliveries }, { type: 'source', id: source.id });
+      const { response } = await this.deps.intents.submit(team, request, { key: `webhook:${messageId}`, lease, store: this.deps.deliveries }, { type: 'source', id: source.id }, traceAdd);
       return response;
     });
   }

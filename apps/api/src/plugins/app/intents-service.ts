@@ -16,6 +16,7 @@ import {
   type IntentStatus,
   secretContext,
   type SecretBox,
+  type TraceJobAdd,
 } from '@neonops/intents';
 import type { Queue } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
@@ -196,9 +197,10 @@ export class IntentsService {
    * nothing (and starts afresh) or the intent and its answer. The job is added afterwards;
    * when that fails or the process dies first, the intent is still accepted: the sweeper
    * (a job scheduler in the workers) adds the missing job of any queued intent, and BullMQ's
-   * job id makes adding it twice harmless.
+   * job id makes adding it twice harmless. `traceAdd` (a kept request trace's, `jobAddTracer`)
+   * traces the job's add under the request's span, so the worker continues the trace.
    */
-  async submit(team: Team, request: IntentRequest, idempotency?: SubmitIdempotency, actor?: IntentActor): Promise<Submitted> {
+  async submit(team: Team, request: IntentRequest, idempotency?: SubmitIdempotency, actor?: IntentActor, traceAdd?: TraceJobAdd): Promise<Submitted> {
     await this.authorize(team, request);
     let accepted: StoredResponse | undefined;
     const respond = (record: IntentRecord): StoredResponse =>
@@ -212,6 +214,7 @@ export class IntentsService {
       this.submitter.submit(team, request, {
         ...(idempotency ? { idempotency: { key: idempotency.key, answer } } : {}),
         ...(actor ? { actor } : {}),
+        ...(traceAdd ? { traceAdd } : {}),
       }),
     ).catch((error: unknown) => {
       if (error instanceof IntentCapReachedError) throw new TooManyActiveIntentsError(error.maxActive, this.deps.capRetryAfterSeconds);

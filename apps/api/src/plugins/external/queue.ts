@@ -1,5 +1,4 @@
 import { bullPrefix, intentJobOptions, INTENTS_QUEUE, type IntentJobData } from '@neonops/intents';
-import { bullmqTelemetry } from '@neonops/observability';
 import { Queue, type JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
 
@@ -33,9 +32,10 @@ export default fp<QueuePluginOptions>(
       connection: fastify.queueRedis,
       prefix: bullPrefix(options.keyPrefix),
       defaultJobOptions: options.jobOptions ?? defaultIntentJobOptions,
-      // Tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): the job of a kept request trace carries its
-      // context; an add outside one starts no trace (its request's was not kept).
-      ...bullmqTelemetry({ startTraces: false }),
+      // No BullMQ telemetry: with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT) the job of a kept
+      // request trace is added under the request's span handed over explicitly (`jobAddTracer`,
+      // see `IntentsService.submit`), which puts its context in the job; the API runs without
+      // an async context manager, so BullMQ's own telemetry would see no active span anyway.
     });
     queue.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'intents queue error'));
     fastify.decorate('intentsQueue', queue);
