@@ -128,9 +128,15 @@ async function runOne(redis: Redis, prefix: string, kind: IntentKind, params: un
     updatedAt: now,
   };
   if ((await store.create(record)) !== 'created') throw new Error(`could not store a ${kind} intent`);
-  const queue = new Queue(INTENTS_QUEUE, { connection: redis.duplicate(), prefix: bullPrefix(prefix) });
-  await queue.add(kind, { intentId: id, teamId: BENCH_TEAM, kind }, { jobId: id });
-  await queue.close();
+  // BullMQ leaves a connection it was given open on close: the bench closes its own (it left one per intent, and the process never exited).
+  const connection = redis.duplicate();
+  const queue = new Queue(INTENTS_QUEUE, { connection, prefix: bullPrefix(prefix) });
+  try {
+    await queue.add(kind, { intentId: id, teamId: BENCH_TEAM, kind }, { jobId: id });
+  } finally {
+    await queue.close();
+    connection.disconnect();
+  }
   let done: IntentRecord | undefined;
   await until(async () => {
     done = await store.get(id);
