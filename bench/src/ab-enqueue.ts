@@ -8,6 +8,7 @@
  *   pnpm --filter @neonops/bench ab:enqueue --ref main --rounds 3 --requests 6000 --connections 64
  *   pnpm --filter @neonops/bench ab:enqueue --ref main --rate 1500   # CPU per POST at the same offered rate
  *   pnpm --filter @neonops/bench ab:enqueue --ref main --inject      # CPU per POST of the app's path alone (app.inject, no HTTP)
+ *   pnpm --filter @neonops/bench ab:enqueue --metrics --inject --no-peer   # this tree with and without its metrics
  *   pnpm --filter @neonops/bench ab:enqueue --tracing --inject --no-peer # this tree untraced, traced at the default sampling as the
  *                                                                        # API runs it (no async context manager), and with AsyncLocalStorage
  */
@@ -48,6 +49,8 @@ const viaInject = process.argv.includes('--inject');
  * `AsyncLocalStorage` context manager, in the same alternating rounds.
  */
 const withTracing = process.argv.includes('--tracing');
+/** `--metrics`: also this tree without its metrics (`buildApp({ metrics: false })`), in the same alternating rounds. */
+const withoutMetrics = process.argv.includes('--metrics');
 
 const ctx = await openBenchContext();
 const admin = new Redis(ctx.redisUrl);
@@ -105,9 +108,10 @@ async function measureInject(app: FastifyInstance): Promise<string> {
     return `${fmt.int(requests / seconds).padStart(6)}/s (inject)  API CPU ${((cpu.user + cpu.system) / requests).toFixed(1)} µs/POST  Redis CPU ${fmt.ms(redisMs / requests)}/POST`;
 }
 
-async function measureApi(build: typeof buildApp): Promise<string> {
+async function measureApi(build: typeof buildApp, extra: { metrics?: false } = {}): Promise<string> {
   const prefix = ctx.prefix('ab');
   const app = await build({
+    ...extra,
     redis: { url: ctx.redisUrl },
     keyPrefix: `${prefix}api:`,
     teams: benchTeams(),
@@ -155,6 +159,7 @@ async function traced<T>(asyncContext: boolean, run: () => Promise<T>): Promise<
 }
 
 const variants: { name: string; run: () => Promise<string> }[] = [{ name: 'this tree', run: () => measureApi(buildApp) }];
+if (withoutMetrics) variants.push({ name: 'no metrics', run: () => measureApi(buildApp, { metrics: false }) });
 if (withTracing) {
   variants.push({ name: 'traced 10%, no context manager', run: () => traced(false, () => measureApi(buildApp)) });
   variants.push({ name: 'traced 10%, AsyncLocalStorage', run: () => traced(true, () => measureApi(buildApp)) });

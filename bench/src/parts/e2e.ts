@@ -45,8 +45,8 @@ export async function runE2e(ctx: BenchContext, options: E2eOptions): Promise<Ro
     const seconds = (performance.now() - t0) / 1000;
     const after = await worker.usage();
 
-    const statuses = await Promise.all(ids.map((id) => redis.hget(`${prefix}intent:${id}`, 'status')));
-    const succeeded = statuses.filter((s) => s === '"succeeded"').length;
+    const records = await Promise.all(ids.map((id) => store.get(id)));
+    const succeeded = records.filter((r) => r?.status === 'succeeded').length;
     const cpuMs = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1000;
     return [
       {

@@ -25,11 +25,23 @@ export default fp<MetricsPluginOptions>(
     const metrics = options.metrics ?? new ApiMetrics();
     fastify.decorate('metrics', metrics);
 
-    fastify.addHook('onResponse', async (request, reply) => {
+    // A callback hook (no promise per request), counting into label children kept per
+    // method, route and status: the label sets are few (route templates, not URLs).
+    const counters = new Map<string, { inc(): void }>();
+    const timers = new Map<string, { observe(value: number): void }>();
+    fastify.addHook('onResponse', (request, reply, done) => {
       const route = request.routeOptions.url ?? 'unmatched';
       const method = request.method;
-      metrics.httpRequests.inc({ method, route, status_code: String(reply.statusCode) });
-      metrics.httpDuration.observe({ method, route }, reply.elapsedTime / 1000);
+      const status = reply.statusCode;
+      const counterKey = `${method} ${route} ${status}`;
+      let counter = counters.get(counterKey);
+      if (!counter) counters.set(counterKey, (counter = metrics.httpRequests.labels({ method, route, status_code: String(status) })));
+      counter.inc();
+      const timerKey = `${method} ${route}`;
+      let timer = timers.get(timerKey);
+      if (!timer) timers.set(timerKey, (timer = metrics.httpDuration.labels({ method, route })));
+      timer.observe(reply.elapsedTime / 1000);
+      done();
     });
 
     fastify.get(
