@@ -16,7 +16,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { buildApp } from '@neonops/api';
-import { SecretBox } from '@neonops/intents';
 import { startTracing } from '@neonops/observability';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -25,7 +24,7 @@ import { openBenchContext } from './context.js';
 import { httpLoad } from './load/http-load.js';
 import { startPeerRoute } from './peer-route.js';
 import { fmt } from './stats.js';
-import { benchTeams, BENCH_PROJECT, BENCH_TOKEN } from './teams.js';
+import { benchApiOptions, BENCH_PROJECT, BENCH_TOKEN } from './teams.js';
 
 function flag(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -110,14 +109,7 @@ async function measureInject(app: FastifyInstance): Promise<string> {
 
 async function measureApi(build: typeof buildApp, extra: { metrics?: false } = {}): Promise<string> {
   const prefix = ctx.prefix('ab');
-  const app = await build({
-    ...extra,
-    redis: { url: ctx.redisUrl },
-    keyPrefix: `${prefix}api:`,
-    teams: benchTeams(),
-    secretBox: new SecretBox(SecretBox.generateKey()),
-    probeNeon: async () => ({ ok: true }),
-  });
+  const app = await build(benchApiOptions(ctx.redisUrl, `${prefix}api:`, extra));
   try {
     if (viaInject) return await measureInject(app);
     await app.listen({ port: 0, host: '127.0.0.1' });

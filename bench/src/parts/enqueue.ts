@@ -17,7 +17,7 @@ import { createServer } from 'node:http';
 import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { buildApp } from '@neonops/api';
-import { bullPrefix, INTENTS_QUEUE, SecretBox } from '@neonops/intents';
+import { bullPrefix, INTENTS_QUEUE } from '@neonops/intents';
 import { DEFAULT_SAMPLING_RATIO, startTracing } from '@neonops/observability';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -29,7 +29,7 @@ import { httpLoad, type HttpLoadResult } from '../load/http-load.js';
 import { startPeerRoute } from '../peer-route.js';
 import { drive, fmt } from '../stats.js';
 import type { Row } from '../table.js';
-import { benchTeams, BENCH_PROJECT, BENCH_TOKEN } from '../teams.js';
+import { benchApiOptions, BENCH_PROJECT, BENCH_TOKEN } from '../teams.js';
 
 export interface EnqueueOptions {
   /** Requests per measured run. Default 6000. */
@@ -67,25 +67,24 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   const load = (url: string, amount: number) =>
     httpLoad({ url, amount, connections: options.connections, headers, body, uniqueKeys: true });
 
-  /** One measured run of `POST /v1/intents` against an API built by `build` (this tree's or the baseline's). */
-  const measureApi = async (build: typeof buildApp, withMetrics = true): Promise<ApiRun> => {
-    const app = await build({
-      ...(withMetrics ? {} : { metrics: false as const }),
-      redis: { url: ctx.redisUrl },
-      keyPrefix: `${prefix}api:`,
-      teams: benchTeams(),
-      secretBox: new SecretBox(SecretBox.generateKey()),
-      probeNeon: async () => ({ ok: true }),
-    });
+  /**
+   * One measured run of `POST /v1/intents` against an API built by `build` (this tree's or the
+   * baseline's): as fast as it answers, or at a fixed offered rate (`overallRate`, requests/s).
+   */
+  const measureApi = async (build: typeof buildApp, run: { metrics?: false; overallRate?: number } = {}): Promise<ApiRun> => {
+    const app = await build(benchApiOptions(ctx.redisUrl, `${prefix}api:`, run.metrics === false ? { metrics: false } : {}));
+    const amount = run.overallRate ? Math.max(1000, Math.round(run.overallRate * 5)) : options.requests;
     try {
       await app.listen({ port: 0, host: '127.0.0.1' });
       const url = urlOf(app, '/v1/intents');
-      await load(url, 1000); // warm-up: JIT, connections, Lua scripts
+      const send = (n: number) =>
+        httpLoad({ url, amount: n, connections: options.connections, headers, body, uniqueKeys: true, ...(run.overallRate ? { overallRate: run.overallRate } : {}) });
+      await send(run.overallRate ? Math.round(run.overallRate) : 1000); // warm-up: JIT, connections, Lua scripts (and, traced, the first sampled requests)
       const cpu0 = process.cpuUsage();
-      const result = await load(url, options.requests);
+      const result = await send(amount);
       const cpu = process.cpuUsage(cpu0);
       // Only the API runs in this process meanwhile (the client is another process).
-      return { result, cpuMs: (cpu.user + cpu.system) / 1000 / options.requests };
+      return { result, cpuMs: (cpu.user + cpu.system) / 1000 / amount };
     } finally {
       await app.close();
       await ctx.cleanup(prefix);
@@ -130,30 +129,7 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
    * untraced rounds that landed on different steps are not comparable; at one offered rate
    * they are. Tracing on or off is decided by the caller (`measureTraced` around it).
    */
-  const measureAtRate = async (): Promise<ApiRun> => {
-    const rate = options.tracingRate ?? 800;
-    const amount = Math.max(1000, Math.round(rate * 5));
-    const app = await buildApp({
-      redis: { url: ctx.redisUrl },
-      keyPrefix: `${prefix}api:`,
-      teams: benchTeams(),
-      secretBox: new SecretBox(SecretBox.generateKey()),
-      probeNeon: async () => ({ ok: true }),
-    });
-    try {
-      await app.listen({ port: 0, host: '127.0.0.1' });
-      const url = urlOf(app, '/v1/intents');
-      const send = (n: number) => httpLoad({ url, amount: n, connections: options.connections, headers, body, uniqueKeys: true, overallRate: rate });
-      await send(Math.round(rate)); // warm-up: JIT, connections, Lua scripts (and, traced, the first sampled requests)
-      const cpu0 = process.cpuUsage();
-      const result = await send(amount);
-      const cpu = process.cpuUsage(cpu0);
-      return { result, cpuMs: (cpu.user + cpu.system) / 1000 / amount };
-    } finally {
-      await app.close();
-      await ctx.cleanup(prefix);
-    }
-  };
+  const measureAtRate = (): Promise<ApiRun> => measureApi(buildApp, { overallRate: options.tracingRate ?? 800 });
   /** One measured run of the peer route (`peer-route.ts`): bare Fastify + `intentRequestSchema` + `queue.add`, same client, same Redis. */
   const measurePeer = async (): Promise<ApiRun> => {
     const peer = await startPeerRoute(ctx.redisUrl, `${prefix}peer:`);
@@ -198,7 +174,7 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
   for (let round = 0; round < 2; round++) {
     runs.push(await measureApi(buildApp));
     peers.push(await measurePeer());
-    noMetrics.push(await measureApi(buildApp, false));
+    noMetrics.push(await measureApi(buildApp, { metrics: false }));
     traced.push(await measureTraced(1));
     sampled.push(await measureTraced());
     if (baselineBuild) before.push(await measureApi(baselineBuild));

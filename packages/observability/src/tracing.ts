@@ -4,7 +4,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { instrumentFastify } from './http-spans.js';
-import { addUnderTrace, createQueueTelemetry, type JobAddTracer, type QueueTelemetry, type QueueTelemetryOptions } from './queue-telemetry.js';
+import { addUnderTrace, createQueueTelemetry, type JobAddTracer, type QueueTelemetry } from './queue-telemetry.js';
 import { samplerFromEnv } from './sampling.js';
 
 /** The tracer name of our spans: requests, queue operations, Neon calls. */
@@ -42,8 +42,6 @@ export interface TracingOptions {
 export interface Tracing {
   /** BullMQ's telemetry (see {@link createQueueTelemetry}): give it to every `Queue` and `Worker` as `telemetry`. */
   readonly telemetry: QueueTelemetry;
-  /** The same, for queues whose jobs are added inside a request: an add outside a kept trace starts none. */
-  readonly requestTelemetry: QueueTelemetry;
   readonly tracer: Tracer;
   /** Exports the spans still buffered. */
   flush(): Promise<void>;
@@ -96,7 +94,6 @@ export function startTracing(options: TracingOptions): Tracing | undefined {
   const stopHttp = instrumentFastify(tracer, UNTRACED_PATHS);
   const tracing: Tracing = {
     telemetry: createQueueTelemetry(tracer),
-    requestTelemetry: createQueueTelemetry(tracer, { startTraces: false }),
     tracer,
     flush: () => provider.forceFlush(),
     async shutdown() {
@@ -118,12 +115,11 @@ export function currentTracing(): Tracing | undefined {
 
 /**
  * `{ telemetry }` for a BullMQ `Queue` or `Worker` when tracing is on, else `{}`: spread it
- * into their options (`new Queue(name, { connection, ...bullmqTelemetry() })`). A queue whose
- * jobs are added inside requests passes `{ startTraces: false }` (see {@link QueueTelemetryOptions}).
+ * into their options (`new Queue(name, { connection, ...bullmqTelemetry() })`). The API adds its
+ * jobs inside requests with {@link jobAddTracer} instead (no async context manager there).
  */
-export function bullmqTelemetry(options: QueueTelemetryOptions = {}): { telemetry?: QueueTelemetry } {
-  if (!current) return {};
-  return { telemetry: options.startTraces === false ? current.requestTelemetry : current.telemetry };
+export function bullmqTelemetry(): { telemetry?: QueueTelemetry } {
+  return current ? { telemetry: current.telemetry } : {};
 }
 
 /**
