@@ -37,7 +37,7 @@ const messages = (reasons: unknown[]): string[] => reasons.map((r) => (r instanc
 
 // Seen in CI: an unhandled "Connection is closed." from ioredis, no command in its stack, from a
 // worker closed right after it started. It was the handshake (INFO) of a BullMQ Worker's
-// blocking connection, cut short by close (taskforcesh/bullmq#3546; see bullmq-ready.ts).
+// blocking connection, cut short by close (taskforcesh/bullmq#3546; see handshaken in @neonops/redis).
 describe('a worker closed right after it started', () => {
   it(`startWorker then close at once, ${ROUNDS} times: no unhandled rejection`, { timeout: 120_000 }, async () => {
     const rejections = recordUnhandledRejections();

@@ -1,4 +1,14 @@
-import { bullPrefix, forgetCachedReads, INTENTS_QUEUE, isTerminalStatus, PullRequestStates, type IntentStore, type ProjectOwnership, type SecretBox } from '@neonops/intents';
+import {
+  bullPrefix,
+  forgetCachedReads,
+  handshaken,
+  INTENTS_QUEUE,
+  isTerminalStatus,
+  PullRequestStates,
+  type IntentStore,
+  type ProjectOwnership,
+  type SecretBox,
+} from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
 import { bullmqTelemetry, runInIntentContext } from '@neonops/observability';
 import { Job, Queue, QueueEvents, Worker } from 'bullmq';
@@ -18,7 +28,6 @@ import { SharedOperationTimings } from './engine/shared-operation-timings.js';
 import { FailureCodes } from './errors.js';
 import { handlers as defaultHandlers } from './handlers/index.js';
 import type { ProjectLock } from './project-lock.js';
-import { handshaken } from './bullmq-ready.js';
 
 /** How finished jobs are kept: BullMQ's `KeepJobs`. */
 export interface KeepJobs {

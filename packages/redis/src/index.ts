@@ -1,2 +1,3 @@
 export * from './connection.js';
 export * from './slots.js';
+export * from './bullmq-handshake.js';

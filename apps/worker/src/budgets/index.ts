@@ -1,11 +1,10 @@
 import type { BudgetStore } from '@neonops/durable-store';
-import { bullPrefix, type ThresholdMarks } from '@neonops/intents';
+import { bullPrefix, handshaken, type ThresholdMarks } from '@neonops/intents';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { runBudgetWatch, type BudgetWatchDeps, type TeamBudgetCheck } from './watch.js';
 import type { SpendSource } from './spend.js';
-import { handshaken } from '../bullmq-ready.js';
 
 /** The queue of the budget watch's ticks (a BullMQ job scheduler). */
 export const BUDGETS_QUEUE = 'budgets';

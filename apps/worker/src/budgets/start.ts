@@ -1,5 +1,5 @@
 import { BudgetStore, DEFAULT_PRICES, UsageStore, type DurableDatabase, type PriceTable } from '@neonops/durable-store';
-import { bullPrefix, INTENTS_QUEUE, IntentRights, IntentSubmitter, ThresholdMarks, type IntentJobData, type IntentStore } from '@neonops/intents';
+import { bullPrefix, handshaken, IntentRights, INTENTS_QUEUE, IntentSubmitter, ThresholdMarks, type IntentJobData, type IntentStore } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
 import type { Team, TeamsSource } from '@neonops/teams';
 import { Queue } from 'bullmq';
@@ -7,7 +7,6 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { startBudgetWatch, type BudgetWatch, type BudgetWatchOptions } from './index.js';
 import { usageSpend } from './spend.js';
-import { handshaken } from '../bullmq-ready.js';
 
 export interface WorkerBudgetsDeps {
   /** Makes a BullMQ connection (`maxRetriesPerRequest: null`). */

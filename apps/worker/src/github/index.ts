@@ -1,6 +1,7 @@
 import {
   bullPrefix,
   GITHUB_POST_BACK_QUEUE,
+  handshaken,
   OutboxConsumer,
   POST_BACK_JOB_OPTIONS,
   postBackJobId,
@@ -17,7 +18,6 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { GitHubApiError } from './client.js';
 import { PreviewPostBack, type PostBackOutcome } from './post-back.js';
-import { handshaken } from '../bullmq-ready.js';
 
 /** The outbox consumer group that queues a post-back for every ended preview intent. */
 export const GITHUB_OUTBOX_GROUP = 'github';

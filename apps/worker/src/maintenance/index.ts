@@ -1,10 +1,9 @@
-import { bullPrefix, INTENTS_QUEUE, type IntentJobData, type IntentStore, type ResealReport, type SecretBox } from '@neonops/intents';
+import { bullPrefix, handshaken, INTENTS_QUEUE, type IntentJobData, type IntentStore, type ResealReport, type SecretBox } from '@neonops/intents';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { runReseal } from './reseal-secrets.js';
 import { sweepIntents, type SweepReport } from './sweep-intents.js';
-import { handshaken } from '../bullmq-ready.js';
 
 /** The queue of the deployment's own recurring jobs (BullMQ job schedulers). */
 export const MAINTENANCE_QUEUE = 'maintenance';

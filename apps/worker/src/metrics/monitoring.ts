@@ -1,10 +1,9 @@
-import { bullPrefix, createRedis, INTENTS_QUEUE } from '@neonops/intents';
+import { bullPrefix, createRedis, handshakenWithin, INTENTS_QUEUE } from '@neonops/intents';
 import { WEBHOOKS_QUEUE } from '@neonops/webhooks';
 import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import { startWorkerHttp, type Check, type WorkerHttp } from './http.js';
 import type { WorkerMetrics, WorkerMetricSources } from './worker-metrics.js';
-import { handshaken } from '../bullmq-ready.js';
 
 export interface WorkerMonitoringDeps {
   redisUrl: string;
@@ -50,15 +49,7 @@ export async function startWorkerMonitoring(deps: WorkerMonitoringDeps): Promise
   const pingTimeoutMs = deps.pingTimeoutMs ?? 1000;
   // Ready from the first probe when Redis is there, the queues' handshake done (a close right
   // after the start must not cut it short: see handshaken); a Redis that is away does not hold the start.
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, 2000);
-    void handshaken(...queues)
-      .catch(() => undefined)
-      .then(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-  });
+  await handshakenWithin(2000, ...queues);
 
   const pingRedis = async (): Promise<Check> => {
     if (redis.status !== 'ready') return { ok: false, detail: `redis connection is ${redis.status}` };

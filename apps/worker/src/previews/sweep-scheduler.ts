@@ -1,10 +1,9 @@
-import { bullPrefix, INTENTS_QUEUE, PullRequestStates, SourceStore, type IntentJobData, type IntentStore, type SecretBox } from '@neonops/intents';
+import { bullPrefix, handshaken, INTENTS_QUEUE, PullRequestStates, SourceStore, type IntentJobData, type IntentStore, type SecretBox } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { sweepPreviews, type PreviewSweepReport } from './sweep.js';
-import { handshaken } from '../bullmq-ready.js';
 
 /** The queue of the preview sweep's job scheduler. */
 export const PREVIEW_SWEEP_QUEUE = 'preview-sweep';

@@ -1,11 +1,10 @@
 import { IntentHistory, QuotaStore, type DurableDatabase } from '@neonops/durable-store';
-import { bullPrefix, INTENTS_QUEUE, IntentRights, IntentSubmitter, type IntentJobData, type IntentStore } from '@neonops/intents';
+import { bullPrefix, handshaken, IntentRights, INTENTS_QUEUE, IntentSubmitter, type IntentJobData, type IntentStore } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
 import type { Team, TeamsSource } from '@neonops/teams';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { handshaken } from '../bullmq-ready.js';
 import { runQuotaSweep, type TeamQuotaSweep } from './sweep.js';
 
 /** The queue of the quota sweep's ticks (a BullMQ job scheduler). */

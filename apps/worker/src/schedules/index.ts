@@ -1,8 +1,9 @@
 import { ScheduleStore, type DurableDatabase } from '@neonops/durable-store';
 import {
   bullPrefix,
-  INTENTS_QUEUE,
+  handshaken,
   IntentRights,
+  INTENTS_QUEUE,
   IntentSubmitter,
   SCHEDULE_TICK_JOB,
   SCHEDULES_QUEUE,
@@ -18,7 +19,6 @@ import type { Logger } from 'pino';
 import { reconcileSchedulers, type ReconcileReport } from './reconcile.js';
 import { runTick, type ScheduleCrashPoint, type TickOutcome } from './run-tick.js';
 import { ScheduleLease } from './schedule-lease.js';
-import { handshaken } from '../bullmq-ready.js';
 
 export { tickDedupeKey, type ScheduleCrashPoint, type TickOutcome } from './run-tick.js';
 export type { ReconcileReport } from './reconcile.js';

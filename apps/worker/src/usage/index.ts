@@ -1,9 +1,8 @@
-import { bullPrefix, type ProjectOwnership } from '@neonops/intents';
+import { bullPrefix, handshaken, type ProjectOwnership } from '@neonops/intents';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { collectionWindow, collectUsage, type CollectDeps, type CollectReport, type ProjectSource, type ServedProject } from './collect.js';
-import { handshaken } from '../bullmq-ready.js';
 
 export { collectionWindow, collectUsage, BRANCH_METRICS, PROJECTS_PER_CALL, type CollectDeps, type CollectReport, type CollectWindow, type ProjectSource, type ServedProject } from './collect.js';
 

@@ -1,4 +1,4 @@
-import { OutboxConsumer, type IntentStore, type OutboxConsumerOptions, type SecretBox } from '@neonops/intents';
+import { handshaken, OutboxConsumer, type IntentStore, type OutboxConsumerOptions, type SecretBox } from '@neonops/intents';
 import {
   createWebhookDispatcher,
   createWebhooksQueue,
@@ -12,7 +12,6 @@ import {
 } from '@neonops/webhooks';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { handshaken } from '../bullmq-ready.js';
 
 export interface WorkerWebhooksDeps {
   /** Makes a BullMQ connection (`maxRetriesPerRequest: null`). */

@@ -1,6 +1,7 @@
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
+import { closeHandshaken } from '@neonops/intents';
 import { createWebhooksQueue } from '@neonops/webhooks';
 import type { FastifyPluginAsync } from 'fastify';
 import { AdminRequiredError } from '../../errors.js';
@@ -24,7 +25,7 @@ const queueBoard: FastifyPluginAsync<QueueBoardOptions> = async (fastify, option
   const basePath = options.basePath ?? '/admin/queues';
   const webhooksQueue = createWebhooksQueue(fastify.queueRedis, options.keyPrefix);
   fastify.addHook('onClose', async () => {
-    await webhooksQueue.close();
+    await closeHandshaken(webhooksQueue);
   });
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(basePath);

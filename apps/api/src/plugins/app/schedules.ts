@@ -1,6 +1,7 @@
 import { ScheduleStore, type Page, type Schedule, type SchedulePatch, type ScheduleRun } from '@neonops/durable-store';
 import {
   bullPrefix,
+  closeHandshaken,
   DEFAULT_MIN_EVERY_MS,
   nextRuns,
   resolveTiming,
@@ -189,7 +190,7 @@ export default fp<SchedulesPluginOptions>(
     const queue = new Queue(SCHEDULES_QUEUE, { connection: fastify.queueRedis, prefix: bullPrefix(options.keyPrefix) });
     queue.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'schedules queue error'));
     fastify.addHook('onClose', async () => {
-      await queue.close();
+      await closeHandshaken(queue);
     });
     fastify.decorate(
       'schedules',

@@ -1,4 +1,17 @@
-import { bullPrefix, GITHUB_POST_BACK_QUEUE, POST_BACK_JOB_OPTIONS, postBackJobId, PullRequestStates, SourceStore, type PostBackJobData, sourceView, type CreateSourceBody, type SecretBox, type SourceView } from '@neonops/intents';
+import {
+  bullPrefix,
+  closeHandshaken,
+  GITHUB_POST_BACK_QUEUE,
+  POST_BACK_JOB_OPTIONS,
+  postBackJobId,
+  PullRequestStates,
+  SourceStore,
+  sourceView,
+  type CreateSourceBody,
+  type PostBackJobData,
+  type SecretBox,
+  type SourceView,
+} from '@neonops/intents';
 import { Queue } from 'bullmq';
 import fp from 'fastify-plugin';
 import type { Redis } from 'ioredis';
@@ -104,7 +117,7 @@ export default fp<SourcesPluginOptions>(
     });
     postBacks.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'github post-back queue error'));
     fastify.addHook('onClose', async () => {
-      await postBacks.close();
+      await closeHandshaken(postBacks);
     });
     fastify.decorate('previews', previews);
     fastify.decorate(

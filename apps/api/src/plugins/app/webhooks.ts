@@ -1,4 +1,4 @@
-import { IntentStore } from '@neonops/intents';
+import { closeHandshaken, IntentStore } from '@neonops/intents';
 import {
   createWebhooksQueue,
   DEFAULT_WEBHOOK_SETTINGS,
@@ -227,7 +227,7 @@ export default fp<WebhooksPluginOptions>(
       });
     });
     fastify.addHook('onClose', async () => {
-      await queue.close();
+      await closeHandshaken(queue);
     });
   },
   { name: 'webhooks-service', dependencies: ['redis'] },

@@ -1,4 +1,4 @@
-import { bullPrefix, intentJobOptions, INTENTS_QUEUE, type IntentJobData } from '@neonops/intents';
+import { bullPrefix, closeHandshaken, intentJobOptions, INTENTS_QUEUE, type IntentJobData } from '@neonops/intents';
 import { Queue, type JobsOptions } from 'bullmq';
 import fp from 'fastify-plugin';
 
@@ -40,7 +40,7 @@ export default fp<QueuePluginOptions>(
     queue.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'intents queue error'));
     fastify.decorate('intentsQueue', queue);
     fastify.addHook('onClose', async () => {
-      await queue.close();
+      await closeHandshaken(queue);
     });
   },
   { name: 'intents-queue', dependencies: ['redis'] },

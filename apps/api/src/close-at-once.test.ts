@@ -1,0 +1,50 @@
+import { Writable } from 'node:stream';
+import { SecretBox } from '@neonops/intents';
+import { useTestRedis, waitUntil } from '@neonops/testing';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { buildApp } from './app.js';
+import { createLogger } from './logger.js';
+import { TeamDirectory } from './teams/team-directory.js';
+
+const ROUNDS = 30;
+
+/** Every unhandled rejection while the test runs (vitest would report it after the fact, against whichever test ran then). */
+function recordUnhandledRejections(): unknown[] {
+  const seen: unknown[] = [];
+  const record = (reason: unknown): void => void seen.push(reason);
+  process.on('unhandledRejection', record);
+  onTestFinished(() => void process.off('unhandledRejection', record));
+  return seen;
+}
+
+// Seen in CI on a Redis Cluster: an unhandled "Cluster is ended." after the stack's tests. It
+// was the handshake (INFO) of one of the API's BullMQ queues, cut short by the API's close
+// (taskforcesh/bullmq#3546; see handshakenWithin in @neonops/redis).
+describe('an API closed right after it was built', () => {
+  it(`buildApp then close at once, ${ROUNDS} times: no unhandled rejection`, { timeout: 120_000 }, async () => {
+    const rejections = recordUnhandledRejections();
+    const redis = useTestRedis('api-close-at-once');
+    const client = redis.connect();
+    const connections: { status: string }[] = [];
+    const quiet = new Writable({ write: (_chunk, _enc, done) => done() });
+    const secretBox = new SecretBox(SecretBox.generateKey());
+    for (let round = 0; round < ROUNDS; round++) {
+      const app = await buildApp({
+        redis: { url: redis.url },
+        keyPrefix: `${redis.prefix}${round}:`,
+        secretBox,
+        logger: createLogger('info', quiet),
+        probeNeon: async () => ({ ok: true }),
+        teams: new TeamDirectory([]),
+      });
+      // 0 to 3 round trips on another connection: the app's own are then at some point of their handshake.
+      for (let i = 0; i < round % 4; i++) await client.ping();
+      connections.push(app.redis, app.queueRedis);
+      await app.close();
+    }
+    // A handshake cut short rejects when its socket has closed: wait for every connection's end, then one more turn.
+    await waitUntil(() => connections.every((c) => c.status === 'end') || undefined, { what: 'the apps’ connections ended' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(rejections.map((r) => (r instanceof Error ? r.message : String(r)))).toEqual([]);
+  });
+});
