@@ -2,19 +2,10 @@ import { readFileSync } from 'node:fs';
 import { assertOneSlot } from '@neonops/redis';
 import type { Redis } from 'ioredis';
 
-export type ScriptArg = string | number | Buffer;
+type ScriptArg = string | number | Buffer;
 type ScriptCommand = (...args: ScriptArg[]) => Promise<unknown>;
 
 let counter = 0;
-
-/** Another script's Lua, run after a first one in the same script (see `RedisScript.followedBy`). */
-export interface ChainedScript {
-  name: string;
-  lua: string;
-  numberOfKeys: number;
-  /** Its fixed number of arguments: they come before the first script's. */
-  numberOfArgs: number;
-}
 
 /**
  * One Lua script kept in its own file, named `<name>-<numberOfKeys>.lua` as BullMQ names
@@ -53,27 +44,6 @@ export class RedisScript {
       readFileSync(new URL(`includes/${name}.lua`, file), 'utf8').trimEnd(),
     );
     return new RedisScript(match[1], Number(match[2]), lua);
-  }
-
-  /**
-   * This script followed, in the same script, by `next` (another script's Lua with its own
-   * `KEYS` and `ARGV`: BullMQ's `addStandardJob`) when this one returned `when`; the answer
-   * is this one's. Each part runs as a function whose `KEYS` and `ARGV` are its own slices:
-   * `next`'s keys and its `numberOfArgs` arguments come first, then this script's, so this
-   * script keeps a variable number of arguments. Nothing else of either script changes.
-   */
-  followedBy(next: ChainedScript, when: number): RedisScript {
-    const lua = [
-      `local function first(KEYS, ARGV)\n${this.lua}\nend`,
-      `local function andThen(KEYS, ARGV)\n${next.lua}\nend`,
-      `local nextKeys, nextArgs, ownKeys, ownArgs = {}, {}, {}, {}`,
-      `for i = 1, #KEYS do if i <= ${next.numberOfKeys} then nextKeys[i] = KEYS[i] else ownKeys[i - ${next.numberOfKeys}] = KEYS[i] end end`,
-      `for i = 1, #ARGV do if i <= ${next.numberOfArgs} then nextArgs[i] = ARGV[i] else ownArgs[i - ${next.numberOfArgs}] = ARGV[i] end end`,
-      `local outcome = first(ownKeys, ownArgs)`,
-      `if outcome == ${when} then andThen(nextKeys, nextArgs) end`,
-      `return outcome`,
-    ].join('\n');
-    return new RedisScript(`${this.name}+${next.name}`, next.numberOfKeys + this.numberOfKeys, lua);
   }
 
   /** Runs the script on `redis` (a connection or a pipeline's parent) with its keys and arguments. */

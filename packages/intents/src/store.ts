@@ -4,7 +4,7 @@ import { intentIdFloor } from './ids.js';
 import { corePrefix } from './keyspace.js';
 import { lexPage } from './lex-page.js';
 import { outboxKey } from './outbox/outbox.js';
-import { RedisScript, type ChainedScript, type ScriptArg } from './redis-script.js';
+import { RedisScript } from './redis-script.js';
 import {
   intentRecordSchema,
   isTerminalStatus,
@@ -76,14 +76,6 @@ export type IntentPatch = Partial<
 
 const script = (file: string) => RedisScript.load(new URL(`./commands/${file}`, import.meta.url));
 const CREATE = script('create-6.lua');
-/** CREATE followed by a job's adding script, one per such script (its Lua text is the key). */
-const createThenAdd = new Map<string, RedisScript>();
-const createAndAdd = (add: ChainedScript): RedisScript => {
-  let composed = createThenAdd.get(add.lua);
-  // 1: the intent was stored (see create-6.lua).
-  if (!composed) createThenAdd.set(add.lua, (composed = CREATE.followedBy(add, 1)));
-  return composed;
-};
 const UPDATE = script('update-2.lua');
 const PUT_SECRETS = script('put-secrets-3.lua');
 const FINISH = script('finish-6.lua');
@@ -134,18 +126,6 @@ export interface IdempotentClaim {
   completedValue: string;
   /** TTL of the completed record in ms. */
   ttlMs: number;
-}
-
-/**
- * The intent's job, added by the create script itself when it stores the intent: one round
- * trip for the record, its answer and its job, and no moment where one exists without the
- * other. `script` is the queue's own adding script (BullMQ's `addStandardJob`), `keys` and
- * `args` the ones the queue would have run it with (see the API's `scriptedJobAdds`).
- */
-export interface ScriptedJobAdd {
-  script: ChainedScript;
-  keys: string[];
-  args: ScriptArg[];
 }
 
 /** What `createClaiming` did: as `create`, or `{ held }`: the key's current value (nothing was written). */
@@ -221,7 +201,7 @@ export class IntentStore {
    * key's answer is stored in the same script, and only while the request's claim on
    * the key is still its own: a retry can never find the record without the answer.
    */
-  async create(record: IntentRecord, options: { maxActive?: number; idempotency?: IdempotentCreate; job?: ScriptedJobAdd } = {}): Promise<CreateOutcome> {
+  async create(record: IntentRecord, options: { maxActive?: number; idempotency?: IdempotentCreate } = {}): Promise<CreateOutcome> {
     const outcome = await this.createOnce(record, options);
     return typeof outcome === 'object' ? 'exists' : outcome;
   }
@@ -246,9 +226,8 @@ export class IntentStore {
    * that already holds a value (the answer of an earlier request, or another request's
    * in-flight claim) answers `{ held: value }` and nothing is written, even at the team's cap
    * (a repeat is answered as before); a free key stores the intent and its answer at once.
-   * With `job`, the intent's job is added in that script too, only when the intent is stored.
    */
-  async createClaiming(record: IntentRecord, options: { maxActive?: number; claim: IdempotentClaim; job?: ScriptedJobAdd }): Promise<ClaimingCreateOutcome> {
+  async createClaiming(record: IntentRecord, options: { maxActive?: number; claim: IdempotentClaim }): Promise<ClaimingCreateOutcome> {
     const outcome = await this.createOnce(record, options);
     if (typeof outcome === 'object' && 'held' in outcome) return outcome;
     // No dedupe key and no lease here: neither a duplicate nor `lease_lost` can happen.
@@ -267,17 +246,15 @@ export class IntentStore {
 
   private async createOnce(
     record: IntentRecord,
-    options: { maxActive?: number; idempotency?: IdempotentCreate; claim?: IdempotentClaim; dedupe?: DedupeCreate; job?: ScriptedJobAdd },
+    options: { maxActive?: number; idempotency?: IdempotentCreate; claim?: IdempotentClaim; dedupe?: DedupeCreate },
   ): Promise<CreateOutcome | { duplicateOf: string } | { held: string }> {
     const valid = intentRecordSchema.parse(record);
     const pruneBelow = intentIdFloor(new Date(this.now().getTime() - this.retentionSeconds * 1000));
     const idem = options.claim ?? options.idempotency;
     const inFlightValue = options.idempotency?.inFlightValue ?? '';
-    const job = options.job;
-    const outcome = await (job ? createAndAdd(job.script) : CREATE).run(
+    const outcome = await CREATE.run(
       this.redis,
       [
-        ...(job ? job.keys : []),
         this.intentKey(valid.id),
         this.teamIndexKey(valid.teamId),
         this.teamActiveKey(valid.teamId),
@@ -286,7 +263,6 @@ export class IntentStore {
         options.dedupe ? this.dedupeKey(valid.teamId, options.dedupe.key) : this.intentKey(valid.id),
       ],
       [
-        ...(job ? job.args : []),
         String(options.maxActive ?? 0),
         valid.id,
         pruneBelow,

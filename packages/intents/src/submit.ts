@@ -4,25 +4,15 @@ import { newIntentId } from './ids.js';
 import { intentJobId, intentJobOptions, type IntentJobData } from './queue.js';
 import type { IntentActor, IntentRecord } from './record.js';
 import type { IntentRights } from './rights.js';
-import type { DedupeCreate, IdempotentClaim, IdempotentCreate, IntentStore, ScriptedJobAdd } from './store.js';
-
-/** The options of an intent's job. */
-export interface IntentJobOptions {
-  jobId: string;
-  attempts?: number;
-  backoff?: { type: string; delay: number };
-  telemetry?: { metadata: string };
-}
+import type { DedupeCreate, IdempotentClaim, IdempotentCreate, IntentStore } from './store.js';
 
 /** The part of a BullMQ `Queue<IntentJobData>` the submitter uses (this package does not depend on BullMQ). */
 export interface IntentJobQueue {
-  add(name: string, data: IntentJobData, options: IntentJobOptions): Promise<unknown>;
-  /**
-   * The job's add as the queue's own script and arguments, for the create script to run when
-   * it stores the intent (one round trip, record and job together); `undefined` when this add
-   * cannot be written that way (then `add` runs after the create, as without this method).
-   */
-  scripted?(name: string, data: IntentJobData, options: IntentJobOptions): Promise<ScriptedJobAdd | undefined>;
+  add(
+    name: string,
+    data: IntentJobData,
+    options: { jobId: string; attempts?: number; backoff?: { type: string; delay: number }; telemetry?: { metadata: string } },
+  ): Promise<unknown>;
 }
 
 /**
@@ -153,10 +143,9 @@ async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * 2. the record, the team's cap and the idempotency answer or dedupe key, in one script
  *    (`IntentStore.create`, `create-6.lua`): at every crash point a retry finds either
  *    nothing or the intent with its key;
- * 3. the job (job id = intent id): in that same script when the queue can write its add as a
- *    script (`IntentJobQueue.scripted`: the API's, one round trip per POST), else right after.
- *    When adding it fails or the process dies first, the intent is still accepted: the
- *    sweeper adds the missing job of any queued intent, and the job id makes adding it twice harmless.
+ * 3. the job (job id = intent id). When adding it fails or the process dies first, the intent
+ *    is still accepted: the sweeper adds the missing job of any queued intent, and the job id
+ *    makes adding it twice harmless.
  *
  * ```ts
  * const submitter = new IntentSubmitter({ store, queue, rights });
@@ -202,25 +191,13 @@ export class IntentSubmitter {
       }
     } else {
       const idempotency = options.idempotency?.answer(record);
-      // With a queue that can write its add as a script, the create script adds the job too.
-      const store = async (telemetry?: { metadata: string }) => {
-        const job = await this.deps.queue.scripted?.(...this.jobOf(record, telemetry));
-        const outcome =
-          idempotency && !('inFlightValue' in idempotency)
-            ? await this.deps.store.createClaiming(record, { maxActive, claim: idempotency, ...(job ? { job } : {}) })
-            : await this.deps.store.create(record, { maxActive, ...(idempotency ? { idempotency } : {}), ...(job ? { job } : {}) });
-        // `id`: the job's, for a trace's add span (as a BullMQ `Job` has it).
-        return { outcome, queued: job !== undefined, ...(job && outcome === 'created' ? { id: intentJobId(record.id) } : {}) };
-      };
-      const { outcome, queued } = this.deps.queue.scripted && options.traceAdd ? await options.traceAdd(record.kind, store) : await store();
+      const outcome =
+        idempotency && !('inFlightValue' in idempotency)
+          ? await this.deps.store.createClaiming(record, { maxActive, claim: idempotency })
+          : await this.deps.store.create(record, { maxActive, ...(idempotency ? { idempotency } : {}) });
       if (typeof outcome === 'object') throw new IdempotencyKeyHeldError(outcome.held);
       if (outcome === 'cap_reached') throw new IntentCapReachedError(team.id, maxActive);
       if (outcome === 'lease_lost') throw new IdempotencyLeaseLostError();
-      if (queued) {
-        this.deps.crashPoints?.('submit.after_record');
-        this.deps.crashPoints?.('submit.after_job_add');
-        return { intent: record, created: true };
-      }
     }
     this.deps.crashPoints?.('submit.after_record');
     await this.enqueue(record, options.traceAdd);
@@ -228,18 +205,14 @@ export class IntentSubmitter {
     return { intent: record, created: true };
   }
 
-  /** The name, data and options of an intent's job (job id = intent id). */
-  private jobOf(record: IntentRecord, telemetry?: { metadata: string }): [string, IntentJobData, IntentJobOptions] {
-    return [
-      record.kind,
-      { intentId: record.id, teamId: record.teamId, kind: record.kind },
-      { ...intentJobOptions, backoff: { ...intentJobOptions.backoff }, jobId: intentJobId(record.id), ...(telemetry ? { telemetry } : {}) },
-    ];
-  }
-
   /** Adds the intent's job; a failure is reported, not thrown (the sweeper adds it later). */
   private async enqueue(record: IntentRecord, traceAdd?: TraceJobAdd): Promise<void> {
-    const add = (telemetry?: { metadata: string }) => this.deps.queue.add(...this.jobOf(record, telemetry));
+    const add = (telemetry?: { metadata: string }) =>
+      this.deps.queue.add(
+        record.kind,
+        { intentId: record.id, teamId: record.teamId, kind: record.kind },
+        { ...intentJobOptions, backoff: { ...intentJobOptions.backoff }, jobId: intentJobId(record.id), ...(telemetry ? { telemetry } : {}) },
+      );
     try {
       await withTimeout(traceAdd ? traceAdd(record.kind, add) : add(), this.deps.enqueueTimeoutMs ?? 3000);
     } catch (error) {

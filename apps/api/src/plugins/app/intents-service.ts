@@ -41,7 +41,6 @@ import type { Team } from '../../teams/teams-file.js';
 import { mergeIntentPages, type IntentPage } from './intent-pages.js';
 import type { IntentWatch } from './intent-watch.js';
 import type { ProjectScope } from './project-scope.js';
-import { withScriptedAdds } from './scripted-job-adds.js';
 import type { IdempotencyClaim } from './idempotency/index.js';
 import type { BeginOutcome, IdempotencyLease, IdempotencyStore, StoredResponse } from './idempotency/store.js';
 
@@ -154,7 +153,7 @@ export class IntentsService {
     const crashPoints = deps.crashPoints;
     this.submitter = new IntentSubmitter({
       store: deps.store,
-      queue: withScriptedAdds(deps.queue),
+      queue: deps.queue,
       now: deps.now,
       enqueueTimeoutMs: deps.enqueueTimeoutMs ?? 3000,
       // Stored is accepted: the sweeper queues it within its interval.
@@ -195,8 +194,7 @@ export class IntentsService {
    *
    * The record, the team's cap and (with an `Idempotency-Key`) the key's stored answer are
    * written in one script, so at every crash point a retry with the same key finds either
-   * nothing (and starts afresh) or the intent and its answer. The job is added by that script
-   * too (`withScriptedAdds`), or afterwards when BullMQ would add it with another script;
+   * nothing (and starts afresh) or the intent and its answer. The job is added afterwards;
    * when that fails or the process dies first, the intent is still accepted: the sweeper
    * (a job scheduler in the workers) adds the missing job of any queued intent, and BullMQ's
    * job id makes adding it twice harmless. `traceAdd` (a kept request trace's, `jobAddTracer`)
