@@ -1,4 +1,4 @@
-import { databaseSchemaSchema, databaseUrlSchema, type PriceTable, usagePricesEnvSchema } from '@neonops/durable-store';
+import { databaseSchemaSchema, databaseUrlSchema, DEFAULT_RETENTION, type PriceTable, type RetentionPolicy, usagePricesEnvSchema } from '@neonops/durable-store';
 import { neonApiKeyIdsSchema, previousSecretsKeysSchema, redisUrlSchema, secretsKeySchema, weakSecretsKeyReason } from '@neonops/intents';
 import { webhookEnvShape, webhookSettingsFromEnv, type WebhookSettings } from '@neonops/webhooks';
 import { z } from 'zod';
@@ -83,6 +83,16 @@ export const workerConfigSchema = z.object({
   SWEEP_INTERVAL_MS: positiveInt.default(15_000),
   /** Age in ms below which the sweeper leaves a queued intent alone (its submit may still be queueing it). Default `10000`. */
   SWEEP_GRACE_MS: nonNegativeInt.default(10_000),
+  /** How often the durable store's retention job runs (a BullMQ job scheduler: once per deployment), in ms; needs `DATABASE_URL`. Default `3600000` (1 h). */
+  RETENTION_INTERVAL_MS: positiveInt.default(3_600_000),
+  /** Days the intent history (and so the audit) keeps an ended intent, counted from its creation; `0`: for ever. Default `400`. */
+  HISTORY_RETENTION_DAYS: nonNegativeInt.default(DEFAULT_RETENTION.historyDays),
+  /** Days of hourly usage kept (`GET /v1/usage`, budgets, costs); `0`: for ever. Default `400`. */
+  USAGE_RETENTION_DAYS: nonNegativeInt.default(DEFAULT_RETENTION.usageDays),
+  /** Days the usage collection runs are kept; `0`: for ever. Default `30`. */
+  USAGE_RUN_RETENTION_DAYS: nonNegativeInt.default(DEFAULT_RETENTION.collectionRunsDays),
+  /** Days a resolved quota finding is kept (open ones always are); `0`: for ever. Default `90`. */
+  FINDING_RETENTION_DAYS: nonNegativeInt.default(DEFAULT_RETENTION.resolvedFindingsDays),
   /** How often the budget watch runs (a BullMQ job scheduler: once per deployment), in ms; needs `DATABASE_URL`. Default `300000` (5 min). */
   BUDGET_WATCH_INTERVAL_MS: positiveInt.default(300_000),
   /**
@@ -198,6 +208,8 @@ export interface WorkerConfig {
   stalledIntervalMs: number;
   sweepIntervalMs: number;
   sweepGraceMs: number;
+  /** The durable store's retention job (`RETENTION_INTERVAL_MS`, `*_RETENTION_DAYS`). */
+  retention: { intervalMs: number; policy: RetentionPolicy };
   /** The budget watch's interval (`BUDGET_WATCH_INTERVAL_MS`). */
   budgetWatchIntervalMs: number;
   /** The teams file (`TEAMS_FILE`); undefined: jobs that act for teams only report. */
@@ -273,6 +285,15 @@ export function loadConfig(env: Record<string, string | undefined>): WorkerConfi
     stalledIntervalMs: e.STALLED_INTERVAL_MS,
     sweepIntervalMs: e.SWEEP_INTERVAL_MS,
     sweepGraceMs: e.SWEEP_GRACE_MS,
+    retention: {
+      intervalMs: e.RETENTION_INTERVAL_MS,
+      policy: {
+        historyDays: e.HISTORY_RETENTION_DAYS,
+        usageDays: e.USAGE_RETENTION_DAYS,
+        collectionRunsDays: e.USAGE_RUN_RETENTION_DAYS,
+        resolvedFindingsDays: e.FINDING_RETENTION_DAYS,
+      },
+    },
     budgetWatchIntervalMs: e.BUDGET_WATCH_INTERVAL_MS,
     teamsFile: e.TEAMS_FILE,
     quotaSweep: { intervalMs: e.QUOTA_SWEEP_INTERVAL_MS, branchLimit: e.QUOTA_BRANCH_LIMIT },

@@ -88,3 +88,4 @@ export {
   type MonthToDateSpend,
   type PriceTable,
 } from './usage/costs.js';
+export { DEFAULT_RETENTION, pruneDurableStore, retentionPolicySchema, type PruneOptions, type RetentionPolicy, type RetentionReport } from './retention.js';

@@ -1,4 +1,5 @@
 import { bullPrefix, handshaken, INTENTS_QUEUE, type IntentJobData, type IntentStore, type ResealReport, type SecretBox } from '@neonops/intents';
+import { pruneDurableStore, type DurableDatabase, type RetentionPolicy, type RetentionReport } from '@neonops/durable-store';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -11,6 +12,8 @@ export const MAINTENANCE_QUEUE = 'maintenance';
 export const SWEEPER_SCHEDULER_ID = 'intent-sweeper';
 /** The job scheduler id of the secrets re-seal job. */
 export const RESEAL_SCHEDULER_ID = 'secrets-reseal';
+/** The job scheduler id of the durable store's retention job. */
+export const RETENTION_SCHEDULER_ID = 'durable-retention';
 
 export interface MaintenanceDeps {
   /** Makes a BullMQ connection (`maxRetriesPerRequest: null`). */
@@ -36,6 +39,14 @@ export interface MaintenanceDeps {
   resealIntervalMs?: number;
   /** Called after each re-seal run (tests, metrics). */
   onReseal?: (report: ResealReport) => void;
+  /**
+   * The durable store (`DATABASE_URL`): with it, a retention job deletes what `retention`
+   * no longer keeps (see `pruneDurableStore`) every `retentionIntervalMs`. Default none: no job.
+   */
+  database?: DurableDatabase;
+  retention?: RetentionPolicy;
+  /** How often the retention job runs, in ms. Default 3600000 (1 h). */
+  retentionIntervalMs?: number;
 }
 
 export interface Maintenance {
@@ -43,6 +54,8 @@ export interface Maintenance {
   sweepNow(): Promise<SweepReport>;
   /** Runs the re-seal job now, outside the schedule (tests, an operator); undefined without a SecretBox. */
   resealNow(): Promise<ResealReport | undefined>;
+  /** Runs the retention job now, outside the schedule (tests, an operator); undefined without a database. */
+  retentionNow(): Promise<RetentionReport | undefined>;
   close(): Promise<void>;
 }
 
@@ -87,6 +100,20 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
       { jobId: `reseal-secrets-${secretBox.currentKeyId}`, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { count: 10 }, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
     );
   }
+  const { database, retention: policy } = deps;
+  const retention = async (): Promise<RetentionReport | undefined> => {
+    if (!database || !policy) return undefined;
+    const report = await pruneDurableStore(database, policy);
+    if (Object.values(report).some((n) => n > 0)) deps.logger.info({ deleted: report }, 'durable store: rows past their retention deleted');
+    return report;
+  };
+  if (database && policy) {
+    await queue.upsertJobScheduler(
+      RETENTION_SCHEDULER_ID,
+      { every: deps.retentionIntervalMs ?? 3_600_000 },
+      { name: 'prune-durable-store', opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
+    );
+  }
   await queue.upsertJobScheduler(
     SWEEPER_SCHEDULER_ID,
     { every: deps.sweepIntervalMs ?? 15_000 },
@@ -97,6 +124,7 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
     async (job) => {
       if (job.name === 'sweep-intents') return sweep();
       if (job.name === 'reseal-secrets') return reseal();
+      if (job.name === 'prune-durable-store') return retention();
       deps.logger.warn({ job: job.name }, 'unknown maintenance job; ignored');
       return undefined;
     },
@@ -108,6 +136,7 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
   return {
     sweepNow: sweep,
     resealNow: reseal,
+    retentionNow: retention,
     async close() {
       await worker.close();
       await Promise.all([queue.close(), intents.close()]);
