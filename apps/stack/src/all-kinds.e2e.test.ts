@@ -124,6 +124,7 @@ describe('every intent kind through the API and a real worker', () => {
       /^bull:intents:int_[0-9a-z]{26}$/, // finished jobs kept by removeOnComplete/removeOnFail (age and count)
       /^bull:maintenance:repeat:intent-sweeper(:\d+)?$/, // the job scheduler and its last runs (count 10)
       /^bull:maintenance:repeat:secrets-reseal(:\d+)?$/, // the re-seal job's scheduler and its last runs (count 10)
+      /^bull:maintenance:repeat:durable-retention(:\d+)?$/, // the durable store's retention job: its scheduler and its last runs (count 10)
       /^bull:maintenance:reseal-secrets-[0-9a-f]{8}$/, // the once-per-key re-seal job: one per SECRETS_KEY, removed by age (7 days) on later completions
       /^bull:preview-sweep:repeat:preview-sweep(:\d+)?$/, // the preview sweep's scheduler and its last runs (count 10)
       /^bull:(budgets|quota):(completed|failed|events|id|meta|delayed|wait|paused|active|prioritized|pc|marker|stalled-check|repeat)$/,

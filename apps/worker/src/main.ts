@@ -92,13 +92,17 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   const metrics = options.metrics ?? new WorkerMetrics(createMetricsRegistry());
   const connections: Redis[] = [];
-  const connect = (): Redis => {
-    const client = createRedis(config.redisUrl, { maxRetriesPerRequest: null });
+  const connect = (options: { enableAutoPipelining?: boolean } = {}): Redis => {
+    const client = createRedis(config.redisUrl, { maxRetriesPerRequest: null, ...options });
     client.on('error', (err) => logger.warn({ err: { message: err.message } }, 'redis connection error'));
     connections.push(client);
     return client;
   };
-  const redis = connect();
+  // The command connection of every store (intents, rate budget, locks, webhook deliveries and
+  // subscriptions) auto-pipelines: the commands of concurrent jobs issued in one tick leave in
+  // one socket write. Webhook deliveries: 18 % less CPU and 17 % more per second (bench/README,
+  // aim 4). BullMQ's connections (from `connect()`) do not: they gained nothing in the API.
+  const redis = connect({ enableAutoPipelining: true });
   // BullMQ's production guidance: a Redis that may evict can drop jobs and records silently.
   void checkMaxmemoryPolicy(redis, logger);
   const rateBudget = new RedisRateBudget(redis, {

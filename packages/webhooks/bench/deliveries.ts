@@ -47,9 +47,12 @@ async function main(): Promise<void> {
     return c;
   };
   const box = new SecretBox(SecretBox.generateKey());
-  const intents = new IntentStore(redis, { prefix });
-  const subscriptions = new SubscriptionStore(redis, { prefix, secretBox: box });
-  const deliveries = new DeliveryLog(redis, { prefix });
+  // The stores' command connection auto-pipelines, as the worker's does (apps/worker's main.ts).
+  const commands = new Redis(redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+  connections.push(commands);
+  const intents = new IntentStore(commands, { prefix });
+  const subscriptions = new SubscriptionStore(commands, { prefix, secretBox: box });
+  const deliveries = new DeliveryLog(commands, { prefix });
   const queue = createWebhooksQueue(connect(), prefix);
   const publisher = new WebhookPublisher({ subscriptions, deliveries, queue });
 
