@@ -1,21 +1,12 @@
 import { Writable } from 'node:stream';
 import { SecretBox } from '@neonops/intents';
-import { useTestRedis, waitUntil } from '@neonops/testing';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { recordUnhandledRejections, useTestRedis, waitUntil } from '@neonops/testing';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import { createLogger } from './logger.js';
 import { TeamDirectory } from './teams/team-directory.js';
 
 const ROUNDS = 30;
-
-/** Every unhandled rejection while the test runs (vitest would report it after the fact, against whichever test ran then). */
-function recordUnhandledRejections(): unknown[] {
-  const seen: unknown[] = [];
-  const record = (reason: unknown): void => void seen.push(reason);
-  process.on('unhandledRejection', record);
-  onTestFinished(() => void process.off('unhandledRejection', record));
-  return seen;
-}
 
 // Seen in CI on a Redis Cluster: an unhandled "Cluster is ended." after the stack's tests. It
 // was the handshake (INFO) of one of the API's BullMQ queues, cut short by the API's close
@@ -45,6 +36,6 @@ describe('an API closed right after it was built', () => {
     // A handshake cut short rejects when its socket has closed: wait for every connection's end, then one more turn.
     await waitUntil(() => connections.every((c) => c.status === 'end') || undefined, { what: 'the apps’ connections ended' });
     await new Promise((resolve) => setImmediate(resolve));
-    expect(rejections.map((r) => (r instanceof Error ? r.message : String(r)))).toEqual([]);
+    expect(rejections.messages()).toEqual([]);
   });
 });

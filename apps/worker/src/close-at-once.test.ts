@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { redisNodes, SecretBox } from '@neonops/intents';
 import { startNeonSimulator } from '@neonops/neon-sim';
 import { createMetricsRegistry } from '@neonops/observability';
-import { useTestRedis, waitUntil, type TestRedisContext } from '@neonops/testing';
+import { recordUnhandledRejections, useTestRedis, waitUntil, type TestRedisContext } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from './config.js';
 import { createLogger } from './logger.js';
@@ -11,15 +11,6 @@ import { WorkerMetrics } from './metrics/worker-metrics.js';
 import { startHarness } from './test/harness.js';
 
 const ROUNDS = 30;
-
-/** Every unhandled rejection while the test runs (vitest would report it after the fact, against whichever test ran then). */
-function recordUnhandledRejections(): unknown[] {
-  const seen: unknown[] = [];
-  const record = (reason: unknown): void => void seen.push(reason);
-  process.on('unhandledRejection', record);
-  onTestFinished(() => void process.off('unhandledRejection', record));
-  return seen;
-}
 
 /**
  * Waits until Redis (every master of a cluster) lists no connection named under `prefix` (BullMQ names its workers'
@@ -32,8 +23,6 @@ async function connectionsGone(redis: TestRedisContext, client: ReturnType<TestR
   await waitUntil(async () => !(await listed()), { what: 'the workers’ connections closed' });
   await new Promise((resolve) => setImmediate(resolve));
 }
-
-const messages = (reasons: unknown[]): string[] => reasons.map((r) => (r instanceof Error ? r.message : String(r)));
 
 // Seen in CI: an unhandled "Connection is closed." from ioredis, no command in its stack, from a
 // worker closed right after it started. It was the handshake (INFO) of a BullMQ Worker's
@@ -63,7 +52,7 @@ describe('a worker closed right after it started', () => {
       await running.close();
     }
     await connectionsGone(redis, redis.connect());
-    expect(messages(rejections)).toEqual([]);
+    expect(rejections.messages()).toEqual([]);
   });
 
   it(`an intent worker built and closed at once, ${ROUNDS} times: no unhandled rejection`, { timeout: 60_000 }, async () => {
@@ -77,6 +66,6 @@ describe('a worker closed right after it started', () => {
       await worker.close(5000);
     }
     await connectionsGone(h.redis, client);
-    expect(messages(rejections)).toEqual([]);
+    expect(rejections.messages()).toEqual([]);
   });
 });

@@ -6,3 +6,4 @@ export { waitUntil, type WaitUntilOptions } from './wait-until.js';
 export { keysWithoutTtl } from './keys-without-ttl.js';
 export { spawnProcess, type SpawnedProcess } from './spawn-process.js';
 export { spawnRedisCluster, type TestRedisCluster } from './redis-cluster.js';
+export { recordUnhandledRejections } from './unhandled-rejections.js';
