@@ -12,11 +12,8 @@
  *   pnpm --filter @neonops/bench ab:enqueue --tracing --inject --no-peer # this tree untraced, traced at the default sampling as the
  *                                                                        # API runs it (no async context manager), and with AsyncLocalStorage
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import { buildApp } from '@neonops/api';
-import { startTracing } from '@neonops/observability';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { baselineBuildApp } from './baseline.js';
@@ -25,6 +22,7 @@ import { httpLoad } from './load/http-load.js';
 import { startPeerRoute } from './peer-route.js';
 import { fmt } from './stats.js';
 import { benchApiOptions, BENCH_PROJECT, BENCH_TOKEN } from './teams.js';
+import { withTracingToSink } from './tracing-sink.js';
 
 function flag(name: string, fallback: string): string {
   const at = process.argv.indexOf(`--${name}`);
@@ -104,7 +102,7 @@ async function measureInject(app: FastifyInstance): Promise<string> {
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const redisMs = ((await redisCpu()) - redis0) * 1000;
-    return `${fmt.int(requests / seconds).padStart(6)}/s (inject)  API CPU ${((cpu.user + cpu.system) / requests).toFixed(1)} µs/POST  Redis CPU ${fmt.ms(redisMs / requests)}/POST`;
+  return `${fmt.int(requests / seconds).padStart(6)}/s (inject)  API CPU ${((cpu.user + cpu.system) / requests).toFixed(1)} µs/POST  Redis CPU ${fmt.ms(redisMs / requests)}/POST`;
 }
 
 async function measureApi(build: typeof buildApp, extra: { metrics?: false } = {}): Promise<string> {
@@ -131,23 +129,11 @@ async function measurePeer(): Promise<string> {
   }
 }
 
-/** `run` with tracing on at the default sampling, spans batched to a loopback sink that drops them. */
+/** `run` with tracing on at the default sampling (see `withTracingToSink`). */
 async function traced<T>(asyncContext: boolean, run: () => Promise<T>): Promise<T> {
-  let bytes = 0;
-  const sink = createServer((req, res) => {
-    req.on('data', (c: Buffer) => (bytes += c.length));
-    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-  });
-  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-  const tracing = startTracing({ serviceName: 'neonops-ab', asyncContext, env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}` } });
-  if (!tracing) throw new Error('tracing did not start');
-  try {
-    return await run();
-  } finally {
-    await tracing.shutdown();
-    await new Promise<void>((resolve) => sink.close(() => resolve()));
-    if (bytes === 0) console.log('  (the traced round exported no span)');
-  }
+  const { value, exportedBytes } = await withTracingToSink({ asyncContext }, run);
+  if (exportedBytes === 0) console.log('  (the traced round exported no span)');
+  return value;
 }
 
 const variants: { name: string; run: () => Promise<string> }[] = [{ name: 'this tree', run: () => measureApi(buildApp) }];

@@ -216,7 +216,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
     sweepGraceMs: config.sweepGraceMs,
     secretBox,
     resealIntervalMs: config.resealIntervalMs,
-    ...(database ? { database, retention: config.retention.policy, retentionIntervalMs: config.retention.intervalMs } : {}),
+    ...(database ? { retention: { database, ...config.retention } } : {}),
   });
   const intentWorker = createIntentWorker({
     connection: connect,

@@ -13,12 +13,10 @@
  * 2 processes on one port (node:cluster, `api-cluster.ts`) against the same Redis, in the same
  * rounds: the horizontal-scale ratio.
  */
-import { createServer } from 'node:http';
 import os from 'node:os';
-import type { AddressInfo } from 'node:net';
 import { buildApp } from '@neonops/api';
 import { bullPrefix, INTENTS_QUEUE } from '@neonops/intents';
-import { DEFAULT_SAMPLING_RATIO, startTracing } from '@neonops/observability';
+import { DEFAULT_SAMPLING_RATIO } from '@neonops/observability';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -30,6 +28,7 @@ import { startPeerRoute } from '../peer-route.js';
 import { drive, fmt } from '../stats.js';
 import type { Row } from '../table.js';
 import { benchApiOptions, BENCH_PROJECT, BENCH_TOKEN } from '../teams.js';
+import { withTracingToSink } from '../tracing-sink.js';
 
 export interface EnqueueOptions {
   /** Requests per measured run. Default 6000. */
@@ -97,31 +96,10 @@ export async function runEnqueue(ctx: BenchContext, options: EnqueueOptions): Pr
    * untraced. `samplingRatio` undefined: the default sampling (no `OTEL_TRACES_SAMPLER_ARG`).
    */
   const measureTraced = async (samplingRatio?: number, measure: () => Promise<ApiRun> = () => measureApi(buildApp)): Promise<ApiRun> => {
-    let spansBytes = 0;
-    const sink = createServer((req, res) => {
-      req.on('data', (c: Buffer) => (spansBytes += c.length));
-      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
-    });
-    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
-    const tracing = startTracing({
-      serviceName: 'neonops-bench',
-      // As the API process starts it (`apps/api/src/main.ts`): no async context manager.
-      asyncContext: false,
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(sink.address() as AddressInfo).port}`,
-        ...(samplingRatio === undefined ? {} : { OTEL_TRACES_SAMPLER_ARG: String(samplingRatio) }),
-      },
-    });
-    if (!tracing) throw new Error('tracing did not start');
-    let run: ApiRun;
-    try {
-      run = await measure();
-    } finally {
-      await tracing.shutdown();
-      await new Promise<void>((resolve) => sink.close(() => resolve()));
-    }
-    if (spansBytes === 0) throw new Error('the traced round exported no span');
-    return run;
+    // As the API process starts it (`apps/api/src/main.ts`): no async context manager.
+    const { value, exportedBytes } = await withTracingToSink({ asyncContext: false, ...(samplingRatio === undefined ? {} : { samplingRatio }) }, measure);
+    if (exportedBytes === 0) throw new Error('the traced round exported no span');
+    return value;
   };
   /**
    * API CPU per POST at a fixed offered rate (`tracingRate`): at full speed the rate of a round

@@ -17,11 +17,15 @@ interface HookApp {
   decorateRequest(name: symbol, value: null): unknown;
 }
 
-/** The request's span, on requests whose trace is kept (null on every other). */
-const kSpan = Symbol('neonops.requestSpan');
-/** The request span's context (the caller's, with the span set), on requests whose trace is kept. */
+/** The request span's context (the caller's, with the span set), on requests whose trace is kept (null on every other). */
 const kContext = Symbol('neonops.requestContext');
-type TracedRequest = HookRequest & { [kSpan]: Span | null; [kContext]: Context | null };
+type TracedRequest = HookRequest & { [kContext]: Context | null };
+
+/** The request's span, on requests whose trace is kept. */
+const spanOf = (request: TracedRequest): Span | undefined => {
+  const traced = request[kContext];
+  return traced ? trace.getSpan(traced) : undefined;
+};
 
 /**
  * The trace context of a request whose trace is kept (its server span, under the caller's
@@ -63,7 +67,6 @@ export function instrumentFastify(tracer: Tracer, untracedPaths: ReadonlySet<str
       ...(route === undefined ? {} : { 'http.route': route }),
     });
     const traced = trace.setSpan(parent, span);
-    request[kSpan] = span;
     request[kContext] = traced;
     // With a context manager (a process that also runs a worker) the rest of the request runs
     // in the span's context; without one (the API) this is a plain call, and what the request
@@ -71,9 +74,8 @@ export function instrumentFastify(tracer: Tracer, untracedPaths: ReadonlySet<str
     context.with(traced, done);
   };
   const end = (request: TracedRequest, statusCode: number, aborted = false): void => {
-    const span = request[kSpan];
+    const span = spanOf(request);
     if (!span) return;
-    request[kSpan] = null;
     request[kContext] = null;
     span.setAttribute('http.response.status_code', statusCode);
     if (aborted) span.setStatus({ code: SpanStatusCode.ERROR, message: 'aborted by the client' });
@@ -82,12 +84,11 @@ export function instrumentFastify(tracer: Tracer, untracedPaths: ReadonlySet<str
   };
   const onInitialization = (message: unknown): void => {
     const app = (message as { fastify: HookApp }).fastify;
-    app.decorateRequest(kSpan, null);
     app.decorateRequest(kContext, null);
     app.addHook('onRequest', onRequest);
     app.addHook('onError', (request: TracedRequest, _reply: HookReply, error: Error & { code?: unknown }, done: Done) => {
       // The error's class or code only: a message may quote input.
-      request[kSpan]?.setAttribute('error.type', typeof error.code === 'string' ? error.code : error.name);
+      spanOf(request)?.setAttribute('error.type', typeof error.code === 'string' ? error.code : error.name);
       done();
     });
     app.addHook('onResponse', (request: TracedRequest, reply: HookReply, done: Done) => {

@@ -17,5 +17,5 @@ export {
   type NeonCallSpanInfo,
 } from './tracing.js';
 export { samplingRatio, samplerFromEnv, DEFAULT_SAMPLING_RATIO, DEFAULT_SAMPLER } from './sampling.js';
-export { createQueueTelemetry, addUnderTrace, type QueueTelemetry, type QueueTelemetryOptions, type JobAddTracer, type JobTelemetry } from './queue-telemetry.js';
+export { createQueueTelemetry, addUnderTrace, type QueueTelemetry, type JobAddTracer, type JobTelemetry } from './queue-telemetry.js';
 export { instrumentFastify, requestTraceContext } from './http-spans.js';

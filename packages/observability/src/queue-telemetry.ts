@@ -56,21 +56,10 @@ class RecordedSpan implements QueueSpan {
   }
 }
 
-/** The span context of `ctx` when its trace is kept. */
-function sampledSpanContext(ctx: Context): boolean {
+/** Whether `ctx` holds a span context whose trace is kept (sampled). */
+export function isSampled(ctx: Context): boolean {
   const parent = trace.getSpanContext(ctx);
   return parent !== undefined && (parent.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED;
-}
-
-export interface QueueTelemetryOptions {
-  /**
-   * Whether adding a job outside any trace may start one (the producer span is sampled like
-   * any new trace). True for processes whose jobs start on their own (the worker's schedules,
-   * sweeper and outbox relay); false for the API, whose jobs are added inside a request: a job
-   * of a request whose trace was not kept is then not traced either, rather than starting a
-   * trace of its own without its request. Default true.
-   */
-  startTraces?: boolean;
 }
 
 /**
@@ -79,8 +68,8 @@ export interface QueueTelemetryOptions {
  * - a consumer (`process`) span only under the trace context its job carries, when that trace
  *   is kept — never a new trace per job run, nor for BullMQ's internal bookkeeping (`getNextJob`,
  *   stalled checks…), which would otherwise each start a trace in the worker;
- * - a producer (`add`) span under a kept trace, or as the root of a new trace when
- *   `startTraces` allows it and the sampler keeps it;
+ * - a producer (`add`) span under a kept trace, or as the root of a new trace when the
+ *   sampler keeps it (a job the worker adds on its own: schedules, sweeper, outbox relay);
  * - the trace context goes into the job (`opts.telemetry.metadata`) only when the trace is
  *   kept: an unsampled job carries nothing, so the worker does nothing for it either.
  *
@@ -88,14 +77,13 @@ export interface QueueTelemetryOptions {
  * `AsyncLocalStorage` run (BullMQ wraps every call in `with`; entering the context it is
  * already in is skipped).
  */
-export function createQueueTelemetry(tracer: Tracer, options: QueueTelemetryOptions = {}): QueueTelemetry {
-  const startTraces = options.startTraces ?? true;
+export function createQueueTelemetry(tracer: Tracer): QueueTelemetry {
   return {
     tracer: {
       startSpan(name, spanOptions, ctx) {
         const parent = ctx ?? context.active();
         const kind = spanOptions?.kind ?? SpanKind.INTERNAL;
-        if (!sampledSpanContext(parent) && !(startTraces && kind === SpanKind.PRODUCER && trace.getSpanContext(parent) === undefined)) return SKIPPED;
+        if (!isSampled(parent) && !(kind === SpanKind.PRODUCER && trace.getSpanContext(parent) === undefined)) return SKIPPED;
         const span = tracer.startSpan(name, { kind }, parent);
         return span.isRecording() ? new RecordedSpan(span) : SKIPPED;
       },
@@ -105,7 +93,7 @@ export function createQueueTelemetry(tracer: Tracer, options: QueueTelemetryOpti
       active: () => context.active(),
       // BullMQ adds the job without `opts.telemetry` when this is empty.
       getMetadata(ctx) {
-        if (!sampledSpanContext(ctx)) return undefined as unknown as string;
+        if (!isSampled(ctx)) return undefined as unknown as string;
         const carrier: Record<string, string> = {};
         propagation.inject(ctx, carrier);
         return JSON.stringify(carrier);

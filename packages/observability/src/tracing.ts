@@ -1,10 +1,10 @@
-import { context, SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Tracer } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace, type Context, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { instrumentFastify } from './http-spans.js';
-import { addUnderTrace, createQueueTelemetry, type JobAddTracer, type QueueTelemetry } from './queue-telemetry.js';
+import { addUnderTrace, createQueueTelemetry, isSampled, type JobAddTracer, type QueueTelemetry } from './queue-telemetry.js';
 import { samplerFromEnv } from './sampling.js';
 
 /** The tracer name of our spans: requests, queue operations, Neon calls. */
@@ -132,9 +132,7 @@ export function bullmqTelemetry(): { telemetry?: QueueTelemetry } {
  */
 export function jobAddTracer(parent: Context | undefined, queueName: string): JobAddTracer | undefined {
   const tracing = current;
-  if (!tracing || !parent) return undefined;
-  const sampled = trace.getSpanContext(parent);
-  if (!sampled || (sampled.traceFlags & TraceFlags.SAMPLED) !== TraceFlags.SAMPLED) return undefined;
+  if (!tracing || !parent || !isSampled(parent)) return undefined;
   return (jobName, add) => addUnderTrace(tracing.tracer, parent, queueName, jobName, add);
 }
 

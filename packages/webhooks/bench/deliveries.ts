@@ -41,15 +41,14 @@ const fmt = (n: number) => n.toFixed(1);
 async function main(): Promise<void> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: null });
   const connections: Redis[] = [redis];
-  const connect = () => {
-    const c = new Redis(redisUrl, { maxRetriesPerRequest: null });
+  const connect = (options: { enableAutoPipelining?: boolean } = {}) => {
+    const c = new Redis(redisUrl, { maxRetriesPerRequest: null, ...options });
     connections.push(c);
     return c;
   };
   const box = new SecretBox(SecretBox.generateKey());
   // The stores' command connection auto-pipelines, as the worker's does (apps/worker's main.ts).
-  const commands = new Redis(redisUrl, { maxRetriesPerRequest: null, enableAutoPipelining: true });
-  connections.push(commands);
+  const commands = connect({ enableAutoPipelining: true });
   const intents = new IntentStore(commands, { prefix });
   const subscriptions = new SubscriptionStore(commands, { prefix, secretBox: box });
   const deliveries = new DeliveryLog(commands, { prefix });

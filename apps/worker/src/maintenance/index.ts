@@ -40,13 +40,10 @@ export interface MaintenanceDeps {
   /** Called after each re-seal run (tests, metrics). */
   onReseal?: (report: ResealReport) => void;
   /**
-   * The durable store (`DATABASE_URL`): with it, a retention job deletes what `retention`
-   * no longer keeps (see `pruneDurableStore`) every `retentionIntervalMs`. Default none: no job.
+   * With the durable store (`DATABASE_URL`), a retention job deletes what `policy` no longer
+   * keeps (see `pruneDurableStore`) every `intervalMs` (default 3600000, 1 h). Default none: no job.
    */
-  database?: DurableDatabase;
-  retention?: RetentionPolicy;
-  /** How often the retention job runs, in ms. Default 3600000 (1 h). */
-  retentionIntervalMs?: number;
+  retention?: { database: DurableDatabase; policy: RetentionPolicy; intervalMs?: number };
 }
 
 export interface Maintenance {
@@ -100,17 +97,16 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
       { jobId: `reseal-secrets-${secretBox.currentKeyId}`, removeOnComplete: { age: 7 * 86_400 }, removeOnFail: { count: 10 }, attempts: 3, backoff: { type: 'exponential', delay: 5000 } },
     );
   }
-  const { database, retention: policy } = deps;
   const retention = async (): Promise<RetentionReport | undefined> => {
-    if (!database || !policy) return undefined;
-    const report = await pruneDurableStore(database, policy);
+    if (!deps.retention) return undefined;
+    const report = await pruneDurableStore(deps.retention.database, deps.retention.policy);
     if (Object.values(report).some((n) => n > 0)) deps.logger.info({ deleted: report }, 'durable store: rows past their retention deleted');
     return report;
   };
-  if (database && policy) {
+  if (deps.retention) {
     await queue.upsertJobScheduler(
       RETENTION_SCHEDULER_ID,
-      { every: deps.retentionIntervalMs ?? 3_600_000 },
+      { every: deps.retention.intervalMs ?? 3_600_000 },
       { name: 'prune-durable-store', opts: { removeOnComplete: { count: 10 }, removeOnFail: { count: 100 } } },
     );
   }

@@ -48,9 +48,7 @@ describe('the durable store’s retention job', () => {
       store: new IntentStore(client, { prefix: redis.prefix }),
       logger: createLogger({ level: 'silent' }),
       sweepIntervalMs: 3_600_000,
-      database,
-      retention: config.retention.policy,
-      retentionIntervalMs: config.retention.intervalMs,
+      retention: { database, ...config.retention },
     });
     onTestFinished(() => maintenance.close());
     const queue = new Queue(MAINTENANCE_QUEUE, { connection: redis.connect(), prefix: bullPrefix(redis.prefix) });
