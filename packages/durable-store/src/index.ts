@@ -16,6 +16,8 @@ export {
   type BudgetUnit,
 } from './budgets.js';
 export {
+  branchNameMatcher,
+  branchNamePatternSchema,
   DEFAULT_QUOTA_POLICY,
   QuotaStore,
   quotaFindingKey,
@@ -28,6 +30,7 @@ export {
   type QuotaFindingKind,
   type QuotaMode,
   type QuotaPolicy,
+  type QuotaPolicyChange,
 } from './quota.js';
 export {
   newScheduleId,

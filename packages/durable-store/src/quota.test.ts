@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { migrateToLatest } from './migrate.js';
-import { QuotaStore, quotaFindingKey, type NewQuotaFinding } from './quota.js';
+import { branchNameMatcher, QuotaStore, quotaFindingKey, type NewQuotaFinding } from './quota.js';
 import { openTestDatabase } from './test/open-test-database.js';
 
 async function setup(options: { engine?: 'pglite' } = {}) {
@@ -20,11 +20,12 @@ const expired = (branchId: string): NewQuotaFinding => ({
 describe('QuotaStore', () => {
   it('a team without a policy is dry-run; a policy put keeps the defaults of what it leaves out', async () => {
     const quota = await setup();
-    expect(await quota.getPolicy('team-a')).toEqual({ teamId: 'team-a', mode: 'dry_run', idleHours: 168, branchLimitRatio: 0.8 });
+    expect(await quota.getPolicy('team-a')).toEqual({ teamId: 'team-a', mode: 'dry_run', idleHours: 168, scratchBranches: [], branchLimitRatio: 0.8 });
     expect(await quota.putPolicy({ teamId: 'team-a', mode: 'act', idleHours: 24 })).toEqual({
       teamId: 'team-a',
       mode: 'act',
       idleHours: 24,
+      scratchBranches: [],
       branchLimitRatio: 0.8,
       updatedAt: '2026-11-20T10:00:00.000Z',
     });
@@ -32,6 +33,28 @@ describe('QuotaStore', () => {
     expect((await quota.getPolicy('team-b')).mode).toBe('dry_run');
     await expect(quota.putPolicy({ teamId: 'team-a', idleHours: 0 })).rejects.toThrow();
     expect((await quota.getPolicy('team-a')).idleHours).toBe(24);
+  });
+
+  it('keeps a team’s scratch-branch patterns (PostgreSQL and PGlite); a bad pattern changes nothing', async () => {
+    for (const engine of [undefined, 'pglite'] as const) {
+      const quota = await setup(engine ? { engine } : {});
+      const patterns = ['dev/*', 'tmp-*-test', 'exact'];
+      expect((await quota.putPolicy({ teamId: 'team-a', scratchBranches: patterns })).scratchBranches).toEqual(patterns);
+      expect(await quota.getPolicy('team-a')).toMatchObject({ mode: 'dry_run', scratchBranches: patterns });
+      await expect(quota.putPolicy({ teamId: 'team-a', scratchBranches: [''] })).rejects.toThrow();
+      await expect(quota.putPolicy({ teamId: 'team-a', scratchBranches: Array.from({ length: 21 }, (_, i) => `p${i}`) })).rejects.toThrow();
+      expect((await quota.getPolicy('team-a')).scratchBranches).toEqual(patterns);
+      // Left out: back to the default (none), as for every other field.
+      expect((await quota.putPolicy({ teamId: 'team-a', mode: 'act' })).scratchBranches).toEqual([]);
+    }
+  });
+
+  it('branch-name patterns: `*` matches any run of characters, everything else itself, the whole name', () => {
+    const matches = branchNameMatcher(['dev/*', 'tmp-*-test', 'a.b', '(x)+']);
+    for (const name of ['dev/alice', 'dev/', 'dev/a/b', 'tmp--test', 'tmp-load-test', 'a.b', '(x)+']) expect(matches(name), name).toBe(true);
+    for (const name of ['dev', 'xdev/alice', 'tmp-load-tests', 'axb', 'x', 'xx', 'staging', 'dev\nalice']) expect(matches(name), name).toBe(false);
+    expect(branchNameMatcher(['*'])('any/thing\nat all')).toBe(true);
+    expect(branchNameMatcher([])('dev/alice')).toBe(false);
   });
 
   it('a sweep upserts findings by key and resolves the ones it no longer finds; an intent is recorded once per finding', async () => {

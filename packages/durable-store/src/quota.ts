@@ -6,6 +6,26 @@ import type { DurableDatabase } from './database.js';
 export const quotaModeSchema = z.enum(['dry_run', 'act']);
 export type QuotaMode = z.infer<typeof quotaModeSchema>;
 
+/**
+ * A branch-name pattern: `*` matches any run of characters (`/` included), every other
+ * character itself, the whole name (`dev/*`, `*-scratch`, `tmp-*-test`).
+ */
+export const branchNamePatternSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  // eslint-disable-next-line no-control-regex -- refusing control characters is the point
+  .regex(/^[^\u0000-\u001f]+$/, 'must not contain control characters')
+  .describe('A branch-name pattern: `*` matches any run of characters, every other character itself, the whole name');
+
+/** A test of branch names against `patterns` (see {@link branchNamePatternSchema}): true when any matches. */
+export function branchNameMatcher(patterns: readonly string[]): (name: string) => boolean {
+  if (patterns.length === 0) return () => false;
+  const escaped = patterns.map((p) => p.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*'));
+  const re = new RegExp(`^(?:${escaped.join('|')})$`, 's');
+  return (name) => re.test(name);
+}
+
 /** What the sweep may do for a team. */
 export const quotaPolicySchema = z
   .object({
@@ -13,6 +33,11 @@ export const quotaPolicySchema = z
     mode: quotaModeSchema,
     /** A preview or scratch branch with no compute activity for this long is `idle_branch`. */
     idleHours: z.number().int().positive(),
+    /**
+     * Names of the team's scratch branches: branches made outside this service that the sweep
+     * also finds idle. Empty (the default): only branches our intents made (previews included).
+     */
+    scratchBranches: z.array(branchNamePatternSchema).max(20),
     /** A project with at least this share of the plan's branch limit is `branch_limit` (report only). */
     branchLimitRatio: z.number().gt(0).max(1),
     /** When the team last set it; absent for the default policy. */
@@ -21,8 +46,11 @@ export const quotaPolicySchema = z
   .meta({ id: 'QuotaPolicy' });
 export type QuotaPolicy = z.infer<typeof quotaPolicySchema>;
 
-/** A team that never set a policy: dry-run, idle after 7 days, warn at 80 % of the branch limit. */
-export const DEFAULT_QUOTA_POLICY: Omit<QuotaPolicy, 'teamId' | 'updatedAt'> = { mode: 'dry_run', idleHours: 168, branchLimitRatio: 0.8 };
+/** What a team may set of its policy; a field left out takes the default's value. */
+export type QuotaPolicyChange = Partial<Pick<QuotaPolicy, 'mode' | 'idleHours' | 'scratchBranches' | 'branchLimitRatio'>>;
+
+/** A team that never set a policy: dry-run, idle after 7 days (our branches only), warn at 80 % of the branch limit. */
+export const DEFAULT_QUOTA_POLICY: Omit<QuotaPolicy, 'teamId' | 'updatedAt'> = { mode: 'dry_run', idleHours: 168, scratchBranches: [], branchLimitRatio: 0.8 };
 
 /**
  * What a sweep finds: a branch past its `expires_at` still present, a preview/scratch branch
@@ -77,15 +105,22 @@ export class QuotaStore {
       teamId,
       mode: row.mode,
       idleHours: row.idle_hours,
+      scratchBranches: row.scratch_branches,
       branchLimitRatio: Number(row.branch_limit_ratio),
       updatedAt: row.updated_at.toISOString(),
     });
   }
 
   /** Sets the team's policy; fields left out take the default's value. */
-  async putPolicy(input: { teamId: string } & Partial<Pick<QuotaPolicy, 'mode' | 'idleHours' | 'branchLimitRatio'>>): Promise<QuotaPolicy> {
+  async putPolicy(input: { teamId: string } & QuotaPolicyChange): Promise<QuotaPolicy> {
     const policy = quotaPolicySchema.parse({ ...DEFAULT_QUOTA_POLICY, ...input, updatedAt: this.now().toISOString() });
-    const values = { mode: policy.mode, idle_hours: policy.idleHours, branch_limit_ratio: policy.branchLimitRatio, updated_at: policy.updatedAt as string };
+    const values = {
+      mode: policy.mode,
+      idle_hours: policy.idleHours,
+      scratch_branches: JSON.stringify(policy.scratchBranches),
+      branch_limit_ratio: policy.branchLimitRatio,
+      updated_at: policy.updatedAt as string,
+    };
     await this.database.db
       .insertInto('quota_policies')
       .values({ team_id: input.teamId, ...values })

@@ -101,6 +101,8 @@ export interface QuotaPoliciesTable {
   mode: ColumnType<'dry_run' | 'act', 'dry_run' | 'act', 'dry_run' | 'act'>;
   idle_hours: number;
   branch_limit_ratio: number;
+  /** Branch-name patterns of the team's scratch branches (see the 0006 migration). */
+  scratch_branches: ColumnType<string[], string | undefined, string>;
   updated_at: Timestamp;
 }
 

@@ -17,10 +17,11 @@ async function setup() {
 describe('quota routes', () => {
   it('a team is dry-run until it sets a policy; PUT sets it (admins for any team)', async () => {
     const { t } = await setup();
-    expect((await t.as('alpha', { method: 'GET', url: '/v1/quota/policy' })).json()).toEqual({ teamId: 'alpha', mode: 'dry_run', idleHours: 168, branchLimitRatio: 0.8 });
-    const put = await t.as('alpha', { method: 'PUT', url: '/v1/quota/policy', payload: { mode: 'act', idleHours: 48 } });
+    expect((await t.as('alpha', { method: 'GET', url: '/v1/quota/policy' })).json()).toEqual({ teamId: 'alpha', mode: 'dry_run', idleHours: 168, scratchBranches: [], branchLimitRatio: 0.8 });
+    const put = await t.as('alpha', { method: 'PUT', url: '/v1/quota/policy', payload: { mode: 'act', idleHours: 48, scratchBranches: ['dev/*'] } });
     expect(put.statusCode).toBe(200);
-    expect(put.json()).toEqual({ teamId: 'alpha', mode: 'act', idleHours: 48, branchLimitRatio: 0.8, updatedAt: now.toISOString() });
+    expect(put.json()).toEqual({ teamId: 'alpha', mode: 'act', idleHours: 48, scratchBranches: ['dev/*'], branchLimitRatio: 0.8, updatedAt: now.toISOString() });
+    expect((await t.as('alpha', { method: 'GET', url: '/v1/quota/policy' })).json().scratchBranches).toEqual(['dev/*']);
     expect((await t.as('alpha', { method: 'GET', url: '/v1/quota/policy' })).json().mode).toBe('act');
     expect((await t.as('beta', { method: 'GET', url: '/v1/quota/policy' })).json().mode).toBe('dry_run');
     expect((await t.as('root', { method: 'PUT', url: '/v1/quota/policy', payload: { teamId: 'beta', branchLimitRatio: 0.5 } })).json()).toMatchObject({ teamId: 'beta', branchLimitRatio: 0.5, mode: 'dry_run' });
@@ -59,7 +60,7 @@ describe('quota routes', () => {
     const { t, quota } = await setup();
     await t.as('alpha', { method: 'PUT', url: '/v1/quota/policy', payload: { idleHours: 12 } });
     const before = await quota.getPolicy('alpha');
-    for (const payload of [{ mode: 'delete' }, { idleHours: 0 }, { idleHours: 1.5 }, { branchLimitRatio: 0 }, { branchLimitRatio: 2 }, { extra: 1 }, { teamId: '' }, { mode: null }]) {
+    for (const payload of [{ mode: 'delete' }, { idleHours: 0 }, { idleHours: 1.5 }, { branchLimitRatio: 0 }, { branchLimitRatio: 2 }, { extra: 1 }, { teamId: '' }, { mode: null }, { scratchBranches: 'dev/*' }, { scratchBranches: [''] }, { scratchBranches: ['a\u0000b'] }, { scratchBranches: [7] }, { scratchBranches: Array.from({ length: 21 }, (_, i) => `p${i}`) }, { scratchBranches: ['x'.repeat(257)] }]) {
       const res = await t.as('alpha', { method: 'PUT', url: '/v1/quota/policy', payload });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');

@@ -1,4 +1,4 @@
-import { quotaFindingKindSchema, quotaFindingSchema, quotaModeSchema, quotaPolicySchema } from '@neonops/durable-store';
+import { branchNamePatternSchema, quotaFindingKindSchema, quotaFindingSchema, quotaModeSchema, quotaPolicySchema } from '@neonops/durable-store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { targetTeam } from '../plugins/app/budgets.js';
@@ -17,6 +17,14 @@ const putPolicyBodySchema = z.strictObject({
   teamId: teamIdSchema.optional(),
   mode: quotaModeSchema.optional().describe('`dry_run` (default): report only; `act`: delete what the sweep finds, each deletion a `branch.delete` intent'),
   idleHours: z.number().int().positive().max(24 * 365).optional().describe('A preview/scratch branch without compute activity this long is `idle_branch`. Default 168'),
+  scratchBranches: z
+    .array(branchNamePatternSchema)
+    .max(20)
+    .optional()
+    .describe(
+      'Name patterns of the team’s scratch branches (`*` matches any run of characters): branches made outside this service that may also be found idle, e.g. `["dev/*", "tmp-*"]`. ' +
+        'Default `[]`: only branches this service made (its intents’ and previews’). Default and protected branches are never findings.',
+    ),
   branchLimitRatio: z.number().gt(0).max(1).optional().describe('Share of the plan’s branch limit at which a project is `branch_limit`. Default 0.8'),
 });
 
@@ -66,6 +74,7 @@ const quotaRoutes: FastifyPluginAsyncZod = async (fastify) => {
         teamId: team.id,
         ...(policy.mode === undefined ? {} : { mode: policy.mode }),
         ...(policy.idleHours === undefined ? {} : { idleHours: policy.idleHours }),
+        ...(policy.scratchBranches === undefined ? {} : { scratchBranches: policy.scratchBranches }),
         ...(policy.branchLimitRatio === undefined ? {} : { branchLimitRatio: policy.branchLimitRatio }),
       });
     },

@@ -98,4 +98,71 @@ describe('quota sweep', () => {
     expect((await h.store.list('team-a', { kind: 'branch.delete' })).items).toHaveLength(3);
     expect((await quota.list('team-a', { open: false })).items.every((f) => f.resolvedAt !== undefined)).toBe(true);
   });
+
+  it('finds idle scratch branches by the team’s name patterns, never a default or protected one, and acts on them like on its own', { timeout: 60_000 }, async () => {
+    const h = await startHarness();
+    const target = useTestDatabase('quota');
+    const database = await openDatabase({ url: target.url, schema: target.schema });
+    onTestFinished(() => database.close());
+    await migrateToLatest(database);
+    const quota = new QuotaStore(database);
+    const { projectId } = await h.createProject('scratch');
+    // Made outside the service: no annotation of ours on any of them.
+    const made: Record<string, string> = {};
+    for (const body of [
+      { name: 'dev/alice' },
+      { name: 'tmp-load-test' },
+      { name: 'dev-alice' },
+      { name: 'staging' },
+      { name: 'dev/keep', protected: true },
+    ]) {
+      const res = await h.neon.createBranch(projectId, { branch: body });
+      await h.neon.waitForOperations(projectId, res.operations.map((o) => o.id), { pollIntervalMs: 10, maxPollIntervalMs: 50 });
+      made[body.name] = res.branch.id;
+    }
+    const team = teamSchema.parse({ id: 'team-s', projects: [projectId] });
+    const rights = new IntentRights(h.redis.connect(), { prefix: h.redis.prefix, allTeams: () => [team] });
+    const later = new Date(Date.now() + 2 * 86_400_000);
+    const sweep = async () => {
+      const [out] = await runQuotaSweep({
+        quota,
+        teams: () => [team],
+        projectsOf: (t) => rights.projectsOf(t),
+        neon: h.neon,
+        intents: h.store,
+        submitter: new IntentSubmitter({ store: h.store, queue: h.queue, rights }),
+        branchLimit: 500,
+        logger: createLogger({ level: 'silent' }),
+        now: () => later,
+      });
+      return out!;
+    };
+
+    // No patterns (the default): branches made elsewhere are never idle findings.
+    await quota.putPolicy({ teamId: 'team-s', idleHours: 24 });
+    expect((await sweep()).findings).toEqual([]);
+
+    await quota.putPolicy({ teamId: 'team-s', idleHours: 24, scratchBranches: ['dev/*', 'tmp-*-test'] });
+    const dry = await sweep();
+    expect(dry.findings.map((f) => f.branchId).sort()).toEqual([made['dev/alice'], made['tmp-load-test']].sort());
+    expect(dry.findings.find((f) => f.branchId === made['dev/alice'])).toMatchObject({ kind: 'idle_branch', detail: { name: 'dev/alice', origin: 'scratch', idleHours: 24 } });
+    expect(dry.submitted).toEqual({});
+
+    // Not idle long enough yet: a week's limit finds nothing two days on.
+    await quota.putPolicy({ teamId: 'team-s', idleHours: 168, scratchBranches: ['dev/*', 'tmp-*-test'] });
+    expect((await sweep()).findings).toEqual([]);
+
+    await quota.putPolicy({ teamId: 'team-s', mode: 'act', idleHours: 24, scratchBranches: ['dev/*', 'tmp-*-test'] });
+    const acting = await sweep();
+    expect(Object.keys(acting.submitted)).toHaveLength(2);
+    const deletions = (await h.store.list('team-s', { kind: 'branch.delete' })).items;
+    expect(deletions.map((i) => (i.params as { branchId: string }).branchId).sort()).toEqual([made['dev/alice'], made['tmp-load-test']].sort());
+    h.startWorker();
+    for (const intent of deletions) expect((await h.waitForTerminal(intent.id)).status).toBe('succeeded');
+    const remaining = live(h.sim.control.state().branches).map((b) => b.id);
+    expect(remaining).not.toContain(made['dev/alice']);
+    expect(remaining).not.toContain(made['tmp-load-test']);
+    for (const name of ['dev-alice', 'staging', 'dev/keep']) expect(remaining).toContain(made[name]);
+    expect((await sweep()).findings).toEqual([]);
+  });
 });

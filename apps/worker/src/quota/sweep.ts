@@ -1,4 +1,4 @@
-import { quotaFindingKey, type IntentHistory, type NewQuotaFinding, type QuotaFinding, type QuotaStore } from '@neonops/durable-store';
+import { branchNameMatcher, quotaFindingKey, type IntentHistory, type NewQuotaFinding, type QuotaFinding, type QuotaStore } from '@neonops/durable-store';
 import { isTerminalStatus, type IntentActor, type IntentRecord, type IntentRequest, type IntentStore } from '@neonops/intents';
 import type { Branch, Endpoint, NeonClient } from '@neonops/neon-client';
 import type { Team } from '@neonops/teams';
@@ -50,7 +50,8 @@ const ACTIONABLE = new Set(['expired_branch', 'idle_branch', 'failed_intent_left
  * - `expired_branch`: past its `expires_at` and still there;
  * - `failed_intent_leftover`: annotated with an intent of ours that ended `failed` or
  *   `cancelled` (its resources kept), none live;
- * - `idle_branch`: a preview or scratch branch (made by our intents: annotated) whose computes
+ * - `idle_branch`: a branch our intents made (annotated: previews included), or a scratch
+ *   branch (its name matches one of the team's `scratchBranches` patterns), whose computes
  *   show no activity (`last_active`, else `updated_at`; the branch's own when it has none)
  *   for longer than the team's `idleHours`;
  * - `branch_limit`: a project at `branchLimitRatio` of the plan's branch limit (report only).
@@ -77,6 +78,7 @@ export async function runQuotaSweep(deps: QuotaSweepDeps): Promise<TeamQuotaSwee
 
 async function sweepTeam(deps: QuotaSweepDeps, team: Team, now: Date): Promise<TeamQuotaSweep> {
   const policy = await deps.quota.getPolicy(team.id);
+  const idle = { hours: policy.idleHours, isScratch: branchNameMatcher(policy.scratchBranches) };
   const found: NewQuotaFinding[] = [];
   for (const projectId of await deps.projectsOf(team)) {
     const branches = await listBranchesWithAnnotations(deps.neon, projectId);
@@ -86,7 +88,7 @@ async function sweepTeam(deps: QuotaSweepDeps, team: Team, now: Date): Promise<T
     }
     for (const { branch, annotations } of branches) {
       if (branch.default || branch.protected) continue;
-      const finding = await branchFinding(deps, { branch, annotations, endpoints: endpoints.filter((e) => e.branch_id === branch.id) }, team, policy.idleHours, now);
+      const finding = await branchFinding(deps, { branch, annotations, endpoints: endpoints.filter((e) => e.branch_id === branch.id) }, team, idle, now);
       if (finding) found.push({ ...finding, key: quotaFindingKey(finding.kind, projectId, branch.id), projectId, branchId: branch.id });
     }
   }
@@ -112,7 +114,7 @@ async function branchFinding(
   deps: QuotaSweepDeps,
   b: { branch: Branch; annotations: Record<string, string>; endpoints: Endpoint[] },
   team: Team,
-  idleHours: number,
+  idle: { hours: number; isScratch: (name: string) => boolean },
   now: Date,
 ): Promise<Pick<NewQuotaFinding, 'kind' | 'detail'> | undefined> {
   const { branch, annotations, endpoints } = b;
@@ -124,10 +126,12 @@ async function branchFinding(
     if (ended === 'failed' || ended === 'cancelled') return { kind: 'failed_intent_leftover', detail: { name, intentId, intentStatus: ended } };
     if (ended === 'live') return undefined; // its intent still works on it
   }
-  if (intentId || annotations[PREVIEW_ANNOTATION]) {
+  // Ours (an intent's or a preview's annotation), else a scratch branch by the team's name patterns.
+  const origin = intentId || annotations[PREVIEW_ANNOTATION] ? 'service' : idle.isScratch(name) ? 'scratch' : undefined;
+  if (origin) {
     const activity = lastActivity(branch, endpoints);
-    if (activity !== undefined && now.getTime() - activity >= idleHours * 3_600_000) {
-      return { kind: 'idle_branch', detail: { name, lastActivityAt: new Date(activity).toISOString(), idleHours } };
+    if (activity !== undefined && now.getTime() - activity >= idle.hours * 3_600_000) {
+      return { kind: 'idle_branch', detail: { name, origin, lastActivityAt: new Date(activity).toISOString(), idleHours: idle.hours } };
     }
   }
   return undefined;

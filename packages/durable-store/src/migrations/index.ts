@@ -4,6 +4,7 @@ import { usage } from './0002-usage.js';
 import { budgets } from './0003-budgets.js';
 import { schedules } from './0004-schedules.js';
 import { audit } from './0005-audit.js';
+import { scratchBranches } from './0006-scratch-branches.js';
 
 /**
  * Every migration, by name; Kysely runs them in the names' order and records each one it
@@ -19,6 +20,7 @@ export const migrations: Readonly<Record<string, Migration>> = {
   '0003-budgets': budgets,
   '0004-schedules': schedules,
   '0005-audit': audit,
+  '0006-scratch-branches': scratchBranches,
 };
 
 /** The provider `Migrator` reads {@link migrations} through. */

@@ -1,4 +1,4 @@
-import { QuotaStore, type QuotaFinding, type QuotaFindingKind, type QuotaPolicy } from '@neonops/durable-store';
+import { QuotaStore, type QuotaFinding, type QuotaFindingKind, type QuotaPolicy, type QuotaPolicyChange } from '@neonops/durable-store';
 import fp from 'fastify-plugin';
 import { DurableStoreNotConfiguredError } from '../../errors.js';
 import { withDurable } from './budgets.js';
@@ -23,7 +23,7 @@ export class QuotaService {
     return withDurable(() => store.getPolicy(teamId));
   }
 
-  putPolicy(input: { teamId: string } & Partial<Pick<QuotaPolicy, 'mode' | 'idleHours' | 'branchLimitRatio'>>): Promise<QuotaPolicy> {
+  putPolicy(input: { teamId: string } & QuotaPolicyChange): Promise<QuotaPolicy> {
     const store = this.get();
     return withDurable(() => store.putPolicy(input));
   }
