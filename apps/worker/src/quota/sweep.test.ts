@@ -1,6 +1,6 @@
 import { IntentHistory, migrateToLatest, openDatabase, QuotaStore } from '@neonops/durable-store';
 import { IntentRights, IntentSubmitter, newIntentId, type IntentRecord } from '@neonops/intents';
-import { teamSchema } from '@neonops/teams';
+import { teamSchema, type Team } from '@neonops/teams';
 import { useTestDatabase } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../logger.js';
@@ -13,15 +13,41 @@ function record(teamId: string, projectId: string): IntentRecord {
   return { id: newIntentId(), teamId, kind: 'branch.create', params: { projectId }, status: 'queued', steps: [], operationIds: [], hasSecrets: false, cancelRequested: false, createdAt: at, updatedAt: at };
 }
 
+/** A worker harness, the durable store migrated in a schema of its own, and one project. */
+async function setup(projectName: string) {
+  const h = await startHarness();
+  const target = useTestDatabase('quota');
+  const database = await openDatabase({ url: target.url, schema: target.schema });
+  onTestFinished(() => database.close());
+  await migrateToLatest(database);
+  const { projectId } = await h.createProject(projectName);
+  return { h, database, quota: new QuotaStore(database), projectId };
+}
+
+/** One sweep of `team` (its projects from the teams file), as the worker runs it, at `now`. */
+function sweeper(s: Awaited<ReturnType<typeof setup>>, team: Team, options: { branchLimit: number; now: Date }) {
+  const rights = new IntentRights(s.h.redis.connect(), { prefix: s.h.redis.prefix, allTeams: () => [team] });
+  return async () => {
+    const [out] = await runQuotaSweep({
+      quota: s.quota,
+      teams: () => [team],
+      projectsOf: (t) => rights.projectsOf(t),
+      neon: s.h.neon,
+      intents: s.h.store,
+      history: new IntentHistory(s.database),
+      submitter: new IntentSubmitter({ store: s.h.store, queue: s.h.queue, rights }),
+      branchLimit: options.branchLimit,
+      logger: createLogger({ level: 'silent' }),
+      now: () => options.now,
+    });
+    return out!;
+  };
+}
+
 describe('quota sweep', () => {
   it('dry-run reports and changes nothing; policy act deletes each actionable finding through one intent, once', { timeout: 60_000 }, async () => {
-    const h = await startHarness();
-    const target = useTestDatabase('quota');
-    const database = await openDatabase({ url: target.url, schema: target.schema });
-    onTestFinished(() => database.close());
-    await migrateToLatest(database);
-    const quota = new QuotaStore(database);
-    const { projectId } = await h.createProject('quota');
+    const setUp = await setup('quota');
+    const { h, quota, projectId } = setUp;
 
     // A failed intent that kept its branch, and a live one still working on its branch.
     const failed = record('team-a', projectId);
@@ -46,46 +72,33 @@ describe('quota sweep', () => {
     }
 
     const team = teamSchema.parse({ id: 'team-a', projects: [projectId] });
-    const rights = new IntentRights(h.redis.connect(), { prefix: h.redis.prefix, allTeams: () => [team] });
-    const later = new Date(Date.now() + 2 * 86_400_000); // two days on: past `soon`, and idle for 24 h
-    const sweep = () =>
-      runQuotaSweep({
-        quota,
-        teams: () => [team],
-        projectsOf: (t) => rights.projectsOf(t),
-        neon: h.neon,
-        intents: h.store,
-        history: new IntentHistory(database),
-        submitter: new IntentSubmitter({ store: h.store, queue: h.queue, rights }),
-        branchLimit: 8,
-        logger: createLogger({ level: 'silent' }),
-        now: () => later,
-      });
+    // Two days on: past `soon`, and idle for 24 h.
+    const sweep = sweeper(setUp, team, { branchLimit: 8, now: new Date(Date.now() + 2 * 86_400_000) });
     await quota.putPolicy({ teamId: 'team-a', idleHours: 24 });
     const branchesBefore = live(h.sim.control.state().branches).length;
 
-    const [dry] = await sweep();
+    const dry = await sweep();
     const summary = (findings: { kind: string; branchId?: string }[]) => findings.map((f) => `${f.kind}:${f.branchId ?? '-'}`).sort();
     const expected = [`expired_branch:${made.expiring}`, `failed_intent_leftover:${made.leftover}`, `idle_branch:${made['preview-idle']}`, 'branch_limit:-'].sort();
-    expect(dry?.mode).toBe('dry_run');
-    expect(summary(dry!.findings)).toEqual(expected);
-    expect(dry?.findings.find((f) => f.kind === 'branch_limit')?.detail).toEqual({ branches: 7, limit: 8 });
-    expect(dry?.submitted).toEqual({});
+    expect(dry.mode).toBe('dry_run');
+    expect(summary(dry.findings)).toEqual(expected);
+    expect(dry.findings.find((f) => f.kind === 'branch_limit')?.detail).toEqual({ branches: 7, limit: 8 });
+    expect(dry.submitted).toEqual({});
     // Nothing changed: no intent, no deleted branch; a second dry run finds the same, first seen unchanged.
     expect((await h.store.list('team-a')).items.map((i) => i.id).sort()).toEqual([failed.id, running.id].sort());
     expect(live(h.sim.control.state().branches)).toHaveLength(branchesBefore);
-    const [again] = await sweep();
-    expect(again?.findings.map((f) => f.firstSeenAt)).toEqual(dry?.findings.map((f) => f.firstSeenAt));
+    const again = await sweep();
+    expect(again.findings.map((f) => f.firstSeenAt)).toEqual(dry.findings.map((f) => f.firstSeenAt));
 
     await quota.putPolicy({ teamId: 'team-a', mode: 'act', idleHours: 24 });
-    const [acting] = await sweep();
-    expect(Object.keys(acting!.submitted).sort()).toEqual(expected.filter((k) => !k.startsWith('branch_limit')).map((k) => k.replace(/^([a-z_]+):/, `$1:${projectId}:`)).sort());
+    const acting = await sweep();
+    expect(Object.keys(acting.submitted).sort()).toEqual(expected.filter((k) => !k.startsWith('branch_limit')).map((k) => k.replace(/^([a-z_]+):/, `$1:${projectId}:`)).sort());
     const deletions = (await h.store.list('team-a', { kind: 'branch.delete' })).items;
     expect(deletions.map((i) => (i.params as { branchId: string }).branchId).sort()).toEqual([made.expiring, made.leftover, made['preview-idle']].sort());
     // Acting again before the worker ran them: nothing new.
-    const [repeat] = await sweep();
-    expect(repeat?.submitted).toEqual({});
-    expect(repeat?.findings.filter((f) => f.intentId).map((f) => f.intentId).sort()).toEqual(deletions.map((i) => i.id).sort());
+    const repeat = await sweep();
+    expect(repeat.submitted).toEqual({});
+    expect(repeat.findings.filter((f) => f.intentId).map((f) => f.intentId).sort()).toEqual(deletions.map((i) => i.id).sort());
 
     h.startWorker();
     for (const intent of deletions) expect((await h.waitForTerminal(intent.id)).status).toBe('succeeded');
@@ -93,20 +106,15 @@ describe('quota sweep', () => {
     for (const name of ['expiring', 'leftover', 'preview-idle']) expect(remaining).not.toContain(made[name]);
     for (const name of ['in-progress', 'dev', 'prod-preview']) expect(remaining).toContain(made[name]);
     // Gone: the findings are resolved, nothing else is submitted.
-    const [after] = await sweep();
-    expect(after?.findings).toEqual([]);
+    const after = await sweep();
+    expect(after.findings).toEqual([]);
     expect((await h.store.list('team-a', { kind: 'branch.delete' })).items).toHaveLength(3);
     expect((await quota.list('team-a', { open: false })).items.every((f) => f.resolvedAt !== undefined)).toBe(true);
   });
 
   it('finds idle scratch branches by the team’s name patterns, never a default or protected one, and acts on them like on its own', { timeout: 60_000 }, async () => {
-    const h = await startHarness();
-    const target = useTestDatabase('quota');
-    const database = await openDatabase({ url: target.url, schema: target.schema });
-    onTestFinished(() => database.close());
-    await migrateToLatest(database);
-    const quota = new QuotaStore(database);
-    const { projectId } = await h.createProject('scratch');
+    const setUp = await setup('scratch');
+    const { h, quota, projectId } = setUp;
     // Made outside the service: no annotation of ours on any of them.
     const made: Record<string, string> = {};
     for (const body of [
@@ -121,22 +129,7 @@ describe('quota sweep', () => {
       made[body.name] = res.branch.id;
     }
     const team = teamSchema.parse({ id: 'team-s', projects: [projectId] });
-    const rights = new IntentRights(h.redis.connect(), { prefix: h.redis.prefix, allTeams: () => [team] });
-    const later = new Date(Date.now() + 2 * 86_400_000);
-    const sweep = async () => {
-      const [out] = await runQuotaSweep({
-        quota,
-        teams: () => [team],
-        projectsOf: (t) => rights.projectsOf(t),
-        neon: h.neon,
-        intents: h.store,
-        submitter: new IntentSubmitter({ store: h.store, queue: h.queue, rights }),
-        branchLimit: 500,
-        logger: createLogger({ level: 'silent' }),
-        now: () => later,
-      });
-      return out!;
-    };
+    const sweep = sweeper(setUp, team, { branchLimit: 500, now: new Date(Date.now() + 2 * 86_400_000) });
 
     // No patterns (the default): branches made elsewhere are never idle findings.
     await quota.putPolicy({ teamId: 'team-s', idleHours: 24 });
