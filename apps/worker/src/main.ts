@@ -1,6 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import { openDatabase, type DurableDatabase } from '@neonops/durable-store';
-import { checkMaxmemoryPolicy, createRedis, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
+import { checkMaxmemoryPolicy, closeRedis, createRedis, IntentStore, ProjectOwnership, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
 import { combinedTeams, managedTeams, staticTeams, TeamsFileSource, type TeamsSource } from '@neonops/teams';
 import { closeWithGrace, createMetricsRegistry, neonRequestId, observeNeonCalls, startTracing } from '@neonops/observability';
@@ -281,7 +281,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         await Promise.all([webhooks.close(), maintenance.close(), history?.close(), budgets?.close(), quota?.close(), usage?.close(), schedules?.close(), github.close(), previewSweep.close()]);
         await ownDatabase?.close();
         await monitoring.close();
-        await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+        await Promise.all(connections.map((c) => closeRedis(c)));
         logger.info('worker stopped');
       })();
       return closing;

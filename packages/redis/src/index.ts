@@ -1,3 +1,4 @@
 export * from './connection.js';
 export * from './slots.js';
 export * from './bullmq-handshake.js';
+export * from './close.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRedis, deleteKeysUnder } from '@neonops/redis';
+import { closeRedis, createRedis, deleteKeysUnder } from '@neonops/redis';
 import type { Redis, RedisOptions } from 'ioredis';
 import { inject, onTestFinished } from 'vitest';
 import './provided-context.js';
@@ -33,7 +33,7 @@ export function useTestRedis(label = 'test'): TestRedisContext {
       await deleteKeysWithPrefix(cleaner, prefix);
     } finally {
       cleaner.disconnect();
-      await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all(clients.map((c) => closeRedis(c)));
     }
   });
   return {

@@ -1,4 +1,4 @@
-import { bullPrefix, createRedis, handshakenWithin, INTENTS_QUEUE } from '@neonops/intents';
+import { bullPrefix, closeRedis, createRedis, handshakenWithin, INTENTS_QUEUE } from '@neonops/intents';
 import { WEBHOOKS_QUEUE } from '@neonops/webhooks';
 import { Queue } from 'bullmq';
 import type { Logger } from 'pino';
@@ -96,7 +96,7 @@ export async function startWorkerMonitoring(deps: WorkerMonitoringDeps): Promise
       closing ??= (async () => {
         await http?.close();
         await Promise.all(queues.map((q) => q.close().catch(() => undefined)));
-        await redis.quit().catch(() => redis.disconnect());
+        await closeRedis(redis);
       })();
       return closing;
     },

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
-import { createRedis } from '@neonops/intents';
+import { closeRedis, createRedis } from '@neonops/intents';
 import type { Redis, RedisOptions } from 'ioredis';
 
 declare module 'fastify' {
@@ -74,7 +74,7 @@ export default fp<RedisPluginOptions>(
     fastify.decorate('redis', commands);
     fastify.decorate('queueRedis', queue);
     fastify.addHook('onClose', async () => {
-      await Promise.all([commands, queue].map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all([commands, queue].map((c) => closeRedis(c)));
     });
   },
   { name: 'redis' },
