@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
 
+/** Whether `client` has ended (a call: the status changes under a disconnect, which TypeScript's narrowing cannot see). */
+const hasEnded = (client: Redis): boolean => client.status === 'end';
+
 /** Resolves `true` once `client` has ended (status `end`), `false` after `withinMs`. */
 function endedWithin(client: Redis, withinMs: number): Promise<boolean> {
   if (client.status === 'end') return Promise.resolve(true);
@@ -36,7 +39,7 @@ export async function closeRedis(client: Redis, withinMs = 2000): Promise<boolea
     // Not connected (never yet, or between attempts): QUIT would connect it first. A disconnect
     // cancels a pending reconnect; without a socket there is nothing to wait for.
     client.disconnect();
-    return client.status === 'end';
+    return hasEnded(client);
   }
   const ended = endedWithin(client, withinMs);
   // QUIT refused (a connection without an offline queue that is not connected yet): no wait.
