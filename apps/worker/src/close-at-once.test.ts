@@ -19,8 +19,12 @@ const ROUNDS = 30;
  */
 async function connectionsGone(redis: TestRedisContext, client: ReturnType<TestRedisContext['connect']>): Promise<void> {
   const nodes = await redisNodes(client);
-  const listed = async (): Promise<boolean> => (await Promise.all(nodes.map(async (node) => String(await node.client('LIST'))))).some((list) => list.includes(`name=${redis.prefix}`));
-  await waitUntil(async () => !(await listed()), { what: 'the workers’ connections closed' });
+  const open = async (): Promise<string[]> =>
+    (await Promise.all(nodes.map(async (node) => String(await node.client('LIST'))))).flatMap((list) => list.split('\n').filter((line) => line.includes(`name=${redis.prefix}`)));
+  let left: string[] = [];
+  await waitUntil(async () => (left = await open()).length === 0 || undefined, {
+    what: () => `the workers’ connections closed (still open: ${left.map((line) => line.replace(/^.*?(name=\S+).*?(age=\d+).*?(cmd=\S+).*$/, '$1 $2 $3')).join('; ')})`,
+  });
   await new Promise((resolve) => setImmediate(resolve));
 }
 
