@@ -17,7 +17,6 @@ export {
 } from './budgets.js';
 export {
   branchNameMatcher,
-  branchNamePatternSchema,
   DEFAULT_QUOTA_POLICY,
   QuotaStore,
   quotaFindingKey,

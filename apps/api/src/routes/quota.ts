@@ -1,4 +1,4 @@
-import { branchNamePatternSchema, quotaFindingKindSchema, quotaFindingSchema, quotaModeSchema, quotaPolicySchema } from '@neonops/durable-store';
+import { quotaFindingKindSchema, quotaFindingSchema, quotaModeSchema, quotaPolicySchema } from '@neonops/durable-store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { targetTeam } from '../plugins/app/budgets.js';
@@ -17,9 +17,7 @@ const putPolicyBodySchema = z.strictObject({
   teamId: teamIdSchema.optional(),
   mode: quotaModeSchema.optional().describe('`dry_run` (default): report only; `act`: delete what the sweep finds, each deletion a `branch.delete` intent'),
   idleHours: z.number().int().positive().max(24 * 365).optional().describe('A preview/scratch branch without compute activity this long is `idle_branch`. Default 168'),
-  scratchBranches: z
-    .array(branchNamePatternSchema)
-    .max(20)
+  scratchBranches: quotaPolicySchema.shape.scratchBranches
     .optional()
     .describe(
       'Name patterns of the team’s scratch branches (`*` matches any run of characters): branches made outside this service that may also be found idle, e.g. `["dev/*", "tmp-*"]`. ' +
