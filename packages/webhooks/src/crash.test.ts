@@ -86,4 +86,48 @@ describe('at least once', () => {
     expect(final.status).toBe('failed');
     expect(r.received).toHaveLength(1);
   });
+
+  it('a dispatcher SIGKILLed in the middle of a job of several deliveries loses none of them and sends each again under the same webhook-id', async () => {
+    const h = useHarness();
+    let holding = true;
+    const r = await startReceiver((_req, res) => {
+      // Hold every request open until the dispatcher is dead.
+      if (!holding) res.writeHead(200).end('ok');
+    });
+    onTestFinished(() => r.close());
+    const { secret } = await h.subscriptions.create('t', { url: r.url, events: ['intent.*'] });
+    const { kill } = await spawnDispatcher(h);
+
+    const intents = await Promise.all([0, 1, 2, 3].map(() => h.finishedIntent('t', 'succeeded')));
+    const made = await Promise.all(intents.map((i) => h.publisher.publishIntentEnd({ teamId: 't', intentId: i.id, status: 'succeeded', at: new Date() })));
+    const deliveries = made.flat();
+    expect(new Set(deliveries.map((d) => d.jobId)).size).toBe(1);
+    await r.waitFor(1, 20_000);
+    expect(await kill()).toBe('SIGKILL');
+    const sentBefore = r.received.length;
+    holding = false;
+
+    h.startDispatcher({}, { lockDurationMs: 1000, stalledIntervalMs: 300 });
+    for (const d of deliveries) expect((await h.waitForDelivery(d.id, (x) => x.status === 'succeeded', 20_000)).messageId).toBe(d.messageId);
+    // Each delivery arrived after the crash exactly once, signed, and its log holds that one attempt.
+    const after = r.received.slice(sentBefore);
+    expect(after.map((x) => x.headers['webhook-id']).sort()).toEqual(deliveries.map((d) => d.messageId).sort());
+    for (const x of after) expect(new Webhook(secret).verify(x.body, x.headers)).toBeTruthy();
+    for (const d of deliveries) expect(await h.deliveries.attempts(d.id)).toHaveLength(1);
+  });
+
+  it('a job of several deliveries that stalls more than allowed marks each of them failed (kept for replay)', async () => {
+    const h = useHarness();
+    const r = await startReceiver(() => undefined);
+    onTestFinished(() => r.close());
+    await h.subscriptions.create('t', { url: r.url, events: ['intent.*'] });
+    const { kill } = await spawnDispatcher(h);
+    const intents = await Promise.all([0, 1, 2].map(() => h.finishedIntent('t', 'succeeded')));
+    const deliveries = (await Promise.all(intents.map((i) => h.publisher.publishIntentEnd({ teamId: 't', intentId: i.id, status: 'succeeded', at: new Date() })))).flat();
+    expect(new Set(deliveries.map((d) => d.jobId)).size).toBe(1);
+    await r.waitFor(1, 20_000);
+    await kill();
+    h.startDispatcher({}, { lockDurationMs: 1000, stalledIntervalMs: 300, maxStalledCount: 0 });
+    for (const d of deliveries) expect((await h.waitForDelivery(d.id, (x) => x.status !== 'pending', 20_000)).status).toBe('failed');
+  });
 });

@@ -221,7 +221,8 @@ export class DeliveryLog {
     }
   }
 
-  private async getMany(ids: string[]): Promise<(DeliveryRecord | undefined)[]> {
+  /** Several deliveries in one pipeline, in the order of `ids` (undefined where one is gone). */
+  async getMany(ids: readonly string[]): Promise<(DeliveryRecord | undefined)[]> {
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(this.keys.delivery(id));
     const hashes = (await pipeline.exec()) ?? [];

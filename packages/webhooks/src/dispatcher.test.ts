@@ -1,8 +1,9 @@
 import { Webhook } from 'standardwebhooks';
+import type { Job } from 'bullmq';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { useHarness, type Harness } from './test/harness.js';
 import { ok, startReceiver, type Receiver } from './test/receiver.js';
-import type { DeliveryRecord } from './schemas.js';
+import type { DeliveryJobData, DeliveryRecord } from './schemas.js';
 
 async function receiver(handler = ok): Promise<Receiver> {
   const r = await startReceiver(handler);
@@ -335,7 +336,7 @@ describe('dispatcher', () => {
     const { subscription, secret } = await h.subscriptions.create('payments', { url: r.url, events: ['intent.*'] });
     const { intent, deliveries } = await publish(h, 'payments');
     const delivery = deliveries[0]!;
-    const job = (await h.queue.getJob(delivery.jobId!))!;
+    const job = (await h.queue.getJob(delivery.jobId!)) as Job<DeliveryJobData>;
     expect(job.data).toEqual({ deliveryId: delivery.id, subscriptionId: subscription.id, intentId: intent.id });
     await job.updateData({ deliveryId: delivery.id });
     h.startDispatcher();

@@ -7,9 +7,20 @@ import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config.js';
 import { currentJobId, type DeliveryFence, type DeliveryLog, type FencedOutcome } from './delivery-log.js';
 import { buildPayload, payloadNeedsIntent } from './payload.js';
 import { DELIVERY_BACKOFF_TYPE } from './publisher.js';
-import { redactUrl, WEBHOOKS_QUEUE, type DeliveryAttempt, type DeliveryJobData, type DeliveryRecord, type SubscriptionRecord } from './schemas.js';
+import {
+  isBatchJob,
+  redactUrl,
+  WEBHOOKS_QUEUE,
+  type DeliveryAttempt,
+  type DeliveryBatchJobData,
+  type DeliveryJobData,
+  type DeliveryRecord,
+  type SubscriptionRecord,
+  type WebhookJobData,
+} from './schemas.js';
 import { createDeliveryAgents, sendWebhook, type SendResult } from './sender.js';
 import { signatureHeaders } from './signing.js';
+import { SubscriptionSlots, type Slot } from './slots.js';
 import { SsrfGuard } from './ssrf.js';
 import type { SubscriptionStore } from './subscription-store.js';
 
@@ -91,7 +102,7 @@ export interface DeliveryAttemptInfo {
 }
 
 export interface WebhookDispatcher {
-  readonly worker: Worker<DeliveryJobData>;
+  readonly worker: Worker<WebhookJobData>;
   readonly guard: SsrfGuard;
   close(): Promise<void>;
 }
@@ -103,13 +114,18 @@ export function scheduledDelay(schedule: readonly number[], attemptsMade: number
 
 const tracer = trace.getTracer('@neonops/webhooks');
 
-/** The reads one delivery starts (see `startReads` in {@link createWebhookDispatcher}). */
-interface Reads {
-  subscriptionId: string;
-  intentId: string | undefined;
-  subscription: Promise<{ subscription?: SubscriptionRecord; secrets?: string[] }>;
-  intent: Promise<IntentRecord | undefined> | undefined;
+/**
+ * The subscription as the attempts of one job see it: read once (with its signing secrets),
+ * and marked `disabled` once one of those attempts disabled it (410, or failing for too long),
+ * so that the job's later deliveries are dropped rather than sent.
+ */
+interface SubscriptionView {
+  read: Promise<{ subscription?: SubscriptionRecord; secrets?: string[] }>;
+  disabled?: boolean;
 }
+
+/** How one attempt of one delivery ended: the job decides from these whether it is retried. */
+type AttemptOutcome = { kind: 'delivered' | 'dropped' | 'superseded' } | { kind: 'failed'; code: string } | { kind: 'retry'; delayMs: number; reason: string };
 
 /**
  * One span per delivery attempt (`webhook delivery`), with the delivery, subscription, intent,
@@ -151,8 +167,8 @@ function describeFailure(result: SendResult): { code: string; message: string } 
 }
 
 /**
- * The dispatcher: a BullMQ worker on the `webhooks` queue sending one signed POST per job
- * attempt. Retries follow the schedule through BullMQ's custom backoff (no scheduler of our
+ * The dispatcher: a BullMQ worker on the `webhooks` queue sending one signed POST per
+ * delivery and job attempt (a batch job: one per delivery it still owns). Retries follow the schedule through BullMQ's custom backoff (no scheduler of our
  * own); `Retry-After` of a 429/503 stretches the next delay; 410 disables the subscription;
  * after the last attempt the delivery is `failed` and kept for replay. Deliveries run
  * concurrently, each bounded by the timeout, so one slow receiver never holds up others.
@@ -166,106 +182,139 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   const options = deps.options ?? {};
   const agents = options.keepAlive === false ? undefined : createDeliveryAgents({ maxSocketsPerHost: settings.concurrency });
 
-  const maxInFlight = options.maxInFlightPerSubscription ?? Math.max(1, Math.floor(settings.concurrency / 2));
-  const maxSlowInFlight = options.maxSlowInFlightPerSubscription ?? 2;
-  const slowMs = options.slowAttemptMs ?? Math.min(1000, settings.timeoutMs / 4);
-  /** Start times of this process's attempts per subscription, and whether its last attempt was slow. */
-  const inFlight = new Map<string, number[]>();
-  const lastWasSlow = new Set<string>();
-  const waiters = new Map<string, Set<() => void>>();
-  const isSlow = (subscriptionId: string, starts: number[]) => lastWasSlow.has(subscriptionId) || starts.some((t) => performance.now() - t > slowMs);
-  /**
-   * A slot for one attempt to the subscription. A fast subscription at its limit frees a slot
-   * within milliseconds, so the job waits for it here (at most `slowMs`) rather than churning
-   * through the delayed set; a slow one gets no wait. Undefined: step aside.
-   */
-  const acquire = async (subscriptionId: string): Promise<number | undefined> => {
-    const deadline = performance.now() + slowMs;
-    // A new attempt queues behind the ones already waiting (a freed slot is theirs: see `release`).
-    let waited = false;
-    for (;;) {
-      const starts = inFlight.get(subscriptionId) ?? [];
-      const slow = isSlow(subscriptionId, starts);
-      const ahead = waited ? 0 : (waiters.get(subscriptionId)?.size ?? 0);
-      if (ahead === 0 && starts.length < (slow ? Math.min(maxSlowInFlight, maxInFlight) : maxInFlight)) {
-        const started = performance.now();
-        starts.push(started);
-        inFlight.set(subscriptionId, starts);
-        return started;
-      }
-      const remaining = deadline - performance.now();
-      if (slow || remaining <= 0) return undefined;
-      waited = true;
-      await new Promise<void>((resolve) => {
-        const set = waiters.get(subscriptionId) ?? new Set();
-        waiters.set(subscriptionId, set);
-        const wake = () => {
-          clearTimeout(timer);
-          set.delete(wake);
-          if (set.size === 0) waiters.delete(subscriptionId);
-          resolve();
-        };
-        const timer = setTimeout(wake, remaining);
-        set.add(wake);
-      });
-    }
-  };
-  const release = (subscriptionId: string, started: number) => {
-    if (performance.now() - started > slowMs) lastWasSlow.add(subscriptionId);
-    else lastWasSlow.delete(subscriptionId);
-    const starts = inFlight.get(subscriptionId) ?? [];
-    starts.splice(starts.indexOf(started), 1);
-    if (starts.length === 0) inFlight.delete(subscriptionId);
-    const set = waiters.get(subscriptionId);
-    if (!set) return;
-    // Slow now: every waiter steps aside (they see it when they wake). Otherwise the freed slot
-    // goes to the longest waiting attempt alone: waking all of them had each re-check and
-    // re-arm its timer on every release, most of them for nothing.
-    if (isSlow(subscriptionId, starts)) for (const wake of [...set]) wake();
-    else set.values().next().value?.();
+  const slots = new SubscriptionSlots({
+    maxInFlight: options.maxInFlightPerSubscription ?? Math.max(1, Math.floor(settings.concurrency / 2)),
+    maxSlowInFlight: options.maxSlowInFlightPerSubscription ?? 2,
+    slowMs: options.slowAttemptMs ?? Math.min(1000, settings.timeoutMs / 4),
+  });
+
+  /** Steps aside without using an attempt: the subscription already holds its share of slots. */
+  const stepAside = async (job: Job<WebhookJobData>, token: string): Promise<never> => {
+    const wait = options.inFlightRetryDelayMs ?? 250;
+    await job.moveToDelayed(Date.now() + wait + Math.floor(Math.random() * wait), token);
+    throw new DelayedError();
   };
 
   /**
-   * What a delivery reads besides its record: the subscription with its signing secrets (one
-   * command) and the intent, started at once. A job that names the delivery's subscription and
-   * intent (see `deliveryJobDataSchema`) starts them with the delivery's own read: one
-   * round-trip wait before the POST instead of two. The secrets and the intent go unused when
-   * the delivery is dropped or refused.
+   * Writes are fenced by the job's lock: a dispatcher whose lock expired (the job went to
+   * another one) cannot move a delivery's status anymore.
    */
-  const startReads = (subscriptionId: string, intentId: string | undefined): Reads => {
-    const intent = intentId === undefined ? undefined : deps.intents.get(intentId);
-    const subscription = deps.subscriptions.getWithSigningSecrets(subscriptionId);
-    intent?.catch(() => undefined);
-    subscription.catch(() => undefined);
-    return { subscriptionId, intentId, subscription, intent };
+  const fenceOf = (job: Job<WebhookJobData>, jobId: string, token: string | undefined): DeliveryFence => ({
+    jobId,
+    ...(token ? { token, lockKey: `${job.queueQualifiedName}:${job.id}:lock` } : {}),
+  });
+
+  /** One delivery's outcome as BullMQ's: a retry or a failure for good is thrown. */
+  const settle = (outcome: AttemptOutcome): string => {
+    if (outcome.kind === 'failed') throw new UnrecoverableError(outcome.code);
+    if (outcome.kind === 'retry') throw new RetryDeliveryError(outcome.delayMs, outcome.reason);
+    return outcome.kind;
   };
 
-  const processor = async (job: Job<DeliveryJobData>, token?: string): Promise<string> => {
-    const early = job.data.subscriptionId === undefined ? undefined : startReads(job.data.subscriptionId, job.data.intentId);
-    const delivery = await deps.deliveries.get(job.data.deliveryId);
+  /**
+   * A job of one delivery. The subscription (one command, with its signing secrets) and the
+   * intent are read with the delivery when the job names them (see `deliveryJobDataSchema`):
+   * one round-trip wait before the POST instead of two. They go unused when the delivery is
+   * dropped or refused.
+   */
+  const processOne = async (job: Job<WebhookJobData>, data: DeliveryJobData, token: string | undefined): Promise<string> => {
+    const read = (subscriptionId: string, intentId: string | undefined) => {
+      const view: SubscriptionView = { read: deps.subscriptions.getWithSigningSecrets(subscriptionId) };
+      const intent = intentId === undefined ? undefined : deps.intents.get(intentId);
+      view.read.catch(() => undefined);
+      intent?.catch(() => undefined);
+      return { subscriptionId, intentId, view, intent };
+    };
+    const early = data.subscriptionId === undefined ? undefined : read(data.subscriptionId, data.intentId);
+    const delivery = await deps.deliveries.get(data.deliveryId);
     if (!delivery || delivery.status !== 'pending') return 'skipped';
     // One chain per delivery: a job that is not the delivery's current chain (a replay or a
     // recovery replaced it, or a late duplicate add) sends nothing. A record written before
     // chains were recorded names none, and any of its jobs may send.
     if (delivery.jobId !== undefined && job.id !== delivery.jobId) return 'superseded';
     const intentId = payloadNeedsIntent(delivery) ? delivery.intentId : undefined;
-    const reads = early && early.subscriptionId === delivery.subscriptionId && early.intentId === intentId ? early : startReads(delivery.subscriptionId, intentId);
-    const started = await acquire(delivery.subscriptionId);
-    if (started === undefined && token) {
-      // This subscription already holds its share of slots: step aside without using an attempt.
-      const wait = options.inFlightRetryDelayMs ?? 250;
-      await job.moveToDelayed(Date.now() + wait + Math.floor(Math.random() * wait), token);
-      throw new DelayedError();
-    }
-    // Writes are fenced by this job's lock: a dispatcher whose lock expired (the job went to
-    // another one) cannot move the delivery's status anymore.
-    const fence: DeliveryFence = { jobId: job.id ?? currentJobId(delivery), ...(token ? { token, lockKey: `${job.queueQualifiedName}:${job.id}:lock` } : {}) };
+    const reads = early && early.subscriptionId === delivery.subscriptionId && early.intentId === intentId ? early : read(delivery.subscriptionId, intentId);
+    const slot = await slots.acquire(delivery.subscriptionId);
+    if (slot === undefined && token) return stepAside(job, token);
     try {
-      return await deliverOnce(job, delivery, fence, reads);
+      return settle(await deliverOnce(delivery, job.attemptsMade + 1, fenceOf(job, job.id ?? currentJobId(delivery), token), reads.view, reads.intent));
     } finally {
-      if (started !== undefined) release(delivery.subscriptionId, started);
+      if (slot) slots.release(delivery.subscriptionId, slot);
     }
   };
+
+  /**
+   * A job of several deliveries to one subscription (see `deliveryBatchJobDataSchema`): one
+   * read of the subscription, the records and the intents; then each delivery's attempt, on as
+   * many of the subscription's slots as are free (at least one; one POST at a time per slot,
+   * so the receiver sees no more connections than from single jobs). The deliveries share the
+   * job's retry chain: when some fail, the job is retried for those alone (the others are no
+   * longer pending), after the longest delay any of them asks for.
+   */
+  const processBatch = async (job: Job<WebhookJobData>, data: DeliveryBatchJobData, token: string | undefined): Promise<string> => {
+    const { subscriptionId } = data;
+    const view: SubscriptionView = { read: deps.subscriptions.getWithSigningSecrets(subscriptionId) };
+    view.read.catch(() => undefined);
+    const jobId = job.id;
+    // Only the deliveries whose current chain is this job (as in processOne).
+    const mine = (await deps.deliveries.getMany(data.deliveryIds)).filter(
+      (d): d is DeliveryRecord => d?.status === 'pending' && d.subscriptionId === subscriptionId && jobId !== undefined && d.jobId === jobId,
+    );
+    if (mine.length === 0 || jobId === undefined) return 'skipped';
+    const withIntent = mine.filter(payloadNeedsIntent);
+    const intents = deps.intents.getMany(withIntent.map((d) => d.intentId));
+    intents.catch(() => undefined);
+    const intentOf = (delivery: DeliveryRecord) => {
+      const i = withIntent.indexOf(delivery as DeliveryRecord & { intentId: string });
+      return i < 0 ? undefined : intents.then((records) => records[i]);
+    };
+    const first = await slots.acquire(subscriptionId);
+    if (first === undefined && token) return stepAside(job, token);
+    const held: (Slot | undefined)[] = [first];
+    while (first && held.length < mine.length) {
+      const extra = slots.tryAcquire(subscriptionId);
+      if (!extra) break;
+      held.push(extra);
+    }
+
+    const fence = fenceOf(job, jobId, token);
+    const attempt = job.attemptsMade + 1;
+    const outcomes: AttemptOutcome[] = [];
+    const errors: unknown[] = [];
+    let next = 0;
+    const lane = async (slot: Slot | undefined, index: number) => {
+      for (let sent = 0; next < mine.length; sent++) {
+        // A subscription that turned slow keeps one lane of this job.
+        if (index > 0 && slots.isSlow(subscriptionId)) return;
+        if (slot && sent > 0) slots.lap(subscriptionId, slot);
+        const delivery = mine[next++] as DeliveryRecord;
+        try {
+          outcomes.push(await deliverOnce(delivery, attempt, fence, view, intentOf(delivery)));
+        } catch (error) {
+          // Redis refused a write, say: the job is retried, and this delivery with it.
+          errors.push(error);
+        }
+      }
+    };
+    try {
+      await Promise.all(held.map(lane));
+    } finally {
+      for (const slot of held) if (slot) slots.release(subscriptionId, slot);
+    }
+    if (errors.length > 0) throw errors[0];
+    const count = (kind: AttemptOutcome['kind']) => outcomes.filter((o) => o.kind === kind).length;
+    const retries = outcomes.flatMap((o) => (o.kind === 'retry' ? [o] : []));
+    if (retries.length > 0) {
+      throw new RetryDeliveryError(Math.max(...retries.map((r) => r.delayMs)), `${retries.length} of ${mine.length} deliveries to retry: ${retries[0]?.reason}`);
+    }
+    const failed = outcomes.flatMap((o) => (o.kind === 'failed' ? [o] : []));
+    // Every delivery failed for good: the job fails as a single delivery's would.
+    if (failed[0] && failed.length === outcomes.length) throw new UnrecoverableError(failed[0].code);
+    return `delivered ${count('delivered')}, failed ${failed.length}, dropped ${count('dropped')}, superseded ${count('superseded')}`;
+  };
+
+  const processor = (job: Job<WebhookJobData>, token?: string): Promise<string> =>
+    isBatchJob(job.data) ? processBatch(job, job.data, token) : processOne(job, job.data, token);
 
   /** A fenced write that changed nothing because this job no longer owns the delivery: stop without retrying. */
   const lostOwnership = (outcome: FencedOutcome, ctx: Record<string, unknown>): boolean => {
@@ -274,17 +323,27 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     return true;
   };
 
-  const deliverOnce = async (job: Job<DeliveryJobData>, delivery: DeliveryRecord, fence: DeliveryFence, reads: Reads): Promise<string> => {
+  /**
+   * One attempt of one delivery: payload, signature, POST and its log entry, all writes fenced.
+   * `attempt` counts from 1. Failures come back as outcomes; the job turns them into BullMQ's
+   * retry or end (see `settle` and `processBatch`).
+   */
+  const deliverOnce = async (
+    delivery: DeliveryRecord,
+    attempt: number,
+    fence: DeliveryFence,
+    view: SubscriptionView,
+    intent: Promise<IntentRecord | undefined> | undefined,
+  ): Promise<AttemptOutcome> => {
     const { deliveries, subscriptions } = deps;
-    const { intent } = reads;
-    const { subscription, secrets } = await reads.subscription;
+    const { subscription, secrets } = await view.read;
     const ctx = {
       deliveryId: delivery.id,
       subscriptionId: delivery.subscriptionId,
       ...(delivery.intentId === undefined ? {} : { intentId: delivery.intentId }),
       teamId: delivery.teamId,
       eventType: delivery.eventType,
-      attempt: job.attemptsMade + 1,
+      attempt,
     };
     const observe = (outcome: DeliveryAttemptInfo['outcome'], latencyMs: number): void => {
       try {
@@ -293,10 +352,10 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
         // Observation only: a failing hook never changes a delivery.
       }
     };
-    if (!subscription || !subscription.enabled) {
+    if (!subscription || !subscription.enabled || view.disabled) {
       await deliveries.fail(delivery, fence);
       log.info(ctx, subscription ? 'delivery dropped: subscription disabled' : 'delivery dropped: subscription deleted');
-      return 'dropped';
+      return { kind: 'dropped' };
     }
     if (subscription.includeSecrets) {
       // Opened secrets travel only over https (an allowlisted loopback receiver excepted), also
@@ -304,17 +363,17 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
       const secure = guard.checkSecretsReceiver(new URL(redactUrl(subscription.url)));
       if (!secure.allowed) {
         const refused: DeliveryAttempt = { at: now().toISOString(), latencyMs: 0, error: { code: 'insecure_receiver', message: secure.reason } };
-        if (lostOwnership(await deliveries.recordAttempt(delivery, refused, { status: 'failed' }, fence), ctx)) return 'superseded';
+        if (lostOwnership(await deliveries.recordAttempt(delivery, refused, { status: 'failed' }, fence), ctx)) return { kind: 'superseded' };
         observe('failed', 0);
         log.warn(ctx, 'delivery refused: include_secrets to a receiver that is not https');
-        throw new UnrecoverableError('insecure_receiver');
+        return { kind: 'failed', code: 'insecure_receiver' };
       }
     }
     const payload = await buildPayload(delivery, subscription, deps.intents, deps.secretBox, intent);
     if (!payload || !secrets) {
       await deliveries.fail(delivery, fence);
       log.warn(ctx, 'delivery dropped: its intent has expired');
-      return 'dropped';
+      return { kind: 'dropped' };
     }
     const body = JSON.stringify(payload);
     const at = now();
@@ -323,7 +382,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
       sendWebhook({ url: subscription.url, body, headers, timeoutMs: settings.timeoutMs, guard, ...(agents ? { agents } : {}) }),
     );
     const failure = describeFailure(result);
-    const attempt: DeliveryAttempt = {
+    const logEntry: DeliveryAttempt = {
       at: at.toISOString(),
       ...(result.status === undefined ? {} : { responseStatus: result.status }),
       latencyMs: result.latencyMs,
@@ -333,45 +392,46 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     const logged = { ...ctx, responseStatus: result.status, latencyMs: result.latencyMs, error: failure?.code };
 
     if (!failure) {
-      if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'succeeded' }, fence), logged)) return 'superseded';
+      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'succeeded' }, fence), logged)) return { kind: 'superseded' };
       if (subscription.failingSince) await subscriptions.recordSuccess(subscription.id);
       observe('delivered', result.latencyMs);
       log.info(logged, 'webhook delivered');
-      return 'delivered';
+      return { kind: 'delivered' };
     }
     if (result.status === 410) {
-      if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'failed' }, fence), logged)) return 'superseded';
+      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), logged)) return { kind: 'superseded' };
       await subscriptions.disable(subscription.id, `The receiver answered 410 Gone at ${at.toISOString()}; re-enable it with PATCH { "enabled": true }`);
+      view.disabled = true;
       observe('failed', result.latencyMs);
       log.warn(logged, 'subscription disabled: the receiver answered 410');
-      throw new UnrecoverableError('410 Gone');
+      return { kind: 'failed', code: '410 Gone' };
     }
     if (failure.code === 'address_refused' || failure.code === 'invalid_url') {
       // The URL itself is the problem: retrying changes nothing; a replay can follow a fix.
-      if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'failed' }, fence), logged)) return 'superseded';
+      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), logged)) return { kind: 'superseded' };
       observe('failed', result.latencyMs);
       log.warn(logged, 'webhook refused by the SSRF guard');
-      throw new UnrecoverableError(failure.code);
+      return { kind: 'failed', code: failure.code };
     }
     const disabled = await subscriptions.recordFailure(subscription.id, settings.disableAfterSeconds);
-    const attemptsMade = job.attemptsMade + 1;
-    if (disabled || attemptsMade >= schedule.length) {
-      if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, { status: 'failed' }, fence), logged)) return 'superseded';
+    if (disabled) view.disabled = true;
+    if (disabled || attempt >= schedule.length) {
+      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), logged)) return { kind: 'superseded' };
       observe('failed', result.latencyMs);
       log.warn({ ...logged, subscriptionDisabled: disabled }, 'webhook failed for good (kept for replay)');
-      throw new UnrecoverableError(failure.code);
+      return { kind: 'failed', code: failure.code };
     }
-    let delayMs = scheduledDelay(schedule, attemptsMade);
+    let delayMs = scheduledDelay(schedule, attempt);
     if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined) delayMs = Math.max(delayMs, result.retryAfterMs);
     const next = { status: 'pending' as const, nextAttemptAt: new Date(at.getTime() + delayMs) };
-    if (lostOwnership(await deliveries.recordAttempt(delivery, attempt, next, fence), logged)) return 'superseded';
+    if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, next, fence), logged)) return { kind: 'superseded' };
     observe('retrying', result.latencyMs);
     log.info({ ...logged, retryInMs: delayMs }, 'webhook attempt failed; retrying');
-    throw new RetryDeliveryError(delayMs, failure.message);
+    return { kind: 'retry', delayMs, reason: failure.message };
   };
 
   const prefix = bullPrefix(deps.keyPrefix);
-  const worker = new Worker<DeliveryJobData>(WEBHOOKS_QUEUE, processor, {
+  const worker = new Worker<WebhookJobData>(WEBHOOKS_QUEUE, processor, {
     connection: deps.connection(),
     prefix,
     concurrency: settings.concurrency,
@@ -393,11 +453,13 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   worker.on('failed', (job) => {
     if (!job) return;
     void (async () => {
-      if (!(await job.isFailed())) return;
-      const delivery = await deps.deliveries.get(job.data.deliveryId);
-      // Only the delivery's current chain: a failed job of a replaced chain says nothing about it.
-      if (delivery?.status === 'pending' && job.id !== undefined && (await deps.deliveries.fail(delivery, { jobId: job.id })) === 'done') {
-        log.warn({ deliveryId: delivery.id }, 'webhook delivery failed outside its attempts (kept for replay)');
+      if (!(await job.isFailed()) || job.id === undefined) return;
+      const ids = isBatchJob(job.data) ? job.data.deliveryIds : [job.data.deliveryId];
+      for (const delivery of await deps.deliveries.getMany(ids)) {
+        // Only the deliveries whose current chain this job is: a failed job of a replaced chain says nothing about them.
+        if (delivery?.status === 'pending' && (await deps.deliveries.fail(delivery, { jobId: job.id })) === 'done') {
+          log.warn({ deliveryId: delivery.id }, 'webhook delivery failed outside its attempts (kept for replay)');
+        }
       }
     })().catch((err: unknown) => log.error({ err: { message: err instanceof Error ? err.message : String(err) } }, 'could not fail a lost delivery'));
   });
@@ -413,6 +475,6 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
 }
 
 /** The `webhooks` queue on a given connection (the API's fail-fast one, or a worker's). */
-export function createWebhooksQueue(connection: Redis, keyPrefix: string): Queue<DeliveryJobData> {
-  return new Queue<DeliveryJobData>(WEBHOOKS_QUEUE, { connection, prefix: bullPrefix(keyPrefix) });
+export function createWebhooksQueue(connection: Redis, keyPrefix: string): Queue<WebhookJobData> {
+  return new Queue<WebhookJobData>(WEBHOOKS_QUEUE, { connection, prefix: bullPrefix(keyPrefix) });
 }

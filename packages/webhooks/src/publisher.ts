@@ -4,12 +4,15 @@ import { deliveryIdFor, messageIdFor, newId } from './ids.js';
 import { payloadNeedsIntent } from './payload.js';
 import {
   eventTypeForStatus,
+  isBatchJob,
   matchesFilters,
+  type DeliveryBatchJobData,
   type DeliveryJobData,
   type DeliveryRecord,
   type EventType,
   type SubscriptionRecord,
   type UsageEventType,
+  type WebhookJobData,
 } from './schemas.js';
 import type { SubscriptionStore } from './subscription-store.js';
 
@@ -25,9 +28,14 @@ const LIVE_STATES: ReadonlySet<JobState | 'unknown'> = new Set(['active', 'waiti
 export interface PublisherDeps {
   subscriptions: SubscriptionStore;
   deliveries: DeliveryLog;
-  queue: Queue<DeliveryJobData>;
+  queue: Queue<WebhookJobData>;
   /** Delay of the first attempt in ms (the schedule's first entry). Default 0. */
   firstDelayMs?: number;
+  /**
+   * Most deliveries one job carries when intent events of one subscription are published
+   * together (see {@link WebhookPublisher.publishIntentEnd}). Default 20; 1: a job per delivery.
+   */
+  maxDeliveriesPerJob?: number;
   /** Clock. Default `() => new Date()`. */
   now?: () => Date;
   /** Called after each delivery of an event was recorded and queued (crash tests, metrics). Default none. */
@@ -63,6 +71,21 @@ export class WebhookPublishError extends AggregateError {
   }
 }
 
+/** A subscription that did not get its delivery of an event, with why (`*`: the team's subscriptions could not be listed). */
+interface PublishFailure {
+  subscriptionId: string;
+  error: unknown;
+}
+
+/** One event's delivery to one subscription, as `deliverTogether` makes it; `i` is the event's place in its flush. */
+interface Published {
+  i: number;
+  id: string;
+  type: EventType;
+  at: Date;
+  intentId: string;
+}
+
 /** What a replay did: a new retry chain, or (for a delivery still being retried) its next attempt brought forward. */
 export type ReplayOutcome = 'restarted' | 'brought_forward' | 'in_flight';
 
@@ -75,9 +98,13 @@ export type ReplayOutcome = 'restarted' | 'brought_forward' | 'in_flight';
  */
 export class WebhookPublisher {
   private readonly now: () => Date;
+  private readonly maxPerJob: number;
+  /** Intent events handed in since the last flush (see `publishIntentEnd`). */
+  private waiting: { event: IntentEndEvent; settle: (made: DeliveryRecord[], failures: PublishFailure[]) => void }[] = [];
 
   constructor(private readonly deps: PublisherDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.maxPerJob = Math.max(1, deps.maxDeliveriesPerJob ?? 20);
   }
 
   /**
@@ -85,28 +112,62 @@ export class WebhookPublisher {
    * match; returns the deliveries made. Every subscription is tried; if any failed, throws
    * one {@link WebhookPublishError} after the others were served, so that the caller
    * publishes the event again (idempotent; the outbox relay does).
+   *
+   * Events handed in together (in one turn of the event loop, as the outbox relay hands
+   * every event it read at once) are published together: one listing of each team's
+   * subscriptions, and the deliveries of one subscription share one job, up to
+   * `maxDeliveriesPerJob` (see `deliveryBatchJobDataSchema`). A lone event gets a job of its own.
    */
-  async publishIntentEnd(event: IntentEndEvent): Promise<DeliveryRecord[]> {
-    const type = eventTypeForStatus(event.status);
-    const subscriptions = (await this.deps.subscriptions.list(event.teamId)).filter((s) => s.enabled && matchesFilters(s.events, type));
-    const made: DeliveryRecord[] = [];
-    const failures: { subscriptionId: string; error: unknown }[] = [];
+  publishIntentEnd(event: IntentEndEvent): Promise<DeliveryRecord[]> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({
+        event,
+        settle: (made, failures) => (failures.length > 0 ? reject(new WebhookPublishError(event.intentId, failures)) : resolve(made)),
+      });
+      if (this.waiting.length === 1) setImmediate(() => void this.flushIntentEnds());
+    });
+  }
+
+  private async flushIntentEnds(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = [];
+    const made = batch.map((): DeliveryRecord[] => []);
+    const failures = batch.map((): PublishFailure[] => []);
+    const byTeam = new Map<string, number[]>();
+    batch.forEach(({ event }, i) => byTeam.set(event.teamId, [...(byTeam.get(event.teamId) ?? []), i]));
     await Promise.all(
-      subscriptions.map(async (subscription) => {
-        const id = deliveryIdFor(`${event.intentId}:${type}`, subscription.id, event.at);
+      [...byTeam].map(async ([teamId, events]) => {
+        let subscriptions: SubscriptionRecord[];
         try {
-          const delivery = await this.deliver(subscription, id, type, event.at, event.intentId);
-          if (delivery) {
-            made.push(delivery);
-            await this.deps.afterDelivery?.(delivery);
-          }
+          subscriptions = (await this.deps.subscriptions.list(teamId)).filter((s) => s.enabled);
         } catch (error) {
-          failures.push({ subscriptionId: subscription.id, error });
+          for (const i of events) failures[i]?.push({ subscriptionId: '*', error });
+          return;
         }
+        const groups = subscriptions.flatMap((subscription) => {
+          const items = events.flatMap((i): Published[] => {
+            const { event } = batch[i]!;
+            const type = eventTypeForStatus(event.status);
+            if (!matchesFilters(subscription.events, type)) return [];
+            return [{ i, id: deliveryIdFor(`${event.intentId}:${type}`, subscription.id, event.at), type, at: event.at, intentId: event.intentId }];
+          });
+          const chunks: Published[][] = [];
+          for (let k = 0; k < items.length; k += this.maxPerJob) chunks.push(items.slice(k, k + this.maxPerJob));
+          return chunks.map((chunk) => ({ subscription, chunk }));
+        });
+        await Promise.all(
+          groups.map(async ({ subscription, chunk }) => {
+            try {
+              const records = await this.deliverTogether(subscription, chunk);
+              records.forEach((record, k) => record && made[chunk[k]!.i]?.push(record));
+            } catch (error) {
+              for (const { i } of chunk) failures[i]?.push({ subscriptionId: subscription.id, error });
+            }
+          }),
+        );
       }),
     );
-    if (failures.length > 0) throw new WebhookPublishError(event.intentId, failures);
-    return made;
+    batch.forEach(({ settle }, i) => settle(made[i] ?? [], failures[i] ?? []));
   }
 
   /**
@@ -118,7 +179,7 @@ export class WebhookPublisher {
   async publishEvent(event: { teamId: string; type: UsageEventType; eventKey: string; at: Date; data: Record<string, unknown> }): Promise<DeliveryRecord[]> {
     const subscriptions = (await this.deps.subscriptions.list(event.teamId)).filter((s) => s.enabled && matchesFilters(s.events, event.type));
     const made: DeliveryRecord[] = [];
-    const failures: { subscriptionId: string; error: unknown }[] = [];
+    const failures: PublishFailure[] = [];
     await Promise.all(
       subscriptions.map(async (subscription) => {
         const id = deliveryIdFor(`${event.eventKey}:${event.type}`, subscription.id, event.at);
@@ -200,20 +261,24 @@ export class WebhookPublisher {
       // It left the delayed set meanwhile (its attempt started): nothing to bring forward.
       return 'in_flight';
     }
-    await this.deps.deliveries.reschedule(delivery.id, jobId, this.now());
+    // A batch job brings every delivery it carries forward (the script moves only those whose chain it is).
+    const ids = job && isBatchJob(job.data) ? job.data.deliveryIds : [delivery.id];
+    for (const id of ids) await this.deps.deliveries.reschedule(id, jobId, this.now());
     return 'brought_forward';
   }
 
-  private async deliver(
+  /** A new delivery's record; its chain is `jobId` (its own job by default). */
+  private newRecord(
     subscription: SubscriptionRecord,
     id: string,
     type: EventType,
     at: Date,
     intentId?: string,
     data?: Record<string, unknown>,
-  ): Promise<DeliveryRecord | undefined> {
+    jobId = id,
+  ): DeliveryRecord {
     const now = this.now();
-    const record: DeliveryRecord = {
+    return {
       id,
       subscriptionId: subscription.id,
       teamId: subscription.teamId,
@@ -225,18 +290,55 @@ export class WebhookPublisher {
       status: 'pending',
       nextAttemptAt: new Date(now.getTime() + (this.deps.firstDelayMs ?? 0)).toISOString(),
       replays: 0,
-      jobId: id,
+      jobId,
       createdAt: now.toISOString(),
       updatedAt: now.toISOString(),
     };
+  }
+
+  /** Records one delivery and queues its job; undefined when it existed (published before). */
+  private async deliver(
+    subscription: SubscriptionRecord,
+    id: string,
+    type: EventType,
+    at: Date,
+    intentId?: string,
+    data?: Record<string, unknown>,
+  ): Promise<DeliveryRecord | undefined> {
+    const record = this.newRecord(subscription, id, type, at, intentId, data);
     if (await this.deps.deliveries.create(record)) {
       await this.enqueue(record, id);
       return record;
     }
-    // Published before: a pending delivery whose job never made it (or is gone) gets one.
+    await this.resumeExisting(id);
+    return undefined;
+  }
+
+  /** Published before: a pending delivery whose job never made it (or is gone) gets one. */
+  private async resumeExisting(id: string): Promise<void> {
     const existing = await this.deps.deliveries.get(id);
     if (existing) await this.resume(existing);
-    return undefined;
+  }
+
+  /**
+   * Records deliveries of one subscription and queues one job for those that are new (their
+   * chain); returns the records in `items`' order, undefined where one existed. Records are
+   * written before the job: a crash in between leaves pending deliveries whose job is missing,
+   * which publishing again resumes, each with a job of its own.
+   */
+  private async deliverTogether(subscription: SubscriptionRecord, items: Published[]): Promise<(DeliveryRecord | undefined)[]> {
+    const [only] = items;
+    if (items.length === 1 && only) return [await this.deliver(subscription, only.id, only.type, only.at, only.intentId)];
+    const jobId = newId('bat', this.now());
+    const records = items.map((item) => this.newRecord(subscription, item.id, item.type, item.at, item.intentId, undefined, jobId));
+    const created = await Promise.all(records.map((record) => this.deps.deliveries.create(record)));
+    await Promise.all(records.map((record, k) => (created[k] ? undefined : this.resumeExisting(record.id))));
+    const fresh = records.filter((_, k) => created[k]);
+    if (fresh.length === 0) return records.map(() => undefined);
+    const data: DeliveryBatchJobData = { subscriptionId: subscription.id, deliveryIds: fresh.map((r) => r.id) };
+    await this.deps.queue.add('deliver-batch', data, this.jobOptions(jobId));
+    for (const record of fresh) await this.deps.afterDelivery?.(record);
+    return records.map((record, k) => (created[k] ? record : undefined));
   }
 
   private async enqueue(delivery: DeliveryRecord, jobId: string): Promise<void> {
@@ -245,17 +347,17 @@ export class WebhookPublisher {
       subscriptionId: delivery.subscriptionId,
       ...(payloadNeedsIntent(delivery) ? { intentId: delivery.intentId } : {}),
     };
-    await this.deps.queue.add(
-      'deliver',
-      data,
-      {
-        jobId,
-        delay: this.deps.firstDelayMs ?? 0,
-        attempts: MAX_JOB_ATTEMPTS,
-        backoff: { type: DELIVERY_BACKOFF_TYPE },
-        removeOnComplete: { age: 3600, count: 1000 },
-        removeOnFail: { age: 86_400, count: 1000 },
-      },
-    );
+    await this.deps.queue.add('deliver', data, this.jobOptions(jobId));
+  }
+
+  private jobOptions(jobId: string) {
+    return {
+      jobId,
+      delay: this.deps.firstDelayMs ?? 0,
+      attempts: MAX_JOB_ATTEMPTS,
+      backoff: { type: DELIVERY_BACKOFF_TYPE },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 86_400, count: 1000 },
+    };
   }
 }

@@ -157,4 +157,18 @@ export type WebhookPayload = z.infer<typeof webhookPayloadSchema>;
 export const deliveryJobDataSchema = z.object({ deliveryId: z.string(), subscriptionId: z.string().optional(), intentId: z.string().optional() });
 export type DeliveryJobData = z.infer<typeof deliveryJobDataSchema>;
 
+/**
+ * A `webhooks` queue job that carries several deliveries to one subscription, published
+ * together (events the outbox relay read at once): they share the job's retry chain, so one
+ * job, one subscription read and one slot serve them all. Ids only, as above.
+ */
+export const deliveryBatchJobDataSchema = z.object({ subscriptionId: z.string(), deliveryIds: z.array(z.string()).min(1) });
+export type DeliveryBatchJobData = z.infer<typeof deliveryBatchJobDataSchema>;
+
+/** Any job of the `webhooks` queue. */
+export type WebhookJobData = DeliveryJobData | DeliveryBatchJobData;
+
+/** Whether a `webhooks` job carries a batch of deliveries. */
+export const isBatchJob = (data: WebhookJobData): data is DeliveryBatchJobData => 'deliveryIds' in data;
+
 export const WEBHOOKS_QUEUE = 'webhooks';

@@ -9,7 +9,7 @@ import type { WebhookSettings } from '../config.js';
 import { DeliveryLog } from '../delivery-log.js';
 import { createWebhookDispatcher, createWebhooksQueue, type DispatcherOptions, type WebhookDispatcher } from '../dispatcher.js';
 import { WebhookPublisher } from '../publisher.js';
-import type { DeliveryJobData, DeliveryRecord } from '../schemas.js';
+import type { DeliveryRecord, WebhookJobData } from '../schemas.js';
 import { SubscriptionStore } from '../subscription-store.js';
 
 /** Settings for tests: a schedule in ms, the loopback allowlisted. */
@@ -30,7 +30,7 @@ export interface Harness {
   intents: IntentStore;
   subscriptions: SubscriptionStore;
   deliveries: DeliveryLog;
-  queue: Queue<DeliveryJobData>;
+  queue: Queue<WebhookJobData>;
   publisher: WebhookPublisher;
   /** Every log line written by dispatchers of this harness. */
   logs: string[];

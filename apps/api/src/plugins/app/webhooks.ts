@@ -7,7 +7,7 @@ import {
   SsrfGuard,
   SubscriptionStore,
   WebhookPublisher,
-  type DeliveryJobData,
+  type WebhookJobData,
   type DeliveryRecord,
   type DeliveryView,
   type EventFilter,
@@ -204,7 +204,7 @@ export interface WebhooksPluginOptions {
 export default fp<WebhooksPluginOptions>(
   async (fastify, options) => {
     const settings: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS, ...options.settings };
-    const queue: Queue<DeliveryJobData> = createWebhooksQueue(fastify.queueRedis, options.keyPrefix);
+    const queue: Queue<WebhookJobData> = createWebhooksQueue(fastify.queueRedis, options.keyPrefix);
     queue.on('error', (error: Error) => fastify.log.warn({ err: { message: error.message } }, 'webhooks queue error'));
     const subscriptions = new SubscriptionStore(fastify.redis, { prefix: options.keyPrefix, secretBox: options.secretBox, now: options.now });
     const deliveries = new DeliveryLog(fastify.redis, { prefix: options.keyPrefix, now: options.now });
