@@ -6,7 +6,10 @@
  *     counts is raw POSTs through the same keep-alive agents (`createDeliveryAgents`) to the
  *     same receiver; raw POSTs on a new connection each (the baseline's peer) are printed too.
  *     Also the CPU each costs: this process's per delivery and per raw POST, and Redis's per
- *     delivery (INFO cpu; the whole Redis, so other clients of a shared one add to it);
+ *     delivery (INFO cpu; the whole Redis, so other clients of a shared one add to it).
+ *     The deliveries are published as the outbox relay publishes them (the events of one
+ *     read, up to 50, at once), so they share a job per subscription; the same with a job per
+ *     delivery (`maxDeliveriesPerJob: 1`) is printed beside it;
  *  2. the time from an intent's end (store.finish + publish, as the worker's onFinished hook
  *     does) to its webhook's arrival at the receiver, p50/p99, at a steady rate.
  *
@@ -54,6 +57,8 @@ async function main(): Promise<void> {
   const deliveries = new DeliveryLog(commands, { prefix });
   const queue = createWebhooksQueue(connect(), prefix);
   const publisher = new WebhookPublisher({ subscriptions, deliveries, queue });
+  // The same with a job per delivery (as before deliveries published together shared a job): the A/B row.
+  const publisherJobEach = new WebhookPublisher({ subscriptions, deliveries, queue, maxDeliveriesPerJob: 1 });
 
   // The receiver: answers 204 and notes when each webhook-id arrived.
   const arrivals = new Map<string, number>();
@@ -137,7 +142,7 @@ async function main(): Promise<void> {
     return { rate: deliveriesCount / seconds, cpuMs: (cpu.user + cpu.system) / 1000 / deliveriesCount, redisCpuMs: (redisSeconds * 1000) / deliveriesCount };
   };
   /** Deliveries/s of one dispatcher round: `deliveriesCount` published while it is paused, then timed. */
-  const dispatchRound = async (keepAlive: boolean): Promise<Round> => {
+  const dispatchRound = async (keepAlive: boolean, jobEach = false): Promise<Round> => {
     const d = await makeDispatcher(keepAlive);
     const records = await Promise.all(Array.from({ length: deliveriesCount }, finished));
     await d.worker.pause();
@@ -145,7 +150,7 @@ async function main(): Promise<void> {
     // As the outbox relay publishes: the events of one read (up to its batch of 50) at once.
     for (let i = 0; i < records.length; i += 50) {
       await Promise.all(
-        records.slice(i, i + 50).map((r) => publisher.publishIntentEnd({ teamId: 'bench', intentId: r.id, status: 'succeeded', at: new Date(r.finishedAt!) })),
+        records.slice(i, i + 50).map((r) => (jobEach ? publisherJobEach : publisher).publishIntentEnd({ teamId: 'bench', intentId: r.id, status: 'succeeded', at: new Date(r.finishedAt!) })),
       );
     }
     const round = await timed(async () => {
@@ -222,9 +227,10 @@ async function main(): Promise<void> {
     agents.destroy();
     return round;
   };
-  const results = { ka: [] as Round[], fresh: [] as Round[], rawFresh: [] as Round[], rawKa: [] as Round[], queued: [] as Round[] };
+  const results = { ka: [] as Round[], jobEach: [] as Round[], fresh: [] as Round[], rawFresh: [] as Round[], rawKa: [] as Round[], queued: [] as Round[] };
   for (let round = 0; round < rounds; round++) {
     results.ka.push(await dispatchRound(true));
+    results.jobEach.push(await dispatchRound(true, true));
     results.rawFresh.push(await rawRound(false));
     results.fresh.push(await dispatchRound(false));
     results.rawKa.push(await rawRound(true));
@@ -261,6 +267,7 @@ async function main(): Promise<void> {
     [
       `webhooks bench (dispatcher concurrency ${concurrency}, one local receiver, Redis ${new URL(redisUrl).host}, ${rounds} alternating rounds of ${deliveriesCount}, medians; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')})`,
       `  deliveries/s, keep-alive (default)   ${fmt(ka)}  (signed, SSRF-guarded, logged; rounds ${all(results.ka)})`,
+      `  deliveries/s, a job per delivery     ${fmt(rate(results.jobEach))}  (keep-alive, maxDeliveriesPerJob 1; rounds ${all(results.jobEach)}); a job per subscription ${fmt(paired(results.ka, results.jobEach) / 100)}x its rate (rounds ${range(results.ka, results.jobEach)} %), CPU per delivery ${fmt(cpu(results.ka) / cpu(results.jobEach))}x`,
       `  deliveries/s, new connection each    ${fmt(fresh)}  (rounds ${all(results.fresh)})`,
       `  raw POST/s, keep-alive (the peer)    ${fmt(rawKa)}  (same body, concurrency, receiver and agent settings; no queue/sign/log; rounds ${all(results.rawKa)})`,
       `  raw POST/s, new connection each      ${fmt(rawFresh)}  (the baseline's peer; rounds ${all(results.rawFresh)})`,

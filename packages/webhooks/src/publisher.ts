@@ -77,13 +77,18 @@ interface PublishFailure {
   error: unknown;
 }
 
-/** One event's delivery to one subscription, as `deliverTogether` makes it; `i` is the event's place in its flush. */
-interface Published {
-  i: number;
+/** One event's delivery to one subscription: its id, the event, and what the payload is made of (the intent, or `data`). */
+interface DeliverySpec {
   id: string;
   type: EventType;
   at: Date;
-  intentId: string;
+  intentId?: string;
+  data?: Record<string, unknown>;
+}
+
+/** An intent event's delivery as `deliverTogether` makes it; `i` is the event's place in its flush. */
+interface Published extends DeliverySpec {
+  i: number;
 }
 
 /** What a replay did: a new retry chain, or (for a delivery still being retried) its next attempt brought forward. */
@@ -184,7 +189,7 @@ export class WebhookPublisher {
       subscriptions.map(async (subscription) => {
         const id = deliveryIdFor(`${event.eventKey}:${event.type}`, subscription.id, event.at);
         try {
-          const delivery = await this.deliver(subscription, id, event.type, event.at, undefined, event.data);
+          const delivery = await this.deliver(subscription, { id, type: event.type, at: event.at, data: event.data });
           if (delivery) {
             made.push(delivery);
             await this.deps.afterDelivery?.(delivery);
@@ -202,7 +207,7 @@ export class WebhookPublisher {
   async ping(subscription: SubscriptionRecord): Promise<DeliveryRecord> {
     const at = this.now();
     const id = deliveryIdFor(`ping:${newId('ping', at)}`, subscription.id, at);
-    const delivery = await this.deliver(subscription, id, 'ping', at);
+    const delivery = await this.deliver(subscription, { id, type: 'ping', at });
     if (!delivery) throw new Error('a new ping delivery already existed');
     return delivery;
   }
@@ -268,15 +273,7 @@ export class WebhookPublisher {
   }
 
   /** A new delivery's record; its chain is `jobId` (its own job by default). */
-  private newRecord(
-    subscription: SubscriptionRecord,
-    id: string,
-    type: EventType,
-    at: Date,
-    intentId?: string,
-    data?: Record<string, unknown>,
-    jobId = id,
-  ): DeliveryRecord {
+  private newRecord(subscription: SubscriptionRecord, { id, type, at, intentId, data }: DeliverySpec, jobId = id): DeliveryRecord {
     const now = this.now();
     return {
       id,
@@ -297,20 +294,13 @@ export class WebhookPublisher {
   }
 
   /** Records one delivery and queues its job; undefined when it existed (published before). */
-  private async deliver(
-    subscription: SubscriptionRecord,
-    id: string,
-    type: EventType,
-    at: Date,
-    intentId?: string,
-    data?: Record<string, unknown>,
-  ): Promise<DeliveryRecord | undefined> {
-    const record = this.newRecord(subscription, id, type, at, intentId, data);
+  private async deliver(subscription: SubscriptionRecord, spec: DeliverySpec): Promise<DeliveryRecord | undefined> {
+    const record = this.newRecord(subscription, spec);
     if (await this.deps.deliveries.create(record)) {
-      await this.enqueue(record, id);
+      await this.enqueue(record, spec.id);
       return record;
     }
-    await this.resumeExisting(id);
+    await this.resumeExisting(spec.id);
     return undefined;
   }
 
@@ -328,9 +318,9 @@ export class WebhookPublisher {
    */
   private async deliverTogether(subscription: SubscriptionRecord, items: Published[]): Promise<(DeliveryRecord | undefined)[]> {
     const [only] = items;
-    if (items.length === 1 && only) return [await this.deliver(subscription, only.id, only.type, only.at, only.intentId)];
+    if (items.length === 1 && only) return [await this.deliver(subscription, only)];
     const jobId = newId('bat', this.now());
-    const records = items.map((item) => this.newRecord(subscription, item.id, item.type, item.at, item.intentId, undefined, jobId));
+    const records = items.map((item) => this.newRecord(subscription, item, jobId));
     const created = await Promise.all(records.map((record) => this.deps.deliveries.create(record)));
     await Promise.all(records.map((record, k) => (created[k] ? undefined : this.resumeExisting(record.id))));
     const fresh = records.filter((_, k) => created[k]);
