@@ -77,6 +77,25 @@ describe('deliveries published together share a job', () => {
     expect(job?.id).toBe(jobs.get(lone)![0]);
   });
 
+  it('afterDelivery hears of each delivery made once it is queued, alone or in a shared job, and not of one published before', async () => {
+    const h = useHarness();
+    await h.subscriptions.create('t', { url: 'http://127.0.0.1:9/hook', events: ['intent.*'] });
+    const heard: { id: string; queued: boolean }[] = [];
+    const publisher = new WebhookPublisher({
+      subscriptions: h.subscriptions,
+      deliveries: h.deliveries,
+      queue: h.queue,
+      afterDelivery: async (d) => void heard.push({ id: d.id, queued: (await h.queue.getJob(d.jobId!)) !== undefined }),
+    });
+    const shared = await publishTogether(h, 't', 3, publisher);
+    const lone = await publishTogether(h, 't', 1, publisher);
+    const made = [...shared.deliveries, ...lone.deliveries];
+    expect(heard.map((x) => x.id).sort()).toEqual(made.map((d) => d.id).sort());
+    expect(heard.every((x) => x.queued)).toBe(true);
+    await Promise.all([...shared.events, ...lone.events].map((e) => publisher.publishIntentEnd(e)));
+    expect(heard).toHaveLength(4);
+  });
+
   it('when some deliveries of a job fail, only those are sent again; the others are not sent twice', async () => {
     const h = useHarness();
     const failOnce = new Set<string>();

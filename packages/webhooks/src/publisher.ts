@@ -318,7 +318,11 @@ export class WebhookPublisher {
    */
   private async deliverTogether(subscription: SubscriptionRecord, items: Published[]): Promise<(DeliveryRecord | undefined)[]> {
     const [only] = items;
-    if (items.length === 1 && only) return [await this.deliver(subscription, only)];
+    if (items.length === 1 && only) {
+      const made = await this.deliver(subscription, only);
+      if (made) await this.deps.afterDelivery?.(made);
+      return [made];
+    }
     const jobId = newId('bat', this.now());
     const records = items.map((item) => this.newRecord(subscription, item, jobId));
     const created = await Promise.all(records.map((record) => this.deps.deliveries.create(record)));

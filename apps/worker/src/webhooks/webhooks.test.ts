@@ -1,4 +1,4 @@
-import { DEFAULT_WEBHOOK_SETTINGS, SubscriptionStore } from '@neonops/webhooks';
+import { DEFAULT_WEBHOOK_SETTINGS, DeliveryLog, SubscriptionStore } from '@neonops/webhooks';
 import { startReceiver } from '@neonops/webhooks/test-receiver';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -134,5 +134,13 @@ describe('worker webhooks', () => {
     expect(new Set(seen).size).toBe(9);
     const pending = await h.redis.connect().xpending(h.store.outboxKey, 'webhooks');
     expect(pending[0]).toBe(0);
+    // The relay read the three events at once: each subscription's deliveries shared one job.
+    const log = new DeliveryLog(h.redis.connect(), { prefix: h.redis.prefix });
+    for (const { subscription } of secrets) {
+      const { items } = await log.list(subscription.id);
+      expect(items).toHaveLength(3);
+      expect(new Set(items.map((d) => d.jobId)).size).toBe(1);
+      expect(items[0]?.jobId).toMatch(/^bat_/);
+    }
   });
 });
