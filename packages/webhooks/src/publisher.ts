@@ -133,9 +133,14 @@ export class WebhookPublisher {
     });
   }
 
+  /** Publishes the events handed in since the last flush; settles each one's promise (an unexpected error fails them all, to be published again). */
   private async flushIntentEnds(): Promise<void> {
     const batch = this.waiting;
     this.waiting = [];
+    await this.publishTogether(batch).catch((error: unknown) => batch.forEach(({ settle }) => settle([], [{ subscriptionId: '*', error }])));
+  }
+
+  private async publishTogether(batch: typeof this.waiting): Promise<void> {
     const made = batch.map((): DeliveryRecord[] => []);
     const failures = batch.map((): PublishFailure[] => []);
     const byTeam = new Map<string, number[]>();
