@@ -192,9 +192,9 @@ async function main(): Promise<void> {
     return round;
   };
   /**
-   * The floor of a queued delivery: a BullMQ worker (same concurrency, same connections) whose
+   * The floor of a job per delivery: a BullMQ worker (same concurrency, same connections) whose
    * job is only the raw keep-alive POST — no delivery record, subscription, signing or log.
-   * What the dispatcher costs beyond "a job per POST".
+   * Deliveries that share a job per subscription can pass it (the job is paid once per batch).
    */
   const queuedRawRound = async (): Promise<Round> => {
     const agents = createDeliveryAgents({ maxSocketsPerHost: concurrency });
@@ -271,7 +271,7 @@ async function main(): Promise<void> {
       `  deliveries/s, new connection each    ${fmt(fresh)}  (rounds ${all(results.fresh)})`,
       `  raw POST/s, keep-alive (the peer)    ${fmt(rawKa)}  (same body, concurrency, receiver and agent settings; no queue/sign/log; rounds ${all(results.rawKa)})`,
       `  raw POST/s, new connection each      ${fmt(rawFresh)}  (the baseline's peer; rounds ${all(results.rawFresh)})`,
-      `  BullMQ job per raw POST/s            ${fmt(rate(results.queued))}  (the floor of a queued delivery: same worker settings, the job only POSTs; rounds ${all(results.queued)}); deliveries ${fmt(paired(results.ka, results.queued))} % of it (rounds ${range(results.ka, results.queued)}); CPU ${ms(cpu(results.queued))} ms here, Redis ${ms(redisMs(results.queued))} ms`,
+      `  BullMQ job per raw POST/s            ${fmt(rate(results.queued))}  (the floor of a job per delivery: same worker settings, the job only POSTs; rounds ${all(results.queued)}); deliveries ${fmt(paired(results.ka, results.queued))} % of it (rounds ${range(results.ka, results.queued)}); CPU ${ms(cpu(results.queued))} ms here, Redis ${ms(redisMs(results.queued))} ms`,
       `  ratio to the peer (per round)        ${fmt(paired(results.ka, results.rawKa))} % of raw keep-alive POSTs (aim >= 50 %; rounds ${range(results.ka, results.rawKa)}); ${fmt(paired(results.ka, results.rawFresh))} % of raw POSTs on a new connection each (the baseline's 27 %; rounds ${range(results.ka, results.rawFresh)}); keep-alive / new connection ${fmt(paired(results.ka, results.fresh) / 100)}x`,
       `  CPU per delivery (keep-alive)        this process ${ms(cpu(results.ka))} ms (dispatcher and receiver), Redis ${ms(redisMs(results.ka))} ms; per raw keep-alive POST: this process ${ms(cpu(results.rawKa))} ms (client and receiver), ${fmt(cpu(results.ka) / cpu(results.rawKa))}x`,
       `  intent end → webhook arrival (${latencyEvents} events, 100/s): p50 ${fmt(pct(latencies, 50))} ms, p99 ${fmt(pct(latencies, 99))} ms, max ${fmt(latencies.at(-1) ?? NaN)} ms`,
