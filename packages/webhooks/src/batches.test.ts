@@ -54,7 +54,8 @@ describe('deliveries published together share a job', () => {
     expect(r.received).toHaveLength(10);
     expect(new Set(r.received.map((x) => x.headers['webhook-id']))).toEqual(new Set(deliveries.map((d) => d.messageId)));
     for (const x of r.received) {
-      const secret = x.headers['webhook-id'] && deliveries.find((d) => d.messageId === x.headers['webhook-id'])!.subscriptionId === a.subscription.id ? a.secret : b.secret;
+      const delivery = deliveries.find((d) => d.messageId === x.headers['webhook-id']);
+      const secret = delivery?.subscriptionId === a.subscription.id ? a.secret : b.secret;
       const payload = new Webhook(secret).verify(x.body, x.headers) as { type: string; data: { id: string } };
       expect(payload.type).toBe('intent.succeeded');
       expect(events.map((e) => e.intentId)).toContain(payload.data.id);

@@ -168,8 +168,8 @@ function describeFailure(result: SendResult): { code: string; message: string } 
 
 /**
  * The dispatcher: a BullMQ worker on the `webhooks` queue sending one signed POST per
- * delivery and job attempt (a batch job: one per delivery it still owns). Retries follow the schedule through BullMQ's custom backoff (no scheduler of our
- * own); `Retry-After` of a 429/503 stretches the next delay; 410 disables the subscription;
+ * delivery and job attempt (a batch job: one per delivery it still owns). Retries follow the
+ * schedule through BullMQ's custom backoff (no scheduler of our own); `Retry-After` of a 429/503 stretches the next delay; 410 disables the subscription;
  * after the last attempt the delivery is `failed` and kept for replay. Deliveries run
  * concurrently, each bounded by the timeout, so one slow receiver never holds up others.
  */
@@ -253,21 +253,25 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
    */
   const processBatch = async (job: Job<WebhookJobData>, data: DeliveryBatchJobData, token: string | undefined): Promise<string> => {
     const { subscriptionId } = data;
+    const jobId = job.id;
+    if (jobId === undefined) return 'skipped';
     const view: SubscriptionView = { read: deps.subscriptions.getWithSigningSecrets(subscriptionId) };
     view.read.catch(() => undefined);
-    const jobId = job.id;
     // Only the deliveries whose current chain is this job (as in processOne).
     const mine = (await deps.deliveries.getMany(data.deliveryIds)).filter(
-      (d): d is DeliveryRecord => d?.status === 'pending' && d.subscriptionId === subscriptionId && jobId !== undefined && d.jobId === jobId,
+      (d): d is DeliveryRecord => d?.status === 'pending' && d.subscriptionId === subscriptionId && d.jobId === jobId,
     );
-    if (mine.length === 0 || jobId === undefined) return 'skipped';
+    if (mine.length === 0) return 'skipped';
     const withIntent = mine.filter(payloadNeedsIntent);
-    const intents = deps.intents.getMany(withIntent.map((d) => d.intentId));
-    intents.catch(() => undefined);
-    const intentOf = (delivery: DeliveryRecord) => {
-      const i = withIntent.indexOf(delivery as DeliveryRecord & { intentId: string });
-      return i < 0 ? undefined : intents.then((records) => records[i]);
-    };
+    const records = deps.intents.getMany(withIntent.map((d) => d.intentId));
+    // Each delivery's intent; a delivery dropped before its payload never awaits its own, so none may reject unhandled.
+    const intentOf = new Map(
+      withIntent.map((d, i) => {
+        const intent = records.then((found) => found[i]);
+        intent.catch(() => undefined);
+        return [d.id, intent];
+      }),
+    );
     const first = await slots.acquire(subscriptionId);
     if (first === undefined && token) return stepAside(job, token);
     const held: (Slot | undefined)[] = [first];
@@ -289,7 +293,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
         if (slot && sent > 0) slots.lap(subscriptionId, slot);
         const delivery = mine[next++] as DeliveryRecord;
         try {
-          outcomes.push(await deliverOnce(delivery, attempt, fence, view, intentOf(delivery)));
+          outcomes.push(await deliverOnce(delivery, attempt, fence, view, intentOf.get(delivery.id)));
         } catch (error) {
           // Redis refused a write, say: the job is retried, and this delivery with it.
           errors.push(error);

@@ -144,7 +144,11 @@ export class WebhookPublisher {
     const made = batch.map((): DeliveryRecord[] => []);
     const failures = batch.map((): PublishFailure[] => []);
     const byTeam = new Map<string, number[]>();
-    batch.forEach(({ event }, i) => byTeam.set(event.teamId, [...(byTeam.get(event.teamId) ?? []), i]));
+    batch.forEach(({ event }, i) => {
+      const events = byTeam.get(event.teamId) ?? [];
+      events.push(i);
+      byTeam.set(event.teamId, events);
+    });
     await Promise.all(
       [...byTeam].map(async ([teamId, events]) => {
         let subscriptions: SubscriptionRecord[];
@@ -273,7 +277,7 @@ export class WebhookPublisher {
     }
     // A batch job brings every delivery it carries forward (the script moves only those whose chain it is).
     const ids = job && isBatchJob(job.data) ? job.data.deliveryIds : [delivery.id];
-    for (const id of ids) await this.deps.deliveries.reschedule(id, jobId, this.now());
+    await Promise.all(ids.map((id) => this.deps.deliveries.reschedule(id, jobId, this.now())));
     return 'brought_forward';
   }
 

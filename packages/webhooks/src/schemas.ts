@@ -160,7 +160,7 @@ export type DeliveryJobData = z.infer<typeof deliveryJobDataSchema>;
 /**
  * A `webhooks` queue job that carries several deliveries to one subscription, published
  * together (events the outbox relay read at once): they share the job's retry chain, so one
- * job, one subscription read and one slot serve them all. Ids only, as above.
+ * job and one read of the subscription serve them all. Ids only, as above.
  */
 export const deliveryBatchJobDataSchema = z.object({ subscriptionId: z.string(), deliveryIds: z.array(z.string()).min(1) });
 export type DeliveryBatchJobData = z.infer<typeof deliveryBatchJobDataSchema>;
