@@ -1,5 +1,5 @@
 import { bullPrefix, type IntentRecord, type IntentStore, type SecretBox } from '@neonops/intents';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -133,7 +133,7 @@ type AttemptOutcome = { kind: 'delivered' | 'dropped' | 'superseded' } | { kind:
  * the body. Without a registered tracer provider (`OTEL_EXPORTER_OTLP_ENDPOINT` unset) it is
  * OpenTelemetry's no-op span.
  */
-async function traceDelivery(
+function traceDelivery(
   ctx: { deliveryId: string; subscriptionId: string; intentId?: string; teamId: string; eventType: string; attempt: number },
   send: () => Promise<SendResult>,
 ): Promise<SendResult> {
@@ -145,7 +145,13 @@ async function traceDelivery(
     'neonops.attempt': ctx.attempt,
     ...(ctx.intentId === undefined ? {} : { 'neonops.intent_id': ctx.intentId }),
   };
-  return tracer.startActiveSpan('webhook delivery', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+  const span = tracer.startSpan('webhook delivery', { kind: SpanKind.CLIENT, attributes });
+  // Not recorded (no tracer registered, or a trace not kept): nothing to make active or to fill in.
+  if (!span.isRecording()) {
+    span.end();
+    return send();
+  }
+  return context.with(trace.setSpan(context.active(), span), async () => {
     try {
       const result = await send();
       if (result.status !== undefined) span.setAttribute('http.response.status_code', result.status);

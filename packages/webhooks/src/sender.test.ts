@@ -17,6 +17,24 @@ describe('sendWebhook', () => {
     expect(JSON.stringify(got)).not.toContain('hunter2');
   });
 
+  it('sends to the path and query of the URL, also an IPv6 literal one, each time as parsed the first time', async () => {
+    const paths: string[] = [];
+    const server = http.createServer((req, res) => {
+      paths.push(`${req.socket.localAddress} ${req.url}`);
+      req.resume();
+      res.writeHead(204).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '::1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const url = `http://[::1]:${(server.address() as AddressInfo).port}/hooks/a?token=t%20x&b=2`;
+    const guard = new SsrfGuard({ allowCidrs: ['::1/128'] });
+    for (let i = 0; i < 2; i++) expect((await sendWebhook({ url, body: '{}', headers: {}, timeoutMs: 5000, guard })).status).toBe(204);
+    expect(paths).toEqual(['::1 /hooks/a?token=t%20x&b=2', '::1 /hooks/a?token=t%20x&b=2']);
+    // The guard still decides every attempt: the same URL under a guard that refuses it.
+    expect((await sendWebhook({ url, body: '{}', headers: {}, timeoutMs: 5000, guard: new SsrfGuard() })).error?.code).toBe('address_refused');
+    expect(paths).toHaveLength(2);
+  });
+
   it('at delivery, refuses a host name that resolves to an address embedding the metadata or a loopback IPv4 address', async () => {
     const zone: Record<string, string> = { 'a.example': '::a9fe:a9fe', 'b.example': '::ffff:0:a9fe:a9fe', 'c.example': '2002:a9fe:a9fe::1', 'd.example': '::7f00:1' };
     const guard = new SsrfGuard(

@@ -54,7 +54,7 @@ export interface SendResult {
   status?: number;
   /** The first {@link RESPONSE_BODY_LIMIT} bytes of the body, as text. */
   body?: string;
-  /** `Retry-After` in ms, when the receiver sent one (seconds or an HTTP date). */
+  /** `Retry-After` in ms, when a 429 or 503 answer carried one (seconds or an HTTP date). */
   retryAfterMs?: number;
   latencyMs: number;
   /** Set when no answer came: `timeout`, `address_refused`, `network`, `invalid_url`. */
@@ -87,24 +87,54 @@ export async function sendWebhook(request: SendRequest): Promise<SendResult> {
   return { ...second.result, latencyMs: Math.round(performance.now() - started) };
 }
 
+/** A receiver URL as requests need it: parsed once (see {@link targetOf}). */
+interface Target {
+  /** Without user name and password. */
+  url: URL;
+  secure: boolean;
+  /** `protocol`, `hostname` (IPv6 without brackets), `port`, `path` for `http.request`. */
+  options: http.RequestOptions;
+}
+
+/** Receiver URLs parsed so far, by their text; bounded (a flood of distinct URLs empties it). */
+const targets = new Map<string, Target | null>();
+const TARGETS_KEPT = 1024;
+
+/**
+ * The receiver URL parsed (null: it does not parse). Every attempt to a subscription sends to
+ * the same URL, so it is parsed once rather than per attempt; the SSRF guard still decides
+ * on every attempt (an IP literal here, a host name at connect time).
+ */
+function targetOf(text: string): Target | null {
+  let target = targets.get(text);
+  if (target !== undefined) return target;
+  try {
+    const url = new URL(text);
+    // Never sent: node would turn a user name and password in the URL into Basic auth, and a
+    // receiver authenticates us by the signature (such URLs are refused at subscribe time).
+    url.username = '';
+    url.password = '';
+    const { protocol, hostname, port, pathname, search } = url;
+    const options = { protocol, hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname, path: `${pathname}${search}`, ...(port === '' ? {} : { port: Number(port) }) };
+    target = { url, secure: protocol === 'https:', options };
+  } catch {
+    target = null;
+  }
+  if (targets.size >= TARGETS_KEPT) targets.clear();
+  targets.set(text, target);
+  return target;
+}
+
 function sendOnce(request: SendRequest): Promise<{ result: SendResult; staleSocket?: boolean }> {
   const started = performance.now();
   const latency = () => Math.round(performance.now() - started);
-  let url: URL;
-  try {
-    url = new URL(request.url);
-  } catch {
-    return Promise.resolve({ result: { latencyMs: 0, error: { code: 'invalid_url', message: 'The URL does not parse' } } });
-  }
-  // Never sent: node would turn a user name and password in the URL into Basic auth, and a
-  // receiver authenticates us by the signature (such URLs are refused at subscribe time).
-  url.username = '';
-  url.password = '';
+  const target = targetOf(request.url);
+  if (!target) return Promise.resolve({ result: { latencyMs: 0, error: { code: 'invalid_url', message: 'The URL does not parse' } } });
+  const { url, secure } = target;
   const decision = request.guard.checkUrl(url);
   if (!decision.allowed) {
     return Promise.resolve({ result: { latencyMs: 0, error: { code: 'address_refused', message: new AddressRefusedError(url.hostname, decision.reason).message } } });
   }
-  const secure = url.protocol === 'https:';
   const client = secure ? https : http;
   const agent = request.agents ? (secure ? request.agents.https : request.agents.http) : false;
   return new Promise((resolve) => {
@@ -117,8 +147,8 @@ function sendOnce(request: SendRequest): Promise<{ result: SendResult; staleSock
       resolve(staleSocket ? { result, staleSocket } : { result });
     };
     const req = client.request(
-      url,
       {
+        ...target.options,
         method: 'POST',
         headers: {
           ...request.headers,
@@ -134,11 +164,13 @@ function sendOnce(request: SendRequest): Promise<{ result: SendResult; staleSock
         answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
+        const status = res.statusCode ?? 0;
         const done = () =>
           finish({
-            status: res.statusCode ?? 0,
-            body: Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8'),
-            ...retryAfter(res.headers['retry-after']),
+            status,
+            body: chunks.length === 0 ? '' : Buffer.concat(chunks).subarray(0, RESPONSE_BODY_LIMIT).toString('utf8'),
+            // Only a 429 or 503 is retried after its Retry-After (reading headers builds them all).
+            ...(status === 429 || status === 503 ? retryAfter(res.headers['retry-after']) : {}),
             latencyMs: latency(),
           });
         res.on('data', (chunk: Buffer) => {

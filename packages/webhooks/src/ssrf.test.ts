@@ -37,6 +37,25 @@ describe('SsrfGuard', () => {
     expect(strict.decide(address)).toEqual({ allowed: true });
   });
 
+  it('remembers each decision by the host and the address together, and keeps the memory bounded', () => {
+    const guard = new SsrfGuard({ allowHosts: ['hooks.internal'] });
+    // The same address through an allowlisted host and through another: each answer stays its own.
+    for (let i = 0; i < 2; i++) {
+      expect(guard.decide('10.0.0.1', 'hooks.internal')).toEqual({ allowed: true });
+      expect(guard.decide('10.0.0.1', 'other.internal').allowed).toBe(false);
+      expect(guard.decide('10.0.0.1').allowed).toBe(false);
+      expect(guard.checkUrl(new URL('http://10.0.0.1/hook')).allowed).toBe(false);
+      expect(guard.checkUrl(new URL('ftp://10.0.0.1/hook')).allowed).toBe(false);
+    }
+    // More distinct addresses than it keeps: every answer is still right.
+    for (let i = 0; i < 3000; i++) {
+      const address = `10.${(i >> 8) & 255}.${i & 255}.1`;
+      expect(guard.decide(address, 'hooks.internal').allowed).toBe(true);
+      expect(guard.decide(address, 'x.example').allowed).toBe(false);
+    }
+    expect(guard.decide('8.8.8.8')).toEqual({ allowed: true });
+  });
+
   it('allowlisted CIDRs and hosts let private addresses through, but never the metadata address', () => {
     const guard = new SsrfGuard({ allowCidrs: ['10.0.0.0/8', '169.254.0.0/16', 'fd00::/8', '127.0.0.1'], allowHosts: ['hooks.internal', 'metadata.internal'] });
     expect(guard.decide('10.9.8.7')).toEqual({ allowed: true });

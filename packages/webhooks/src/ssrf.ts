@@ -31,6 +31,9 @@ const REFUSED_RANGES: readonly [string, number, 'ipv4' | 'ipv6', string][] = [
   ['ff00::', 8, 'ipv6', 'multicast'],
 ];
 
+/** How many decisions a guard keeps (see `SsrfGuard.decide`). */
+const DECISIONS_KEPT = 1024;
+
 const LOOPBACK = new BlockList();
 LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
@@ -131,6 +134,8 @@ export class SsrfGuard {
   readonly #allowed = new BlockList();
   readonly #allowHosts: Set<string>;
   readonly #resolve: ResolveAll;
+  /** Decisions made, by host and address: a decision depends on nothing else, and every delivery to an IP literal asks again. */
+  readonly #decided = new Map<string, AddressDecision>();
 
   /**
    * @param policy the allowlist.
@@ -152,6 +157,22 @@ export class SsrfGuard {
 
   /** Whether a connection to `address` (reached through `host`) is allowed. */
   decide(address: string, host?: string): AddressDecision {
+    return this.#remembered(`d\n${host ?? ''}\n${address}`, () => this.#decide(address, host));
+  }
+
+  /** A decision by its key (a kind, a host, an address; a line each: neither holds a newline), made once. */
+  #remembered(key: string, make: () => AddressDecision): AddressDecision {
+    let decision = this.#decided.get(key);
+    if (decision === undefined) {
+      decision = Object.freeze(make());
+      // Bounded: a flood of distinct hosts empties it rather than growing it.
+      if (this.#decided.size >= DECISIONS_KEPT) this.#decided.clear();
+      this.#decided.set(key, decision);
+    }
+    return decision;
+  }
+
+  #decide(address: string, host: string | undefined): AddressDecision {
     const n = normalize(address);
     if (!n) return { allowed: false, reason: `not an IP address: ${address}` };
     if (this.#metadata.check(n.address, n.family) || n.embedded.some((v4) => this.#metadata.check(v4, 'ipv4'))) {
@@ -187,7 +208,7 @@ export class SsrfGuard {
   checkUrl(url: URL): AddressDecision {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return { allowed: false, reason: `scheme ${url.protocol} not allowed` };
     const host = url.hostname;
-    return normalize(host) ? this.decide(host, host) : { allowed: true };
+    return this.#remembered(`u\n${host}`, () => (normalize(host) ? this.decide(host, host) : { allowed: true }));
   }
 
   /**
