@@ -347,10 +347,11 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   ): Promise<AttemptOutcome> => {
     const { deliveries, subscriptions } = deps;
     const { subscription, secrets } = await view.read;
+    // One shape whatever the delivery (an intent id or none): copied into every log line below.
     const ctx = {
       deliveryId: delivery.id,
       subscriptionId: delivery.subscriptionId,
-      ...(delivery.intentId === undefined ? {} : { intentId: delivery.intentId }),
+      intentId: delivery.intentId,
       teamId: delivery.teamId,
       eventType: delivery.eventType,
       attempt,
@@ -392,13 +393,10 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
       sendWebhook({ url: subscription.url, body, headers, timeoutMs: settings.timeoutMs, guard, ...(agents ? { agents } : {}) }),
     );
     const failure = describeFailure(result);
-    const logEntry: DeliveryAttempt = {
-      at: at.toISOString(),
-      ...(result.status === undefined ? {} : { responseStatus: result.status }),
-      latencyMs: result.latencyMs,
-      ...(result.body === undefined ? {} : { responseBody: result.body }),
-      ...(failure ? { error: failure } : {}),
-    };
+    const logEntry: DeliveryAttempt = { at: at.toISOString(), latencyMs: result.latencyMs };
+    if (result.status !== undefined) logEntry.responseStatus = result.status;
+    if (result.body !== undefined) logEntry.responseBody = result.body;
+    if (failure) logEntry.error = failure;
     const logged = { ...ctx, responseStatus: result.status, latencyMs: result.latencyMs, error: failure?.code };
 
     if (!failure) {

@@ -20,16 +20,20 @@ describe('sendWebhook', () => {
   it('sends to the path and query of the URL, also an IPv6 literal one, each time as parsed the first time', async () => {
     const paths: string[] = [];
     const server = http.createServer((req, res) => {
-      paths.push(`${req.socket.localAddress} ${req.url}`);
+      paths.push(`${req.socket.localAddress} ${req.headers.host} ${req.url} ${req.headers['content-type']} ${req.headers['content-length']} ${req.headers['x-sig']}`);
       req.resume();
       res.writeHead(204).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '::1', resolve));
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const url = `http://[::1]:${(server.address() as AddressInfo).port}/hooks/a?token=t%20x&b=2`;
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://[::1]:${port}/hooks/a?token=t%20x&b=2`;
     const guard = new SsrfGuard({ allowCidrs: ['::1/128'] });
-    for (let i = 0; i < 2; i++) expect((await sendWebhook({ url, body: '{}', headers: {}, timeoutMs: 5000, guard })).status).toBe(204);
-    expect(paths).toEqual(['::1 /hooks/a?token=t%20x&b=2', '::1 /hooks/a?token=t%20x&b=2']);
+    // A caller's headers go along; ours (Host, Content-Type, Content-Length) are not theirs to replace.
+    const headers = { 'x-sig': 'v1,abc', 'Content-Type': 'text/plain', host: 'evil.example' };
+    for (let i = 0; i < 2; i++) expect((await sendWebhook({ url, body: '{"a":1}', headers, timeoutMs: 5000, guard })).status).toBe(204);
+    const seen = `::1 [::1]:${port} /hooks/a?token=t%20x&b=2 application/json 7 v1,abc`;
+    expect(paths).toEqual([seen, seen]);
     // The guard still decides every attempt: the same URL under a guard that refuses it.
     expect((await sendWebhook({ url, body: '{}', headers: {}, timeoutMs: 5000, guard: new SsrfGuard() })).error?.code).toBe('address_refused');
     expect(paths).toHaveLength(2);

@@ -94,7 +94,12 @@ interface Target {
   secure: boolean;
   /** `protocol`, `hostname` (IPv6 without brackets), `port`, `path` for `http.request`. */
   options: http.RequestOptions;
+  /** The headers every request to it carries, as `[name, value, …]` (`Host` included: node adds none to an array). */
+  headers: readonly string[];
 }
+
+/** Headers of ours that a caller's headers never replace (see {@link sendOnce}). */
+const FIXED_HEADERS = new Set(['host', 'content-type', 'content-length', 'user-agent']);
 
 /** Receiver URLs parsed so far, by their text; bounded (a flood of distinct URLs empties it). */
 const targets = new Map<string, Target | null>();
@@ -116,7 +121,8 @@ function targetOf(text: string): Target | null {
     url.password = '';
     const { protocol, hostname, port, pathname, search } = url;
     const options = { protocol, hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname, path: `${pathname}${search}`, ...(port === '' ? {} : { port: Number(port) }) };
-    target = { url, secure: protocol === 'https:', options };
+    const headers = ['host', url.host, 'content-type', 'application/json', 'user-agent', 'neonops-webhooks/1'];
+    target = { url, secure: protocol === 'https:', options, headers };
   } catch {
     target = null;
   }
@@ -137,6 +143,9 @@ function sendOnce(request: SendRequest): Promise<{ result: SendResult; staleSock
   }
   const client = secure ? https : http;
   const agent = request.agents ? (secure ? request.agents.https : request.agents.http) : false;
+  // Headers as an array: node writes them as they are (still validated) instead of one setHeader each.
+  const headers = [...target.headers, 'content-length', String(Buffer.byteLength(request.body))];
+  for (const name in request.headers) if (!FIXED_HEADERS.has(name.toLowerCase())) headers.push(name, request.headers[name] as string);
   return new Promise((resolve) => {
     let settled = false;
     let answered = false;
@@ -150,12 +159,7 @@ function sendOnce(request: SendRequest): Promise<{ result: SendResult; staleSock
       {
         ...target.options,
         method: 'POST',
-        headers: {
-          ...request.headers,
-          'content-type': 'application/json',
-          'content-length': String(Buffer.byteLength(request.body)),
-          'user-agent': 'neonops-webhooks/1',
-        },
+        headers,
         // Every new connection is checked by the guard; a pooled one was checked when it was made.
         lookup: request.guard.lookup,
         agent,
