@@ -138,10 +138,13 @@ function encode(fields: Record<string, unknown>): string[] {
 }
 
 function decode(hash: Record<string, string>): IntentRecord | undefined {
-  if (Object.keys(hash).length === 0) return undefined;
   const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(hash)) raw[k] = JSON.parse(v);
-  return intentRecordSchema.parse(raw);
+  let empty = true;
+  for (const k in hash) {
+    raw[k] = JSON.parse(hash[k] as string);
+    empty = false;
+  }
+  return empty ? undefined : intentRecordSchema.parse(raw);
 }
 
 /**

@@ -57,7 +57,7 @@ const OUTCOMES: Record<number, FencedOutcome> = { 1: 'done', 0: 'missing', [-1]:
 function decode(hash: Record<string, string>): DeliveryRecord | undefined {
   if (hash.id === undefined) return undefined;
   const raw: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(hash)) raw[k] = JSON.parse(v);
+  for (const k in hash) raw[k] = JSON.parse(hash[k] as string);
   return deliveryRecordSchema.parse(raw);
 }
 

@@ -92,8 +92,10 @@ interface Target {
   /** Without user name and password. */
   url: URL;
   secure: boolean;
-  /** `protocol`, `hostname` (IPv6 without brackets), `port`, `path` for `http.request`. */
-  options: http.RequestOptions;
+  /** For `http.request`: the hostname without an IPv6 literal's brackets, the port (undefined: the scheme's), the path with the query. */
+  hostname: string;
+  port: number | undefined;
+  path: string;
   /** The headers every request to it carries, as `[name, value, …]` (`Host` included: node adds none to an array). */
   headers: readonly string[];
 }
@@ -120,9 +122,15 @@ function targetOf(text: string): Target | null {
     url.username = '';
     url.password = '';
     const { protocol, hostname, port, pathname, search } = url;
-    const options = { protocol, hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname, path: `${pathname}${search}`, ...(port === '' ? {} : { port: Number(port) }) };
     const headers = ['host', url.host, 'content-type', 'application/json', 'user-agent', 'neonops-webhooks/1'];
-    target = { url, secure: protocol === 'https:', options, headers };
+    target = {
+      url,
+      secure: protocol === 'https:',
+      hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
+      port: port === '' ? undefined : Number(port),
+      path: `${pathname}${search}`,
+      headers,
+    };
   } catch {
     target = null;
   }
@@ -157,7 +165,10 @@ function sendOnce(request: SendRequest): Promise<{ result: SendResult; staleSock
     };
     const req = client.request(
       {
-        ...target.options,
+        protocol: url.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
         method: 'POST',
         headers,
         // Every new connection is checked by the guard; a pooled one was checked when it was made.
