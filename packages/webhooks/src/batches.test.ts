@@ -109,7 +109,7 @@ describe('deliveries published together share a job', () => {
       seen.add(id);
       res.writeHead(fail ? 503 : 200).end(fail ? 'busy' : 'ok');
     });
-    await h.subscriptions.create('t', { url: r.url, events: ['intent.*'] });
+    const { subscription } = await h.subscriptions.create('t', { url: r.url, events: ['intent.*'] });
     const { deliveries } = await publishTogether(h, 't', 6);
     expect(new Set(deliveries.map((d) => d.jobId)).size).toBe(1);
     h.startDispatcher();
@@ -120,6 +120,29 @@ describe('deliveries published together share a job', () => {
     }
     expect(failOnce.size).toBe(2);
     expect(r.received).toHaveLength(8);
+    await expectNoLiveJobs(h);
+    // Every delivery got through in the end: the run of failures the 503s began is over.
+    expect((await h.subscriptions.get(subscription.id))?.failingSince).toBeUndefined();
+  });
+
+  it('a job to a subscription that was failing ends its run of failures, and a failure after a success in the job begins a new one', async () => {
+    const h = useHarness();
+    let answered = 0;
+    // Deliveries 1–3 succeed; the 4th fails for good (one attempt), after the run was ended.
+    const r = await receiver((_req, res) => void res.writeHead(++answered === 4 ? 500 : 200).end());
+    const { subscription } = await h.subscriptions.create('t', { url: r.url, events: ['intent.*'] });
+    await h.subscriptions.recordFailure(subscription.id, 3600);
+    const before = (await h.subscriptions.get(subscription.id))?.failingSince;
+    expect(before).toBeDefined();
+    const { deliveries } = await publishTogether(h, 't', 4);
+    h.startDispatcher({ retryScheduleMs: [0] }, { maxInFlightPerSubscription: 1 });
+    for (const d of deliveries) await h.waitForDelivery(d.id, settled);
+    expect(answered).toBe(4);
+    const after = await h.subscriptions.get(subscription.id);
+    expect(after?.enabled).toBe(true);
+    // A new run, begun by the 4th delivery: the successes before it ended the old one.
+    expect(after?.failingSince).toBeDefined();
+    expect(Date.parse(after!.failingSince!)).toBeGreaterThan(Date.parse(before!));
     await expectNoLiveJobs(h);
   });
 

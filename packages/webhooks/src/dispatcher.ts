@@ -122,6 +122,8 @@ const tracer = trace.getTracer('@neonops/webhooks');
 interface SubscriptionView {
   read: Promise<{ subscription?: SubscriptionRecord; secrets?: string[] }>;
   disabled?: boolean;
+  /** Whether a run of failures is on record now, once an attempt of this job changed it (before: the read's `failingSince`). */
+  failing?: boolean;
 }
 
 /** How one attempt of one delivery ended: the job decides from these whether it is retried. */
@@ -411,7 +413,11 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
 
     if (!failure) {
       if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'succeeded' }, fence), logged)) return { kind: 'superseded' };
-      if (subscription.failingSince) await subscriptions.recordSuccess(subscription.id);
+      // The run of failures ends once per job, not at each of its deliveries.
+      if (view.failing ?? subscription.failingSince !== undefined) {
+        await subscriptions.recordSuccess(subscription.id);
+        view.failing = false;
+      }
       observe('delivered', result.latencyMs);
       log.info(logged, 'webhook delivered');
       return { kind: 'delivered' };
@@ -432,6 +438,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
       return { kind: 'failed', code: failure.code };
     }
     const disabled = await subscriptions.recordFailure(subscription.id, settings.disableAfterSeconds);
+    view.failing = true;
     if (disabled) view.disabled = true;
     if (disabled || attempt >= schedule.length) {
       if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), logged)) return { kind: 'superseded' };
