@@ -19,10 +19,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { IntentStore, newIntentId, SecretBox, type IntentRecord } from '@neonops/intents';
+import { IntentStore, SecretBox, type IntentRecord } from '@neonops/intents';
 import { deleteKeysWithPrefix } from '@neonops/testing';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { finishedIntent } from './finished-intent.js';
 import type * as WebhooksModule from '../src/index.js';
 
 type Webhooks = typeof WebhooksModule;
@@ -97,25 +98,7 @@ async function side(name: string, m: Webhooks): Promise<Side> {
       expected = n;
       onAll = resolve;
     });
-  const finished = async (): Promise<IntentRecord> => {
-    const now = new Date();
-    const record: IntentRecord = {
-      id: newIntentId(now),
-      teamId: 'bench',
-      kind: 'branch.create',
-      params: { projectId: 'bench-project-123456', name: 'b' },
-      status: 'queued',
-      steps: [{ name: 'create_branch', status: 'succeeded', attempts: 1 }],
-      operationIds: ['op-1', 'op-2'],
-      hasSecrets: false,
-      cancelRequested: false,
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-    };
-    await intents.create(record);
-    await intents.finish(record.id, 'succeeded', { result: { branch: { id: 'br-x', name: 'b' }, endpoints: [{ id: 'ep-x', host: 'ep-x.neon.tech' }] } });
-    return (await intents.get(record.id)) as IntentRecord;
-  };
+  const finished = () => finishedIntent(intents);
   const cpuPer = async (n: number, run: () => Promise<void>) => {
     const before = process.cpuUsage();
     await run();

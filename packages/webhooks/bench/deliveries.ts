@@ -19,11 +19,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
-import { IntentStore, newIntentId, SecretBox, type IntentRecord } from '@neonops/intents';
+import { IntentStore, SecretBox } from '@neonops/intents';
 import { deleteKeysWithPrefix } from '@neonops/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
+import { finishedIntent } from './finished-intent.js';
 import { DeliveryLog } from '../src/delivery-log.js';
 import { createWebhookDispatcher, createWebhooksQueue } from '../src/dispatcher.js';
 import { createDeliveryAgents } from '../src/sender.js';
@@ -97,25 +98,7 @@ async function main(): Promise<void> {
   };
   await subscriptions.create('bench', { url, events: ['intent.*'] });
 
-  const finished = async (): Promise<IntentRecord> => {
-    const now = new Date();
-    const record: IntentRecord = {
-      id: newIntentId(now),
-      teamId: 'bench',
-      kind: 'branch.create',
-      params: { projectId: 'bench-project-123456', name: 'b' },
-      status: 'queued',
-      steps: [{ name: 'create_branch', status: 'succeeded', attempts: 1 }],
-      operationIds: ['op-1', 'op-2'],
-      hasSecrets: false,
-      cancelRequested: false,
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-    };
-    await intents.create(record);
-    await intents.finish(record.id, 'succeeded', { result: { branch: { id: 'br-x', name: 'b' }, endpoints: [{ id: 'ep-x', host: 'ep-x.neon.tech' }] } });
-    return (await intents.get(record.id))!;
-  };
+  const finished = () => finishedIntent(intents);
 
   // 1. Throughput, in alternating rounds (the machine's load shifts between them): the
   // dispatcher with keep-alive (the default) and with a new connection per attempt, and raw
