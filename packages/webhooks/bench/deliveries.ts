@@ -14,7 +14,7 @@
  *     does) to its webhook's arrival at the receiver, p50/p99, at a steady rate.
  *
  *   REDIS_URL=redis://127.0.0.1:6379 pnpm --filter @neonops/webhooks bench
- *   BENCH_DELIVERIES=2000 BENCH_LATENCY_EVENTS=300 BENCH_CONCURRENCY=50 BENCH_ROUNDS=3
+ *   BENCH_DELIVERIES=2000 BENCH_LATENCY_EVENTS=300 BENCH_CONCURRENCY=50 BENCH_ROUNDS=5
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -36,7 +36,7 @@ const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const deliveriesCount = Number(env.BENCH_DELIVERIES ?? 2000);
 const latencyEvents = Number(env.BENCH_LATENCY_EVENTS ?? 300);
 const concurrency = Number(env.BENCH_CONCURRENCY ?? 50);
-const rounds = Number(env.BENCH_ROUNDS ?? 3);
+const rounds = Number(env.BENCH_ROUNDS ?? 5);
 const prefix = `bench:wh:${Math.random().toString(36).slice(2, 8)}:`;
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
