@@ -23,7 +23,7 @@ import { IntentStore, SecretBox, type IntentRecord } from '@neonops/intents';
 import { deleteKeysWithPrefix } from '@neonops/testing';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { finishedIntent } from './finished-intent.js';
+import { finishedIntent, postMany, publishAsRelay } from './fixtures.js';
 import type * as WebhooksModule from '../src/index.js';
 
 type Webhooks = typeof WebhooksModule;
@@ -122,9 +122,7 @@ async function side(name: string, m: Webhooks): Promise<Side> {
     const records: IntentRecord[] = [];
     for (let i = 0; i < n; i += 200) records.push(...(await Promise.all(Array.from({ length: Math.min(200, n - i) }, finished))));
     await dispatcher.worker.pause();
-    for (let i = 0; i < records.length; i += 50) {
-      await Promise.all(records.slice(i, i + 50).map((r) => publisher.publishIntentEnd({ teamId: 'bench', intentId: r.id, status: 'succeeded', at: new Date(r.finishedAt as string) })));
-    }
+    await publishAsRelay(publisher, records);
     const all = arrivals(n);
     const us = await cpuPer(n, async () => {
       dispatcher.worker.resume();
@@ -135,24 +133,9 @@ async function side(name: string, m: Webhooks): Promise<Side> {
   };
   const raw = async (n: number) => {
     const agents = m.createDeliveryAgents({ maxSocketsPerHost: concurrency });
-    let sent = 0;
     const all = arrivals(n);
     const us = await cpuPer(n, async () => {
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (sent < n) {
-            sent += 1;
-            await new Promise<void>((resolve, reject) => {
-              const req = http.request(url, { method: 'POST', agent: agents.http, headers: { 'content-type': 'application/json' } }, (res) => {
-                res.resume();
-                res.on('end', resolve);
-              });
-              req.on('error', reject);
-              req.end(body);
-            });
-          }
-        }),
-      );
+      await postMany(url, agents.http, body, n, concurrency);
       await all;
     });
     agents.destroy();

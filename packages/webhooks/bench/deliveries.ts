@@ -24,7 +24,7 @@ import { deleteKeysWithPrefix } from '@neonops/testing';
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { finishedIntent } from './finished-intent.js';
+import { finishedIntent, postMany, postOnce, publishAsRelay } from './fixtures.js';
 import { DeliveryLog } from '../src/delivery-log.js';
 import { createWebhookDispatcher, createWebhooksQueue } from '../src/dispatcher.js';
 import { createDeliveryAgents } from '../src/sender.js';
@@ -130,12 +130,7 @@ async function main(): Promise<void> {
     const records = await Promise.all(Array.from({ length: deliveriesCount }, finished));
     await d.worker.pause();
     arrivals.clear();
-    // As the outbox relay publishes: the events of one read (up to its batch of 50) at once.
-    for (let i = 0; i < records.length; i += 50) {
-      await Promise.all(
-        records.slice(i, i + 50).map((r) => (jobEach ? publisherJobEach : publisher).publishIntentEnd({ teamId: 'bench', intentId: r.id, status: 'succeeded', at: new Date(r.finishedAt!) })),
-      );
-    }
+    await publishAsRelay(jobEach ? publisherJobEach : publisher, records);
     const round = await timed(async () => {
       d.worker.resume();
       await waitArrivals(deliveriesCount);
@@ -153,24 +148,7 @@ async function main(): Promise<void> {
   const rawRound = async (keepAlive: boolean): Promise<Round> => {
     const agents = keepAlive ? createDeliveryAgents({ maxSocketsPerHost: concurrency }) : undefined;
     const agent = agents ? agents.http : new http.Agent({ keepAlive: false, maxSockets: concurrency });
-    let sent = 0;
-    const round = await timed(async () => {
-      await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (sent < deliveriesCount) {
-            sent += 1;
-            await new Promise<void>((resolve, reject) => {
-              const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-                res.resume();
-                res.on('end', resolve);
-              });
-              req.on('error', reject);
-              req.end(body);
-            });
-          }
-        }),
-      );
-    });
+    const round = await timed(() => postMany(url, agent, body, deliveriesCount, concurrency));
     agent.destroy();
     return round;
   };
@@ -182,19 +160,7 @@ async function main(): Promise<void> {
   const queuedRawRound = async (): Promise<Round> => {
     const agents = createDeliveryAgents({ maxSocketsPerHost: concurrency });
     const floorQueue = new Queue('raw-posts', { connection: connect(), prefix: `${prefix}bull` });
-    const worker = new Worker(
-      'raw-posts',
-      () =>
-        new Promise<void>((resolve, reject) => {
-          const req = http.request(url, { method: 'POST', agent: agents.http, headers: { 'content-type': 'application/json' } }, (res) => {
-            res.resume();
-            res.on('end', resolve);
-          });
-          req.on('error', reject);
-          req.end(body);
-        }),
-      { connection: connect(), prefix: `${prefix}bull`, concurrency, autorun: false },
-    );
+    const worker = new Worker('raw-posts', () => postOnce(url, agents.http, body), { connection: connect(), prefix: `${prefix}bull`, concurrency, autorun: false });
     await floorQueue.addBulk(Array.from({ length: deliveriesCount }, (_, i) => ({ name: 'post', data: { i }, opts: { removeOnComplete: { count: 1000 } } })));
     let done = 0;
     const round = await timed(

@@ -399,17 +399,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     if (result.status !== undefined) logEntry.responseStatus = result.status;
     if (result.body !== undefined) logEntry.responseBody = result.body;
     if (failure) logEntry.error = failure;
-    const logged = {
-      deliveryId: ctx.deliveryId,
-      subscriptionId: ctx.subscriptionId,
-      intentId: ctx.intentId,
-      teamId: ctx.teamId,
-      eventType: ctx.eventType,
-      attempt,
-      responseStatus: result.status,
-      latencyMs: result.latencyMs,
-      error: failure?.code,
-    };
+    const logged = { ...ctx, responseStatus: result.status, latencyMs: result.latencyMs, error: failure?.code };
 
     if (!failure) {
       if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'succeeded' }, fence), logged)) return { kind: 'superseded' };

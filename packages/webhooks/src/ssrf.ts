@@ -134,7 +134,7 @@ export class SsrfGuard {
   readonly #allowed = new BlockList();
   readonly #allowHosts: Set<string>;
   readonly #resolve: ResolveAll;
-  /** Decisions made, by host and address: a decision depends on nothing else, and every delivery to an IP literal asks again. */
+  /** Decisions made, by host and address (a line each: neither holds a newline). A decision depends on nothing else, and every delivery to an IP literal asks again. */
   readonly #decided = new Map<string, AddressDecision>();
 
   /**
@@ -157,14 +157,10 @@ export class SsrfGuard {
 
   /** Whether a connection to `address` (reached through `host`) is allowed. */
   decide(address: string, host?: string): AddressDecision {
-    return this.#remembered(`d\n${host ?? ''}\n${address}`, () => this.#decide(address, host));
-  }
-
-  /** A decision by its key (a kind, a host, an address; a line each: neither holds a newline), made once. */
-  #remembered(key: string, make: () => AddressDecision): AddressDecision {
+    const key = `${host ?? ''}\n${address}`;
     let decision = this.#decided.get(key);
     if (decision === undefined) {
-      decision = Object.freeze(make());
+      decision = Object.freeze(this.#decide(address, host));
       // Bounded: a flood of distinct hosts empties it rather than growing it.
       if (this.#decided.size >= DECISIONS_KEPT) this.#decided.clear();
       this.#decided.set(key, decision);
@@ -208,7 +204,7 @@ export class SsrfGuard {
   checkUrl(url: URL): AddressDecision {
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return { allowed: false, reason: `scheme ${url.protocol} not allowed` };
     const host = url.hostname;
-    return this.#remembered(`u\n${host}`, () => (normalize(host) ? this.decide(host, host) : { allowed: true }));
+    return normalize(host) ? this.decide(host, host) : { allowed: true };
   }
 
   /**
