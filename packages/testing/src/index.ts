@@ -4,6 +4,7 @@ export { findTestDatabase, postgresAnswers, LOCAL_TEST_DATABASE_URL, PGLITE_MEMO
 export { useTestDatabase, type TestDatabaseContext, type UseTestDatabaseOptions } from './database-context.js';
 export { waitUntil, type WaitUntilOptions } from './wait-until.js';
 export { keysWithoutTtl } from './keys-without-ttl.js';
+export { keysMatching } from './keys-matching.js';
 export { spawnProcess, type SpawnedProcess } from './spawn-process.js';
 export { spawnRedisCluster, type TestRedisCluster } from './redis-cluster.js';
 export { recordUnhandledRejections } from './unhandled-rejections.js';

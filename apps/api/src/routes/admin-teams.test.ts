@@ -1,5 +1,5 @@
 import { SecretBox } from '@neonops/intents';
-import { waitUntil } from '@neonops/testing';
+import { keysMatching, waitUntil } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildTestApp, defaultTeams, jobCount, type TestApp } from '../../test/helper.js';
 import { buildApp } from '../app.js';
@@ -62,7 +62,7 @@ describe('admin routes: teams and tokens as managed data', () => {
     expect(fileToken).toMatchObject({ id: `file-${hashToken('token-alpha').slice(0, 12)}`, source: 'teams_file' });
     expect((await t.as('root', { method: 'DELETE', url: `/v1/admin/teams/alpha/tokens/${fileToken.id}` })).json()).toMatchObject({ status: 409, code: 'token_in_teams_file' });
     expect((await t.as('alpha', { method: 'GET', url: '/v1/intents' })).statusCode).toBe(200);
-    expect(await t.redis.connect().keys(`${t.redis.prefix}{teams}:*`)).toEqual([]);
+    expect(await keysMatching(t.redis.connect(), `${t.redis.prefix}{teams}:*`)).toEqual([]);
   });
 
   it('scopes: a read token only reads; a token with kinds submits only those; an expired token is refused', async () => {

@@ -1,6 +1,7 @@
 import { RedisRateBudget } from '@neonops/intents';
 import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator } from '@neonops/neon-sim';
+import { keysMatching } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildTestApp } from '../../test/helper.js';
 import { buildApp } from '../app.js';
@@ -57,9 +58,10 @@ describe('per-team request rate limits', () => {
     expect(JSON.stringify(counters.byRoute)).not.toContain('"429"');
     expect(counters.total).toBeLessThanOrEqual(25);
     // The counters expire with their window.
-    const keys = await t.redis.connect().keys(`${t.redis.prefix}ratelimit:*`);
+    const client = t.redis.connect();
+    const keys = await keysMatching(client, `${t.redis.prefix}ratelimit:*`);
     expect(keys.length).toBeGreaterThan(0);
-    for (const key of keys) expect(await t.redis.connect().pttl(key)).toBeGreaterThan(0);
+    for (const key of keys) expect(await client.pttl(key)).toBeGreaterThan(0);
   });
 
   it('read-through calls take from the Neon budget the workers share: a spent budget is 503 neon_unavailable, and Neon is not asked', { timeout: 60_000 }, async () => {
