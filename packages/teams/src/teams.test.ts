@@ -17,6 +17,11 @@ describe('teams file', () => {
     expect(json.teams[0]).toMatchObject({ id: 'a', admin: true, limits: { maxActiveIntents: 3 } });
   });
 
+  it('hashes a token as the teams file stores it: SHA-256 of its UTF-8 bytes, in hex (as `sha256sum` prints it)', () => {
+    expect(hashToken('abc')).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
+    expect(hashToken('tök')).toBe('2c0edbabf162720a9136d3705445464cb3d57b313c967ee52616084ec8a7e31d');
+  });
+
   it('rejects unknown fields, bad hashes and duplicate ids, naming the field', () => {
     expect(() => parseTeamsFile('teams:\n  - id: a\n    colour: red\n')).toThrow(TeamsFileError);
     expect(() => parseTeamsFile('teams:\n  - id: a\n    tokenHashes: [abc]\n')).toThrow(/teams\.0\.tokenHashes\.0/);

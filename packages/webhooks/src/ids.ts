@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /** A time-sortable id: `<prefix>_` + ms since epoch (base36, fixed width) + 12 random hex chars. */
 export function newId(prefix: string, now: Date): string {
@@ -10,7 +10,7 @@ export function newId(prefix: string, now: Date): string {
  * event twice (a retried hook) makes one delivery, not two. Sortable by the event's time.
  */
 export function deliveryIdFor(eventKey: string, subscriptionId: string, eventTime: Date): string {
-  const digest = createHash('sha256').update(`${eventKey}\n${subscriptionId}`).digest('hex').slice(0, 20);
+  const digest = hash('sha256', `${eventKey}\n${subscriptionId}`, 'hex').slice(0, 20);
   return `dlv_${eventTime.getTime().toString(36).padStart(9, '0')}${digest}`;
 }
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { readCacheKey } from '@neonops/intents';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 
@@ -33,7 +33,7 @@ export function addReadCache(scope: FastifyInstance, options: ReadCacheOptions):
     const projectId = (request.params as { projectId?: unknown } | undefined)?.projectId;
     return {
       key: readCacheKey(options.keyPrefix, typeof projectId === 'string' ? projectId : undefined),
-      field: `${request.team.id}:${createHash('sha256').update(request.url).digest('hex')}`,
+      field: `${request.team.id}:${hash('sha256', request.url, 'hex')}`,
     };
   };
   scope.addHook('preHandler', async (request, reply) => {

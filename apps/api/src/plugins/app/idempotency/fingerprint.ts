@@ -1,5 +1,5 @@
 import { corePrefix } from '@neonops/intents';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** JSON with object keys sorted at every level, so equal bodies give equal text. */
 export function canonicalJson(value: unknown): string {
@@ -13,10 +13,10 @@ export function canonicalJson(value: unknown): string {
 
 /** SHA-256 of method, path and canonical body: what "the same request" means for a key. */
 export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method.toUpperCase()} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');
+  return hash('sha256', `${method.toUpperCase()} ${path}\n${canonicalJson(body ?? null)}`, 'hex');
 }
 
 /** The Redis key of an idempotency record: per team, with the client's key hashed (any bytes, bounded length); in the core slot, where the intent it makes is stored in the same script. */
 export function idempotencyRedisKey(prefix: string, teamId: string, key: string): string {
-  return `${corePrefix(prefix)}idempotency:${teamId}:${createHash('sha256').update(key).digest('hex')}`;
+  return `${corePrefix(prefix)}idempotency:${teamId}:${hash('sha256', key, 'hex')}`;
 }
