@@ -17,7 +17,7 @@
  *   pnpm --filter @neonops/bench ladder:enqueue --only 3 --rounds 1 --requests 20000   # one rung, e.g. under node --cpu-prof
  */
 import { buildApp } from '@neonops/api';
-import { bullPrefix, IntentStore, intentJobOptions, intentRequestSchema, INTENTS_QUEUE, newIntentId, type IntentRecord } from '@neonops/intents';
+import { bullPrefix, IntentStore, intentJobOptions, intentRequestSchema, INTENTS_QUEUE, newIntentId, queuedIntentRecord } from '@neonops/intents';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -52,23 +52,9 @@ function peerApp(withRecord: boolean): FastifyInstance {
   const app = Fastify();
   app.post('/v1/intents', async (request, reply) => {
     const parsed = intentRequestSchema.parse(request.body);
-    const now = new Date();
-    const id = newIntentId(now);
+    const id = newIntentId();
     if (store) {
-      const at = now.toISOString();
-      const record: IntentRecord = {
-        id,
-        teamId: 'bench',
-        kind: parsed.kind,
-        params: parsed.params as Record<string, unknown>,
-        status: 'queued',
-        steps: [],
-        operationIds: [],
-        hasSecrets: false,
-        cancelRequested: false,
-        createdAt: at,
-        updatedAt: at,
-      };
+      const record = queuedIntentRecord({ id, teamId: 'bench', kind: parsed.kind, params: parsed.params as Record<string, unknown> });
       const answer = JSON.stringify(record);
       const outcome = await store.createClaiming(record, { claim: { key: `${prefix}{core}:idempotency:${id}`, completedValue: answer, ttlMs: 86_400_000 } });
       if (outcome !== 'created') throw new Error(`create answered ${JSON.stringify(outcome)}`);

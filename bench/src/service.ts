@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bullPrefix, intentCatalog, IntentStore, INTENTS_QUEUE, newIntentId, SecretBox, type IntentRecord } from '@neonops/intents';
+import { bullPrefix, intentCatalog, IntentStore, INTENTS_QUEUE, queuedIntentRecord, SecretBox } from '@neonops/intents';
 import { createNeonClient, type NeonClient } from '@neonops/neon-client';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -39,24 +39,19 @@ export async function enqueueBranchCreates(
   options: { endpoint: boolean },
 ): Promise<string[]> {
   const store = new IntentStore(redis, { prefix });
-  const now = new Date();
-  const records: IntentRecord[] = projectIds.map((projectId, i) => ({
-    id: newIntentId(now),
-    teamId: BENCH_TEAM,
-    kind: 'branch.create',
-    params: intentCatalog['branch.create'].params.parse({
-      projectId,
-      name: `bench-${i}-${Math.random().toString(36).slice(2, 8)}`,
-      endpoints: options.endpoint ? [{ type: 'read_write' }] : [],
-    }) as Record<string, unknown>,
-    status: 'queued',
-    steps: [],
-    operationIds: [],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-  }));
+  const at = new Date();
+  const records = projectIds.map((projectId, i) =>
+    queuedIntentRecord({
+      teamId: BENCH_TEAM,
+      kind: 'branch.create',
+      params: intentCatalog['branch.create'].params.parse({
+        projectId,
+        name: `bench-${i}-${Math.random().toString(36).slice(2, 8)}`,
+        endpoints: options.endpoint ? [{ type: 'read_write' }] : [],
+      }) as Record<string, unknown>,
+      at,
+    }),
+  );
   for (let i = 0; i < records.length; i += 500) {
     await Promise.all(records.slice(i, i + 500).map((r) => store.create(r)));
   }

@@ -9,7 +9,7 @@
  * request's state): calls per intent once its batch kind is learned (each kind runs twice,
  * the second is counted; operations of 300 ms, as the count does not depend on their length).
  */
-import { bullPrefix, intentCatalog, IntentStore, INTENTS_QUEUE, newIntentId, type IntentKind, type IntentRecord } from '@neonops/intents';
+import { bullPrefix, intentCatalog, IntentStore, INTENTS_QUEUE, queuedIntentRecord, type IntentKind, type IntentRecord } from '@neonops/intents';
 import { Queue } from 'bullmq';
 import { startNeonSimulator, type NeonSimulator } from '@neonops/neon-sim';
 import { Redis } from 'ioredis';
@@ -112,21 +112,8 @@ export async function runCalls(ctx: BenchContext, options: CallsOptions): Promis
 /** Stores one intent and adds its job the way the API does; resolves with its end. */
 async function runOne(redis: Redis, prefix: string, kind: IntentKind, params: unknown): Promise<IntentRecord> {
   const store = new IntentStore(redis, { prefix });
-  const id = newIntentId();
-  const now = new Date().toISOString();
-  const record: IntentRecord = {
-    id,
-    teamId: BENCH_TEAM,
-    kind,
-    params: intentCatalog[kind].params.parse(params) as Record<string, unknown>,
-    status: 'queued',
-    steps: [],
-    operationIds: [],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: now,
-    updatedAt: now,
-  };
+  const record = queuedIntentRecord({ teamId: BENCH_TEAM, kind, params: intentCatalog[kind].params.parse(params) as Record<string, unknown> });
+  const id = record.id;
   if ((await store.create(record)) !== 'created') throw new Error(`could not store a ${kind} intent`);
   // BullMQ leaves a connection it was given open on close: the bench closes its own (it left one per intent, and the process never exited).
   const connection = redis.duplicate();

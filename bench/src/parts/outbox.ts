@@ -6,7 +6,7 @@
  * fire-and-forget). Both in this process, same Redis, alternating rounds; one event at a
  * time for the latency, then a burst for the rate.
  */
-import { IntentStore, newIntentId, OutboxConsumer, SecretBox, type IntentRecord } from '@neonops/intents';
+import { IntentStore, OutboxConsumer, queuedIntentRecord, SecretBox, type IntentRecord } from '@neonops/intents';
 import { createWebhooksQueue, DeliveryLog, SubscriptionStore, WebhookPublisher } from '@neonops/webhooks';
 import { Redis } from 'ioredis';
 import type { BenchContext } from '../context.js';
@@ -66,20 +66,7 @@ export async function runOutbox(ctx: BenchContext, options: OutboxOptions): Prom
   await relay.start();
 
   const newIntent = async (): Promise<IntentRecord> => {
-    const now = new Date();
-    const record: IntentRecord = {
-      id: newIntentId(now),
-      teamId: 'bench',
-      kind: 'branch.delete',
-      params: { projectId: 'p-bench', branchId: 'br-bench' },
-      status: 'running',
-      steps: [],
-      operationIds: [],
-      hasSecrets: false,
-      cancelRequested: false,
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-    };
+    const record: IntentRecord = { ...queuedIntentRecord({ teamId: 'bench', kind: 'branch.delete', params: { projectId: 'p-bench', branchId: 'br-bench' } }), status: 'running' };
     await store.create(record);
     return record;
   };

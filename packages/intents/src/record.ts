@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { intentKindSchema } from './catalog.js';
+import { intentKindSchema, type IntentKind } from './catalog.js';
+import { newIntentId } from './ids.js';
 
 export const intentStatusSchema = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled']);
 export type IntentStatus = z.infer<typeof intentStatusSchema>;
@@ -112,3 +113,42 @@ export const intentRecordSchema = z.object({
   finishedAt: z.string().optional(),
 });
 export type IntentRecord = z.infer<typeof intentRecordSchema>;
+
+/** What makes a new intent's record; the rest starts empty (see `queuedIntentRecord`). */
+export interface NewIntentFields {
+  teamId: string;
+  kind: IntentKind;
+  /** The kind's params, already parsed with its schema. */
+  params: Record<string, unknown>;
+  /** When it was submitted (`createdAt`, `updatedAt` and the id's time). Default now. */
+  at?: Date;
+  /** Default a new id of `at`. */
+  id?: string;
+  idempotencyKey?: string;
+  actor?: IntentActor;
+}
+
+/**
+ * A new intent's record as it is stored: queued, no step run, no operation, no result,
+ * nothing secret. The one place that says what a fresh record holds (the submitter, the
+ * producers that store with a dedupe key themselves, test and bench fixtures).
+ */
+export function queuedIntentRecord(fields: NewIntentFields): IntentRecord {
+  const at = fields.at ?? new Date();
+  const iso = at.toISOString();
+  return {
+    id: fields.id ?? newIntentId(at),
+    teamId: fields.teamId,
+    kind: fields.kind,
+    params: fields.params,
+    status: 'queued',
+    steps: [],
+    operationIds: [],
+    hasSecrets: false,
+    cancelRequested: false,
+    ...(fields.idempotencyKey === undefined ? {} : { idempotencyKey: fields.idempotencyKey }),
+    ...(fields.actor === undefined ? {} : { actor: fields.actor }),
+    createdAt: iso,
+    updatedAt: iso,
+  };
+}

@@ -3,8 +3,7 @@ import { createCipheriv, randomBytes } from 'node:crypto';
 import { useTestRedis } from '@neonops/testing';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { newIntentId } from './ids.js';
-import type { IntentRecord } from './record.js';
+import { queuedIntentRecord, type IntentRecord } from './record.js';
 import { SecretBox, secretContext, SecretOpenError } from './secret-box.js';
 import { intentSecretsTarget, resealSecrets, sourceSecretsTarget } from './secret-reseal.js';
 import { SourceStore } from './sources/source-store.js';
@@ -18,20 +17,7 @@ function sealV1(key: string, value: unknown): string {
 }
 
 function newRecord(teamId: string): IntentRecord {
-  const now = new Date().toISOString();
-  return {
-    id: newIntentId(),
-    teamId,
-    kind: 'branch.create',
-    params: { projectId: 'p-1' },
-    status: 'queued',
-    steps: [],
-    operationIds: [],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: now,
-    updatedAt: now,
-  };
+  return queuedIntentRecord({ teamId, kind: 'branch.create', params: { projectId: 'p-1' } });
 }
 
 function setup() {

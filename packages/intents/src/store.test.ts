@@ -1,27 +1,12 @@
 import { corePrefix } from './keyspace.js';
 import { useTestRedis, waitUntil } from '@neonops/testing';
 import { describe, expect, it } from 'vitest';
-import { newIntentId } from './ids.js';
-import type { IntentRecord } from './record.js';
+import { queuedIntentRecord, type IntentRecord } from './record.js';
 import { IntentStore, JobFenceLostError } from './store.js';
 import { parseOutboxEntry } from './outbox/outbox.js';
 
 function newRecord(teamId: string, overrides: Partial<IntentRecord> = {}, at = new Date()): IntentRecord {
-  const now = at.toISOString();
-  return {
-    id: newIntentId(at),
-    teamId,
-    kind: 'branch.create',
-    params: { projectId: 'p-1' },
-    status: 'queued',
-    steps: [],
-    operationIds: [],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: now,
-    updatedAt: now,
-    ...overrides,
-  };
+  return { ...queuedIntentRecord({ teamId, kind: 'branch.create', params: { projectId: 'p-1' }, at }), ...overrides };
 }
 
 function setup(options: { retentionSeconds?: number } = {}) {

@@ -1,8 +1,7 @@
 import type { Team } from '@neonops/teams';
 import { intentRequestSchema, type IntentRequest } from './catalog.js';
-import { newIntentId } from './ids.js';
 import { intentJobId, intentJobOptions, type IntentJobData } from './queue.js';
-import type { IntentActor, IntentRecord } from './record.js';
+import { queuedIntentRecord, type IntentActor, type IntentRecord } from './record.js';
 import type { IntentRights } from './rights.js';
 import type { DedupeCreate, IdempotentClaim, IdempotentCreate, IntentStore } from './store.js';
 
@@ -162,22 +161,14 @@ export class IntentSubmitter {
   async submit(team: Team, input: IntentRequest, options: SubmitOptions = {}): Promise<SubmitOutcome> {
     const request = intentRequestSchema.parse(input);
     await this.deps.rights?.assert(team, request);
-    const now = this.now();
-    const record: IntentRecord = {
-      id: newIntentId(now),
+    const record = queuedIntentRecord({
       teamId: team.id,
       kind: request.kind,
       params: request.params as Record<string, unknown>,
-      status: 'queued',
-      steps: [],
-      operationIds: [],
-      hasSecrets: false,
-      cancelRequested: false,
+      at: this.now(),
       ...(options.idempotency === undefined ? {} : { idempotencyKey: options.idempotency.key }),
       ...(options.actor === undefined ? {} : { actor: options.actor }),
-      createdAt: now.toISOString(),
-      updatedAt: now.toISOString(),
-    };
+    });
     const maxActive = team.limits.maxActiveIntents;
     if (options.dedupe) {
       const outcome = await this.deps.store.createDeduped(record, { maxActive, dedupe: options.dedupe });

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { newIntentId, type IntentRecord, type IntentStore } from '@neonops/intents';
+import { queuedIntentRecord, type IntentRecord, type IntentStore } from '@neonops/intents';
 
 /** What the webhooks benches share: the intent their deliveries carry, raw POSTs, and publishing as the relay does. */
 
@@ -9,19 +9,10 @@ import { newIntentId, type IntentRecord, type IntentStore } from '@neonops/inten
  * gets is this record.
  */
 export async function finishedIntent(intents: IntentStore): Promise<IntentRecord> {
-  const now = new Date();
   const record: IntentRecord = {
-    id: newIntentId(now),
-    teamId: 'bench',
-    kind: 'branch.create',
-    params: { projectId: 'bench-project-123456', name: 'b' },
-    status: 'queued',
+    ...queuedIntentRecord({ teamId: 'bench', kind: 'branch.create', params: { projectId: 'bench-project-123456', name: 'b' } }),
     steps: [{ name: 'create_branch', status: 'succeeded', attempts: 1 }],
     operationIds: ['op-1', 'op-2'],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
   };
   await intents.create(record);
   await intents.finish(record.id, 'succeeded', { result: { branch: { id: 'br-x', name: 'b' }, endpoints: [{ id: 'ep-x', host: 'ep-x.neon.tech' }] } });

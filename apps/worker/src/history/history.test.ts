@@ -1,24 +1,12 @@
 import { IntentHistory, migrateToLatest, openDatabase } from '@neonops/durable-store';
-import { corePrefix, type IntentRecord, IntentStore, newIntentId } from '@neonops/intents';
+import { corePrefix, type IntentRecord, IntentStore, queuedIntentRecord } from '@neonops/intents';
 import { useTestDatabase, useTestRedis, waitUntil } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { createLogger } from '../logger.js';
 import { HISTORY_OUTBOX_GROUP, startWorkerHistory } from './index.js';
 
 function queued(teamId: string, at = new Date()): IntentRecord {
-  return {
-    id: newIntentId(at),
-    teamId,
-    kind: 'branch.create',
-    params: { projectId: 'p-1', name: 'feature' },
-    status: 'queued',
-    steps: [],
-    operationIds: [],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: at.toISOString(),
-    updatedAt: at.toISOString(),
-  };
+  return queuedIntentRecord({ teamId, kind: 'branch.create', params: { projectId: 'p-1', name: 'feature' }, at });
 }
 
 async function setup() {

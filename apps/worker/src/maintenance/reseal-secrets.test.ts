@@ -1,4 +1,4 @@
-import { corePrefix, type IntentRecord, IntentStore, newIntentId, type ResealReport, SecretBox, secretContext, SourceStore } from '@neonops/intents';
+import { corePrefix, type IntentRecord, IntentStore, queuedIntentRecord, type ResealReport, SecretBox, secretContext, SourceStore } from '@neonops/intents';
 import { useTestRedis, waitUntil } from '@neonops/testing';
 import { SubscriptionStore } from '@neonops/webhooks';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -6,20 +6,7 @@ import { createLogger } from '../logger.js';
 import { startMaintenance } from './index.js';
 
 function record(): IntentRecord {
-  const now = new Date().toISOString();
-  return {
-    id: newIntentId(),
-    teamId: 'team-a',
-    kind: 'branch.create',
-    params: { projectId: 'p-1' },
-    status: 'queued',
-    steps: [],
-    operationIds: [],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: now,
-    updatedAt: now,
-  };
+  return queuedIntentRecord({ teamId: 'team-a', kind: 'branch.create', params: { projectId: 'p-1' } });
 }
 
 describe('the re-seal job', () => {

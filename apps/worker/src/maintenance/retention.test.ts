@@ -1,5 +1,5 @@
 import { IntentHistory, migrateToLatest, openDatabase } from '@neonops/durable-store';
-import { bullPrefix, IntentStore, newIntentId, type IntentRecord } from '@neonops/intents';
+import { bullPrefix, IntentStore, queuedIntentRecord, type IntentRecord } from '@neonops/intents';
 import { useTestDatabase, useTestRedis, waitUntil } from '@neonops/testing';
 import { Queue } from 'bullmq';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -8,21 +8,8 @@ import { createLogger } from '../logger.js';
 import { MAINTENANCE_QUEUE, RETENTION_SCHEDULER_ID, startMaintenance } from './index.js';
 
 function ended(teamId: string, createdAt: Date): IntentRecord {
-  const at = createdAt.toISOString();
-  return {
-    id: newIntentId(createdAt),
-    teamId,
-    kind: 'endpoint.start',
-    params: { projectId: 'p-1', endpointId: 'ep-1' },
-    status: 'succeeded',
-    steps: [],
-    operationIds: [],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: at,
-    updatedAt: at,
-    finishedAt: at,
-  };
+  const record = queuedIntentRecord({ teamId, kind: 'endpoint.start', params: { projectId: 'p-1', endpointId: 'ep-1' }, at: createdAt });
+  return { ...record, status: 'succeeded', finishedAt: record.createdAt };
 }
 
 describe('the durable store’s retention job', () => {

@@ -1,24 +1,11 @@
-import { corePrefix, intentJobId, type IntentRecord, newIntentId, parseOutboxEntry } from '@neonops/intents';
+import { corePrefix, intentJobId, type IntentRecord, newIntentId, parseOutboxEntry, queuedIntentRecord } from '@neonops/intents';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import { startHarness } from '../test/harness.js';
 import { sweepIntents } from './sweep-intents.js';
 
 function record(status: IntentRecord['status'], teamId = 'team-a'): IntentRecord {
-  const now = new Date(Date.now() - 60_000).toISOString();
-  return {
-    id: newIntentId(new Date(Date.now() - 60_000)),
-    teamId,
-    kind: 'branch.delete',
-    params: { projectId: 'p-1', branchId: 'br-1' },
-    status,
-    steps: [],
-    operationIds: [],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: now,
-    updatedAt: now,
-  };
+  return { ...queuedIntentRecord({ teamId, kind: 'branch.delete', params: { projectId: 'p-1', branchId: 'br-1' }, at: new Date(Date.now() - 60_000) }), status };
 }
 
 describe('sweepIntents', () => {

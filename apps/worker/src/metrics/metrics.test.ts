@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { IntentStore, intentCatalog, INTENTS_QUEUE, bullPrefix, isTerminalStatus, newIntentId, SecretBox, type IntentKind, type IntentRecord } from '@neonops/intents';
+import { IntentStore, intentCatalog, INTENTS_QUEUE, bullPrefix, isTerminalStatus, queuedIntentRecord, SecretBox, type IntentKind, type IntentRecord } from '@neonops/intents';
 import { createNeonClient } from '@neonops/neon-client';
 import { startNeonSimulator } from '@neonops/neon-sim';
 import { createMetricsRegistry, parsePrometheusText, sampleValue, type Sample } from '@neonops/observability';
@@ -59,25 +59,11 @@ async function scrape(url: string): Promise<Sample[]> {
 
 /** Creates the intent record and its job, as the API does. */
 async function enqueue(store: IntentStore, queue: Queue, kind: IntentKind, params: unknown, teamId: string): Promise<string> {
-  const id = newIntentId();
-  const now = new Date().toISOString();
-  const parsed = intentCatalog[kind].params.parse(params) as Record<string, unknown>;
-  const outcome = await store.create({
-    id,
-    teamId,
-    kind,
-    params: parsed,
-    status: 'queued',
-    steps: [],
-    operationIds: [],
-    hasSecrets: false,
-    cancelRequested: false,
-    createdAt: now,
-    updatedAt: now,
-  });
+  const record = queuedIntentRecord({ teamId, kind, params: intentCatalog[kind].params.parse(params) as Record<string, unknown> });
+  const outcome = await store.create(record);
   if (outcome !== 'created') throw new Error(`store.create: ${outcome}`);
-  await queue.add(kind, { intentId: id, teamId, kind }, { jobId: id });
-  return id;
+  await queue.add(kind, { intentId: record.id, teamId, kind }, { jobId: record.id });
+  return record.id;
 }
 
 const terminal = (store: IntentStore, id: string): Promise<IntentRecord> =>

@@ -2,7 +2,7 @@ import {
   intentCatalog,
   intentJobId,
   intentJobOptions,
-  newIntentId,
+  queuedIntentRecord,
   scanKeys,
   sourcesPrefix,
   type GithubSourceRecord,
@@ -168,27 +168,14 @@ async function submitTeardown(
     name: branch.name,
     pullRequest: { ...ref, updatedAt: new Date(closedAt).toISOString(), headSha },
   });
-  const id = newIntentId();
-  const at = new Date(deps.now?.() ?? Date.now()).toISOString();
+  const record = queuedIntentRecord({ teamId: source.teamId, kind: 'preview.teardown', params: params as Record<string, unknown>, at: new Date(deps.now?.() ?? Date.now()) });
   const outcome = await deps.store.createDeduped(
-    {
-      id,
-      teamId: source.teamId,
-      kind: 'preview.teardown',
-      params: params as Record<string, unknown>,
-      status: 'queued',
-      steps: [],
-      operationIds: [],
-      hasSecrets: false,
-      cancelRequested: false,
-      createdAt: at,
-      updatedAt: at,
-    },
+    record,
     { dedupe: { key: `preview-sweep:${source.id}:${branch.id}`, ttlMs: deps.dedupeTtlMs ?? 30 * 86_400_000 } },
   );
   if (typeof outcome === 'object') return { intentId: outcome.duplicateOf, duplicate: true };
   if (outcome !== 'created') throw new Error(`the teardown of ${branch.id} was not stored (${outcome})`);
   // Stored is accepted: if this add is lost, the intent sweeper queues it.
-  await deps.queue.add('preview.teardown', { intentId: id, teamId: source.teamId, kind: 'preview.teardown' }, { ...intentJobOptions, jobId: intentJobId(id) });
-  return { intentId: id };
+  await deps.queue.add('preview.teardown', { intentId: record.id, teamId: source.teamId, kind: 'preview.teardown' }, { ...intentJobOptions, jobId: intentJobId(record.id) });
+  return { intentId: record.id };
 }

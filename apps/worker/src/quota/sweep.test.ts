@@ -1,5 +1,5 @@
 import { IntentHistory, migrateToLatest, openDatabase, QuotaStore } from '@neonops/durable-store';
-import { IntentRights, IntentSubmitter, newIntentId, type IntentRecord } from '@neonops/intents';
+import { IntentRights, IntentSubmitter, queuedIntentRecord, type IntentRecord } from '@neonops/intents';
 import { teamSchema, type Team } from '@neonops/teams';
 import { useTestDatabase } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -9,8 +9,7 @@ import { live, startHarness } from '../test/harness.js';
 import { runQuotaSweep } from './sweep.js';
 
 function record(teamId: string, projectId: string): IntentRecord {
-  const at = new Date().toISOString();
-  return { id: newIntentId(), teamId, kind: 'branch.create', params: { projectId }, status: 'queued', steps: [], operationIds: [], hasSecrets: false, cancelRequested: false, createdAt: at, updatedAt: at };
+  return queuedIntentRecord({ teamId, kind: 'branch.create', params: { projectId } });
 }
 
 /** A worker harness, the durable store migrated in a schema of its own, and one project. */

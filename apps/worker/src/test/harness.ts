@@ -10,8 +10,8 @@ import {
   IntentStore,
   INTENTS_QUEUE,
   isTerminalStatus,
-  newIntentId,
   ProjectOwnership,
+  queuedIntentRecord,
   SecretBox,
   type IntentKind,
   type IntentRecord,
@@ -127,24 +127,11 @@ export async function startHarness(options: { sim?: NeonSimulatorOptions } = {})
     },
     async enqueue(kind, params, teamId = 'team-a') {
       const parsed = intentCatalog[kind].params.parse(params) as ParamsOf<typeof kind>;
-      const id = newIntentId();
-      const now = new Date().toISOString();
-      const outcome = await store.create({
-        id,
-        teamId,
-        kind,
-        params: parsed as Record<string, unknown>,
-        status: 'queued',
-        steps: [],
-        operationIds: [],
-        hasSecrets: false,
-        cancelRequested: false,
-        createdAt: now,
-        updatedAt: now,
-      });
+      const record = queuedIntentRecord({ teamId, kind, params: parsed as Record<string, unknown> });
+      const outcome = await store.create(record);
       if (outcome !== 'created') throw new Error(`store.create: ${outcome}`);
-      await queue.add(kind, { intentId: id, teamId, kind }, { jobId: id });
-      return id;
+      await queue.add(kind, { intentId: record.id, teamId, kind }, { jobId: record.id });
+      return record.id;
     },
     async waitForTerminal(id, timeoutMs = 20_000) {
       let last: IntentRecord | undefined;

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { IntentStore, newIntentId, SecretBox, secretContext, type IntentRecord } from '@neonops/intents';
+import { IntentStore, queuedIntentRecord, SecretBox, secretContext, type IntentRecord } from '@neonops/intents';
 import { useTestRedis, waitUntil } from '@neonops/testing';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -96,20 +96,7 @@ export function useHarness(): Harness {
       return d;
     },
     async finishedIntent(teamId, status, secrets) {
-      const now = new Date();
-      const record: IntentRecord = {
-        id: newIntentId(now),
-        teamId,
-        kind: 'branch.create',
-        params: { projectId: 'proud-sun-123456' },
-        status: 'queued',
-        steps: [],
-        operationIds: ['op-1'],
-        hasSecrets: false,
-        cancelRequested: false,
-        createdAt: now.toISOString(),
-        updatedAt: now.toISOString(),
-      };
+      const record: IntentRecord = { ...queuedIntentRecord({ teamId, kind: 'branch.create', params: { projectId: 'proud-sun-123456' } }), operationIds: ['op-1'] };
       await intents.create(record);
       if (secrets) await intents.putSecrets(record.id, secretBox.seal(secrets, secretContext.intent(record.id)));
       await intents.finish(record.id, status, status === 'succeeded' ? { result: { branch: { id: 'br-1', name: 'b' } } } : { error: { code: 'x', message: 'y' } });
