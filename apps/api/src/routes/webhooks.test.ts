@@ -1,6 +1,7 @@
 import { waitUntil } from '@neonops/testing';
-import { IntentStore } from '@neonops/intents';
-import { createWebhookDispatcher, DeliveryLog, SubscriptionStore, type DeliveryView } from '@neonops/webhooks';
+import { IntentStore, outboxKey, parseOutboxEntry } from '@neonops/intents';
+import { createWebhookDispatcher, DEFAULT_WEBHOOK_SETTINGS, DeliveryLog, SubscriptionStore, type DeliveryView } from '@neonops/webhooks';
+import { startWorkerWebhooks } from '@neonops/worker';
 import { startReceiver, type Handler } from '@neonops/webhooks/test-receiver';
 import { pino } from 'pino';
 import { Webhook } from 'standardwebhooks';
@@ -209,18 +210,40 @@ describe('/v1/webhooks', () => {
     for (const x of r.received) expect(new Webhook(sub.secret).verify(x.body, x.headers)).toBeTruthy();
   });
 
-  it('cancelling a queued intent publishes intent.cancelled', async () => {
+  it('a queued intent cancelled by the API reaches subscribers as intent.cancelled through the outbox, once', async () => {
     const t = await buildTestApp({ webhooks: loopback });
-    const sub = (await t.as('alpha', { method: 'POST', url: '/v1/webhooks', payload: { url: 'https://x.example.com/', events: ['intent.cancelled'] } })).json();
+    const r = await withReceiver();
+    const sub = (await t.as('alpha', { method: 'POST', url: '/v1/webhooks', payload: { url: `${r.url}/hook`, events: ['intent.cancelled'] } })).json();
     const intent = (await t.as('alpha', { method: 'POST', url: '/v1/intents', payload: branchCreate() })).json();
     const cancel = await t.as('alpha', { method: 'POST', url: `/v1/intents/${intent.id}/cancel` });
     expect(cancel.statusCode).toBe(200);
-    const deadline = Date.now() + 5000;
-    let items: DeliveryView[] = [];
-    while (items.length === 0 && Date.now() < deadline) {
-      items = (await t.as('alpha', { method: 'GET', url: `/v1/webhooks/${sub.id}/deliveries` })).json().items;
-    }
+    expect(cancel.json()).toMatchObject({ id: intent.id, status: 'cancelled' });
+
+    // The cancel wrote its event in the same script as the status: it is in the outbox
+    // before any worker runs, and the API made no delivery of its own.
+    const redis = t.redis.connect();
+    const entries = (await redis.xrange(outboxKey(t.redis.prefix), '-', '+')).map(([id, fields]) => parseOutboxEntry(id, fields).event);
+    expect(entries).toEqual([expect.objectContaining({ type: 'intent.finished', teamId: 'alpha', intentId: intent.id, status: 'cancelled' })]);
+    expect((await t.as('alpha', { method: 'GET', url: `/v1/webhooks/${sub.id}/deliveries` })).json().items).toEqual([]);
+
+    // A worker's relay (every worker runs one) sends it.
+    const webhooks = await startWorkerWebhooks({
+      connection: () => t.redis.connect(),
+      redis,
+      keyPrefix: t.redis.prefix,
+      store: new IntentStore(redis, { prefix: t.redis.prefix }),
+      secretBox: t.secretBox,
+      logger: pino({ level: 'silent' }),
+      settings: { ...DEFAULT_WEBHOOK_SETTINGS, ...loopback },
+      relay: { blockMs: 200 },
+    });
+    onTestFinished(() => webhooks.close());
+    const [got] = await r.waitFor(1);
+    const payload = new Webhook(sub.secret).verify(got!.body, got!.headers) as { type: string; data: { id: string; status: string } };
+    expect(payload).toMatchObject({ type: 'intent.cancelled', data: { id: intent.id, status: 'cancelled' } });
+    const items = (await t.as('alpha', { method: 'GET', url: `/v1/webhooks/${sub.id}/deliveries` })).json<{ items: DeliveryView[] }>().items;
     expect(items).toHaveLength(1);
-    expect(items[0]).toMatchObject({ eventType: 'intent.cancelled', intentId: intent.id, status: 'pending' });
+    await waitForDelivery(t, 'alpha', items[0]!.id, 'succeeded');
+    expect(r.received).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import { closeHandshaken, IntentStore } from '@neonops/intents';
+import { closeHandshaken } from '@neonops/intents';
 import {
   createWebhooksQueue,
   DEFAULT_WEBHOOK_SETTINGS,
@@ -52,7 +52,6 @@ export interface WebhooksServiceDeps {
   subscriptions: SubscriptionStore;
   deliveries: DeliveryLog;
   publisher: WebhookPublisher;
-  intents: IntentStore;
   settings: WebhookSettings;
   log: FastifyBaseLogger;
 }
@@ -60,7 +59,8 @@ export interface WebhooksServiceDeps {
 /**
  * Webhook subscriptions and their delivery log, always within one team (another team's
  * subscription or delivery is 404). Sending is the worker's: this service only records
- * deliveries and queues them on `webhooks`.
+ * deliveries and queues them on `webhooks` (tests, replays). An intent's end, a cancel by
+ * the API included, reaches subscribers through the outbox the worker relays.
  */
 export class WebhooksService {
   private readonly guard: SsrfGuard;
@@ -163,16 +163,6 @@ export class WebhooksService {
     return this.redis(() => this.deps.publisher.recover(id, since));
   }
 
-  /**
-   * Publishes `intent.cancelled` for an intent the API cancelled at once (it was queued, so
-   * no worker ever ends it). Failures are logged: the cancel itself has happened.
-   */
-  async publishCancelled(teamId: string, intentId: string): Promise<void> {
-    const record = await this.deps.intents.getForTeam(teamId, intentId);
-    if (record?.status !== 'cancelled') return;
-    await this.deps.publisher.publishIntentEnd({ teamId, intentId, status: 'cancelled', at: new Date(record.finishedAt ?? record.updatedAt) });
-  }
-
   private async enabled(team: Team, id: string): Promise<SubscriptionRecord> {
     const subscription = await this.get(team, id);
     if (!subscription.enabled) {
@@ -213,19 +203,10 @@ export default fp<WebhooksPluginOptions>(
       subscriptions,
       deliveries,
       publisher: new WebhookPublisher({ subscriptions, deliveries, queue, firstDelayMs: settings.retryScheduleMs[0] ?? 0, now: options.now }),
-      intents: new IntentStore(fastify.redis, { prefix: options.keyPrefix }),
       settings,
       log: fastify.log,
     });
     fastify.decorate('webhooks', service);
-    // A queued intent cancelled by the API never reaches a worker: publish its event here.
-    fastify.addHook('onResponse', async (request, reply) => {
-      if (request.routeOptions.url !== '/v1/intents/:id/cancel' || reply.statusCode !== 200 || !request.team) return;
-      const { id } = request.params as { id: string };
-      await service.publishCancelled(request.team.id, id).catch((err: unknown) => {
-        request.log.error({ err: { message: err instanceof Error ? err.message : String(err) }, intentId: id }, 'could not publish intent.cancelled');
-      });
-    });
     fastify.addHook('onClose', async () => {
       await closeHandshaken(queue);
     });
