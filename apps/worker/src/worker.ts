@@ -1,5 +1,6 @@
 import {
   bullPrefix,
+  closeWorker,
   forgetCachedReads,
   handshaken,
   INTENTS_QUEUE,
@@ -202,7 +203,7 @@ export function createIntentWorker(deps: IntentWorkerDeps): IntentWorker {
       // Closed in their handshake, BullMQ connections leave an unhandled rejection behind (see handshaken).
       const closing = ready()
         .catch(() => undefined)
-        .then(() => Promise.all([worker.close(), events?.close()]))
+        .then(() => Promise.all([closeWorker(worker), events?.close()]))
         .then(() => queue.close())
         .then(() => 'closed' as const);
       const outcome = await Promise.race([closing, timedOut]);

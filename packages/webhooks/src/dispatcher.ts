@@ -1,4 +1,4 @@
-import { bullPrefix, type IntentRecord, type IntentStore, type SecretBox } from '@neonops/intents';
+import { bullPrefix, closeWorker, type IntentRecord, type IntentStore, type SecretBox } from '@neonops/intents';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -483,7 +483,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     worker,
     guard,
     async close() {
-      await worker.close();
+      await closeWorker(worker);
       agents?.destroy();
     },
   };

@@ -1,5 +1,5 @@
 import type { BudgetStore } from '@neonops/durable-store';
-import { bullPrefix, handshaken, type ThresholdMarks } from '@neonops/intents';
+import { bullPrefix, closeWorker, handshaken, type ThresholdMarks } from '@neonops/intents';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -80,7 +80,7 @@ export async function startBudgetWatch(options: BudgetWatchOptions): Promise<Bud
   return {
     runNow: run,
     async close() {
-      await worker.close();
+      await closeWorker(worker);
       await queue.close();
     },
   };

@@ -1,5 +1,6 @@
 import {
   bullPrefix,
+  closeWorker,
   GITHUB_POST_BACK_QUEUE,
   handshaken,
   OutboxConsumer,
@@ -116,7 +117,7 @@ export async function startGitHubPostBack(deps: GitHubPostBackDeps): Promise<Git
     queue,
     async close() {
       await consumer.close();
-      await worker.close();
+      await closeWorker(worker);
       await queue.close();
     },
   };

@@ -1,4 +1,4 @@
-import { bullPrefix, handshaken, INTENTS_QUEUE, type IntentJobData, type IntentStore, type ResealReport, type SecretBox } from '@neonops/intents';
+import { bullPrefix, closeWorker, handshaken, INTENTS_QUEUE, type IntentJobData, type IntentStore, type ResealReport, type SecretBox } from '@neonops/intents';
 import { pruneDurableStore, type DurableDatabase, type RetentionPolicy, type RetentionReport } from '@neonops/durable-store';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -134,7 +134,7 @@ export async function startMaintenance(deps: MaintenanceDeps): Promise<Maintenan
     resealNow: reseal,
     retentionNow: retention,
     async close() {
-      await worker.close();
+      await closeWorker(worker);
       await Promise.all([queue.close(), intents.close()]);
     },
   };

@@ -1,4 +1,4 @@
-import { bullPrefix, handshaken, INTENTS_QUEUE, PullRequestStates, SourceStore, type IntentJobData, type IntentStore, type SecretBox } from '@neonops/intents';
+import { bullPrefix, closeWorker, handshaken, INTENTS_QUEUE, PullRequestStates, SourceStore, type IntentJobData, type IntentStore, type SecretBox } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -80,7 +80,7 @@ export async function startPreviewSweep(deps: PreviewSweepSchedulerDeps): Promis
   return {
     sweepNow: (options = {}) => sweep(options.dryRun ?? deps.dryRun),
     async close() {
-      await worker.close();
+      await closeWorker(worker);
       await Promise.all([queue.close(), intents.close()]);
     },
   };

@@ -1,5 +1,5 @@
 import { IntentHistory, QuotaStore, type DurableDatabase } from '@neonops/durable-store';
-import { bullPrefix, handshaken, IntentRights, INTENTS_QUEUE, IntentSubmitter, type IntentJobData, type IntentStore } from '@neonops/intents';
+import { bullPrefix, closeWorker, handshaken, IntentRights, INTENTS_QUEUE, IntentSubmitter, type IntentJobData, type IntentStore } from '@neonops/intents';
 import type { NeonClient } from '@neonops/neon-client';
 import type { Team, TeamsSource } from '@neonops/teams';
 import { Queue, Worker } from 'bullmq';
@@ -92,7 +92,7 @@ export async function startWorkerQuota(deps: WorkerQuotaDeps): Promise<WorkerQuo
   return {
     sweepNow: sweep,
     async close() {
-      await worker.close();
+      await closeWorker(worker);
       await Promise.all([queue.close(), intents.close()]);
     },
   };

@@ -1,6 +1,7 @@
 import { ScheduleStore, type DurableDatabase } from '@neonops/durable-store';
 import {
   bullPrefix,
+  closeWorker,
   handshaken,
   IntentRights,
   INTENTS_QUEUE,
@@ -156,7 +157,7 @@ export async function startSchedules(deps: SchedulesDeps): Promise<Schedules> {
   return {
     reconcileNow: reconcile,
     async close() {
-      await worker.close();
+      await closeWorker(worker);
       await Promise.all([queue.close(), intentsQueue.close()]);
     },
   };

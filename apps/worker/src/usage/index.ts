@@ -1,4 +1,4 @@
-import { bullPrefix, handshaken, type ProjectOwnership } from '@neonops/intents';
+import { bullPrefix, closeWorker, handshaken, type ProjectOwnership } from '@neonops/intents';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -74,7 +74,7 @@ export async function startUsageCollector(deps: UsageCollectorDeps): Promise<Usa
   return {
     collectNow: (runId) => run(runId ?? `usage_manual_${now().getTime()}_${++manual}`),
     async close() {
-      await worker.close();
+      await closeWorker(worker);
       await queue.close();
     },
   };
