@@ -88,9 +88,10 @@ async function post(app: FastifyInstance, count: number, options: { auth: boolea
   );
 }
 
+const peerRung = { name: 'peer (zod body + queue.add)', app: peerApp(false), auth: false, key: false };
 const allRungs: { name: string; app: FastifyInstance; auth: boolean; key: boolean }[] = [
   { name: 'empty Fastify 202', app: empty, auth: false, key: false },
-  { name: 'peer (zod body + queue.add)', app: peerApp(false), auth: false, key: false },
+  peerRung,
   { name: 'peer + record (create script)', app: peerApp(true), auth: false, key: false },
   { name: 'ours, no Idempotency-Key', app: ours, auth: true, key: false },
   { name: 'ours (POST /v1/intents)', app: ours, auth: true, key: true },
@@ -109,16 +110,17 @@ async function round(rung: (typeof rungs)[number]): Promise<number> {
 }
 
 const load = loadavg().map((n) => n.toFixed(2)).join(' ');
-const samples = new Map<string, number[]>(rungs.map((r) => [r.name, []]));
+const samples = new Map<(typeof rungs)[number], number[]>(rungs.map((r) => [r, []]));
 try {
   for (let r = 0; r < rounds; r++) {
     // The order flips each round, so no rung always runs first or last.
-    for (const rung of r % 2 === 0 ? rungs : [...rungs].reverse()) samples.get(rung.name)?.push(await round(rung));
+    for (const rung of r % 2 === 0 ? rungs : [...rungs].reverse()) samples.get(rung)?.push(await round(rung));
   }
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
-  const peer = median(samples.get('peer (zod body + queue.add)') ?? [NaN]);
+  // Without the peer's rung (`--only` left it out), the ratios print as NaN.
+  const peer = median(samples.get(peerRung) ?? [NaN]);
   console.log(`ladder: API CPU per POST through app.inject, ${inFlight} in flight, ${rounds} alternating rounds of ${requests}; load average ${load} → ${loadavg().map((n) => n.toFixed(2)).join(' ')}`);
-  for (const [name, values] of samples) {
+  for (const [{ name }, values] of samples) {
     const m = median(values);
     console.log(`${name.padEnd(32)} ${m.toFixed(1).padStart(7)} µs  ${(m / peer).toFixed(2)}× the peer  rounds ${values.map((v) => v.toFixed(0)).join(' ')}`);
   }
