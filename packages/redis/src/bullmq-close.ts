@@ -32,17 +32,20 @@ function blockingClient(worker: ClosableWorker): Pick<Redis, 'status' | 'connect
  */
 export async function closeWorker(worker: ClosableWorker, withinMs = 3000): Promise<void> {
   const client = blockingClient(worker);
-  if (client?.status === 'reconnecting') {
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs)));
-    // Refused only when it is connecting or connected already; a failed attempt is the client's own to report (`error`).
-    await Promise.race([client.connect().catch(() => undefined), late]);
-    clearTimeout(timer);
-    if (client.status === 'reconnecting') {
-      client.connect().catch(() => undefined);
-      // The socket is made on the next tick: a disconnect before it would end the attempt through an error instead.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-  }
+  if (client?.status === 'reconnecting') await tryNow(client, withinMs).catch(() => undefined);
   await worker.close();
+}
+
+/** Makes a client waiting to reconnect try now (see {@link closeWorker}); a failure only leaves it as it was. */
+async function tryNow(client: Pick<Redis, 'status' | 'connect'>, withinMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, withinMs)));
+  // Refused only when it is connecting or connected already; a failed attempt is the client's own to report (`error`).
+  await Promise.race([client.connect().catch(() => undefined), late]);
+  clearTimeout(timer);
+  if (client.status === 'reconnecting') {
+    client.connect().catch(() => undefined);
+    // The socket is made on the next tick: a disconnect before it would end the attempt through an error instead.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
