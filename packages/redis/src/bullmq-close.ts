@@ -16,7 +16,7 @@ function blockingClient(worker: ClosableWorker): Pick<Redis, 'status' | 'connect
 
 /**
  * Closes a BullMQ worker: its running jobs finish first, as `Worker.close()` does, but the
- * close cannot hang for ever on the worker's blocking connection.
+ * close does not hang on a blocking connection that waits to reconnect.
  *
  * `Worker.close()` disconnects the blocking connection and waits for its `end` event and for
  * the blocked `BZPOPMIN` to fail. An ioredis client disconnected between two reconnect
