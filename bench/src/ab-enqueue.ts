@@ -16,6 +16,7 @@ import os from 'node:os';
 import { buildApp } from '@neonops/api';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
+import { flag } from './args.js';
 import { baselineBuildApp } from './baseline.js';
 import { openBenchContext } from './context.js';
 import { httpLoad } from './load/http-load.js';
@@ -24,10 +25,6 @@ import { fmt } from './stats.js';
 import { benchApiOptions, BENCH_PROJECT, BENCH_TOKEN } from './teams.js';
 import { withTracingToSink } from './tracing-sink.js';
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
-}
 const refs = process.argv.flatMap((arg, i) => (arg === '--ref' ? [process.argv[i + 1] ?? ''] : [])).filter(Boolean);
 const rounds = Number(flag('rounds', '3'));
 const requests = Number(flag('requests', '6000'));

@@ -61,3 +61,9 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     usage: { projects: quick ? 200 : 1000, hours: 24, readProjects: quick ? 20 : 100, requests: quick ? 20 : 100 },
   };
 }
+
+/** The value after `--<name>` on the command line (the bench aids' own flags), else `fallback`. */
+export function flag(name: string, fallback: string, argv: readonly string[] = process.argv): string {
+  const at = argv.indexOf(`--${name}`);
+  return at >= 0 ? (argv[at + 1] ?? fallback) : fallback;
+}

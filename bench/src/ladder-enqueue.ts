@@ -22,13 +22,10 @@ import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { loadavg } from 'node:os';
+import { flag } from './args.js';
 import { openBenchContext } from './context.js';
 import { benchApiOptions, BENCH_PROJECT, BENCH_TOKEN } from './teams.js';
 
-function flag(name: string, fallback: string): string {
-  const at = process.argv.indexOf(`--${name}`);
-  return at >= 0 ? (process.argv[at + 1] ?? fallback) : fallback;
-}
 const rounds = Number(flag('rounds', '9'));
 const requests = Number(flag('requests', '6000'));
 const inFlight = 64;

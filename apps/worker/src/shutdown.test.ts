@@ -1,7 +1,7 @@
 import { spawnRedisServer, waitUntil } from '@neonops/testing';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { live, startHarness, TEST_SECRETS_KEY } from './test/harness.js';
-import { spawnWorker } from './test/spawn.js';
+import { monitoringUrl, spawnWorker } from './test/spawn.js';
 
 describe('main', () => {
   it('stops on SIGTERM: stops taking work, leaves waiting intents checkpointed, exits 0; another worker finishes them', { timeout: 60_000 }, async () => {
@@ -58,9 +58,7 @@ describe('main', () => {
       WORKER_HTTP_PORT: '0',
       WORKER_HTTP_HOST: '127.0.0.1',
     });
-    await child.waitForOutput('worker monitoring listening', 30_000);
-    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"worker monitoring listening/.exec(child.output())?.[1];
-    if (!url) throw new Error(`no listener in the output: ${child.output()}`);
+    const url = await monitoringUrl(child);
     await server.stop();
     // Every connection has lost Redis and waits to reconnect (BullMQ's blocking ones too).
     await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 503, { what: 'readyz 503' });

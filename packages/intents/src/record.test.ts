@@ -23,6 +23,10 @@ describe('queuedIntentRecord', () => {
     expect(intentIdTime(record.id)).toEqual(at);
     expect(Object.keys(record)).not.toContain('idempotencyKey');
     expect(Object.keys(record)).not.toContain('actor');
+    // Given as undefined (a submit without either): still no such key.
+    const plain = queuedIntentRecord({ teamId: 'team-a', kind: 'branch.delete', params: {}, idempotencyKey: undefined, actor: undefined });
+    expect(Object.keys(plain)).not.toContain('idempotencyKey');
+    expect(Object.keys(plain)).not.toContain('actor');
   });
 
   it('keeps a given id, Idempotency-Key and actor; each call gets fresh arrays', () => {

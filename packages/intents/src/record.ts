@@ -124,8 +124,10 @@ export interface NewIntentFields {
   at?: Date;
   /** Default a new id of `at`. */
   id?: string;
-  idempotencyKey?: string;
-  actor?: IntentActor;
+  /** Absent (or undefined): none. */
+  idempotencyKey?: string | undefined;
+  /** Absent (or undefined): none. */
+  actor?: IntentActor | undefined;
 }
 
 /**

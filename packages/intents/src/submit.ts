@@ -166,8 +166,8 @@ export class IntentSubmitter {
       kind: request.kind,
       params: request.params as Record<string, unknown>,
       at: this.now(),
-      ...(options.idempotency === undefined ? {} : { idempotencyKey: options.idempotency.key }),
-      ...(options.actor === undefined ? {} : { actor: options.actor }),
+      idempotencyKey: options.idempotency?.key,
+      actor: options.actor,
     });
     const maxActive = team.limits.maxActiveIntents;
     if (options.dedupe) {

@@ -12,7 +12,7 @@ import { loadConfig } from '../config.js';
 import { FailureCodes } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { startWorker, type RunningWorker } from '../main.js';
-import { spawnWorker } from '../test/spawn.js';
+import { monitoringUrl, spawnWorker } from '../test/spawn.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
 const SECRETS_KEY = SecretBox.generateKey();
@@ -252,10 +252,7 @@ describe('worker metrics', () => {
       WORKER_HTTP_PORT: '0',
       WORKER_HTTP_HOST: '127.0.0.1',
     });
-    // The logger writes asynchronously: wait for the listener's own line, not only the ready mark.
-    await child.waitForOutput('worker monitoring listening', 30_000);
-    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+)","msg":"worker monitoring listening/.exec(child.output())?.[1];
-    if (!url) throw new Error(`no listener in the output: ${child.output()}`);
+    const url = await monitoringUrl(child);
     await waitUntil(async () => (await fetch(`${url}/readyz`)).status === 200, { what: 'readyz 200' });
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
 
