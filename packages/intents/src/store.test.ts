@@ -89,7 +89,9 @@ describe('IntentStore', () => {
 
   it('lists a team’s intents newest first with filters and cursors', async () => {
     const { store } = setup();
-    const base = Date.parse('2026-11-01T00:00:00Z');
+    // An hour ago, not a fixed date: a date older than the store's retention (30 days) is
+    // pruned from the index by the next create (this test began failing on 2026-12-01).
+    const base = Date.now() - 3_600_000;
     const created: IntentRecord[] = [];
     for (let i = 0; i < 25; i++) {
       const record = newRecord('team-a', { kind: i % 2 ? 'branch.delete' : 'branch.create' }, new Date(base + i));
