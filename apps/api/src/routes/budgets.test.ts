@@ -25,7 +25,9 @@ describe('budgets routes', () => {
       budget: { teamId: 'alpha', unit: 'usd', amount: 250, thresholds: [50, 80, 100], enforce: false, createdAt: now.toISOString(), updatedAt: now.toISOString() },
       period: { id: '2026-11', start: '2026-11-01T00:00:00.000Z', end: '2026-12-01T00:00:00.000Z', spent: 0, percent: 0, announced: [] },
     });
-    await new ThresholdMarks(redis, { prefix: t.redis.prefix }).emit(
+    // The mark expires by Redis's clock at the period's end plus a margin: the period is fixed in
+    // the past, so the margin must outlive the day the test runs (the default 7 days would end on 2026-12-08).
+    await new ThresholdMarks(redis, { prefix: t.redis.prefix, marginSeconds: 100 * 365 * 86_400 }).emit(
       { teamId: 'alpha', period: '2026-11', threshold: 50, unit: 'usd', amount: 250, spent: 130, at: now.toISOString() },
       new Date('2026-12-01T00:00:00.000Z'),
     );

@@ -57,12 +57,16 @@ async function setup() {
   const history = await startWorkerHistory({ connection: () => h.redis.connect(), redis: h.redis.connect(), store: h.store, database, logger, consumer: { blockMs: 200, reclaimIdleMs: 500 } });
   onTestFinished(() => history.close());
   const subscriptions = new SubscriptionStore(h.redis.connect(), { prefix: h.redis.prefix, secretBox: h.box });
-  const watch = (marks = new ThresholdMarks(h.redis.connect(), { prefix: h.redis.prefix })) =>
+  const watch = (marks = new ThresholdMarks(h.redis.connect(), { prefix: h.redis.prefix, ...markMargin })) =>
     runBudgetWatch({ budgets, spend, marks, logger, now: () => now });
   const verified = (secret: string) =>
     receiver.received.map((r) => new Webhook(secret).verify(r.body, r.headers) as ThresholdPayload);
   return { h, budgets, spend, receiver, subscriptions, watch, verified, database, logger, now };
 }
+
+// Marks expire by Redis's clock at their period's end plus a margin: a fixed period in the
+// past needs a margin that outlives the day the test runs (the default 7 days would run out on 2026-12-08).
+const markMargin = { marginSeconds: 100 * 365 * 86_400 };
 
 describe('budget watch', () => {
   it('crossing 50, 80 and 100 % emits one signed usage.threshold_crossed each; running again emits nothing more', async () => {
@@ -137,7 +141,7 @@ describe('budget watch', () => {
           keyPrefix: h.redis.prefix,
           budgets: new BudgetStore(database),
           spend,
-          marks: new ThresholdMarks(h.redis.connect(), { prefix: h.redis.prefix }),
+          marks: new ThresholdMarks(h.redis.connect(), { prefix: h.redis.prefix, ...markMargin }),
           logger,
           intervalMs: 200,
           now: () => now,
