@@ -137,7 +137,14 @@ function encode(fields: Record<string, unknown>): string[] {
   return out;
 }
 
-function decode(hash: Record<string, string>): IntentRecord | undefined {
+/**
+ * An intent's record as `IntentStore.getManyEncoded` returns it: each stored property's JSON
+ * text by name (empty when the intent is gone).
+ */
+export type EncodedIntent = Record<string, string>;
+
+/** The record from its stored fields (see {@link EncodedIntent}); undefined when there are none. */
+export function decodeIntent(hash: EncodedIntent): IntentRecord | undefined {
   const raw: Record<string, unknown> = {};
   let empty = true;
   for (const k in hash) {
@@ -295,16 +302,25 @@ export class IntentStore {
   }
 
   async get(id: string): Promise<IntentRecord | undefined> {
-    return decode(await this.redis.hgetall(this.intentKey(id)));
+    return decodeIntent(await this.redis.hgetall(this.intentKey(id)));
   }
 
   /** Several intents in one round trip, in order; `undefined` for one that is gone. */
   async getMany(ids: readonly string[]): Promise<(IntentRecord | undefined)[]> {
+    return (await this.getManyEncoded(ids)).map(decodeIntent);
+  }
+
+  /**
+   * Several intents' stored fields, unparsed, in one round trip, in order (an empty object for
+   * one that is gone): for a caller that only writes them out again as JSON (the webhook
+   * payload). {@link decodeIntent} turns one into its record.
+   */
+  async getManyEncoded(ids: readonly string[]): Promise<EncodedIntent[]> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(this.intentKey(id));
     const hashes = (await pipeline.exec()) ?? [];
-    return ids.map((_, i) => decode((hashes[i]?.[1] ?? {}) as Record<string, string>));
+    return ids.map((_, i) => (hashes[i]?.[1] ?? {}) as EncodedIntent);
   }
 
   /** The intent if it belongs to `teamId`; another team's intent is as good as missing. */

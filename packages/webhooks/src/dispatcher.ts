@@ -1,11 +1,11 @@
-import { bullPrefix, closeWorker, type IntentRecord, type IntentStore, type SecretBox } from '@neonops/intents';
+import { bullPrefix, closeWorker, type EncodedIntent, type IntentStore, type SecretBox } from '@neonops/intents';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './config.js';
 import { currentJobId, type DeliveryFence, type DeliveryLog, type FencedOutcome } from './delivery-log.js';
-import { buildPayload, payloadNeedsIntent } from './payload.js';
+import { buildBody, payloadNeedsIntent } from './payload.js';
 import { DELIVERY_BACKOFF_TYPE } from './publisher.js';
 import {
   isBatchJob,
@@ -228,7 +228,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
   const processOne = async (job: Job<WebhookJobData>, data: DeliveryJobData, token: string | undefined): Promise<string> => {
     const read = (subscriptionId: string, intentId: string | undefined) => {
       const view: SubscriptionView = { read: deps.subscriptions.getWithSigningSecrets(subscriptionId) };
-      const intent = intentId === undefined ? undefined : deps.intents.get(intentId);
+      const intent = intentId === undefined ? undefined : deps.intents.getManyEncoded([intentId]).then(([fields]) => fields);
       view.read.catch(() => undefined);
       intent?.catch(() => undefined);
       return { subscriptionId, intentId, view, intent };
@@ -271,7 +271,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     );
     if (mine.length === 0) return 'skipped';
     const withIntent = mine.filter(payloadNeedsIntent);
-    const records = deps.intents.getMany(withIntent.map((d) => d.intentId));
+    const records = deps.intents.getManyEncoded(withIntent.map((d) => d.intentId));
     // Each delivery's intent; a delivery dropped before its payload never awaits its own, so none may reject unhandled.
     const intentOf = new Map(
       withIntent.map((d, i) => {
@@ -345,11 +345,12 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     attempt: number,
     fence: DeliveryFence,
     view: SubscriptionView,
-    intent: Promise<IntentRecord | undefined> | undefined,
+    intent: Promise<EncodedIntent | undefined> | undefined,
   ): Promise<AttemptOutcome> => {
     const { deliveries, subscriptions } = deps;
     const { subscription, secrets } = await view.read;
-    // One shape whatever the delivery (an intent id or none): copied into every log line below.
+    // Every log line of this attempt, in one shape whatever the delivery (an intent id or
+    // none); the receiver's answer is filled in when it came, rather than copied into a new object.
     const ctx = {
       deliveryId: delivery.id,
       subscriptionId: delivery.subscriptionId,
@@ -357,6 +358,9 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
       teamId: delivery.teamId,
       eventType: delivery.eventType,
       attempt,
+      responseStatus: undefined as number | undefined,
+      latencyMs: undefined as number | undefined,
+      error: undefined as string | undefined,
     };
     const observe = (outcome: DeliveryAttemptInfo['outcome'], latencyMs: number): void => {
       try {
@@ -382,13 +386,12 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
         return { kind: 'failed', code: 'insecure_receiver' };
       }
     }
-    const payload = await buildPayload(delivery, subscription, deps.intents, deps.secretBox, intent);
-    if (!payload || !secrets) {
+    const body = await buildBody(delivery, subscription, deps.intents, deps.secretBox, intent);
+    if (!body || !secrets) {
       await deliveries.fail(delivery, fence);
       log.warn(ctx, 'delivery dropped: its intent has expired');
       return { kind: 'dropped' };
     }
-    const body = JSON.stringify(payload);
     const at = now();
     const headers = signatureHeaders(secrets, delivery.messageId, Math.floor(at.getTime() / 1000), body);
     const result = await traceDelivery(ctx, () =>
@@ -399,49 +402,51 @@ export function createWebhookDispatcher(deps: DispatcherDeps): WebhookDispatcher
     if (result.status !== undefined) logEntry.responseStatus = result.status;
     if (result.body !== undefined) logEntry.responseBody = result.body;
     if (failure) logEntry.error = failure;
-    const logged = { ...ctx, responseStatus: result.status, latencyMs: result.latencyMs, error: failure?.code };
+    ctx.responseStatus = result.status;
+    ctx.latencyMs = result.latencyMs;
+    ctx.error = failure?.code;
 
     if (!failure) {
-      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'succeeded' }, fence), logged)) return { kind: 'superseded' };
+      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'succeeded' }, fence), ctx)) return { kind: 'superseded' };
       // The run of failures ends once per job, not at each of its deliveries.
       if (view.failing ?? subscription.failingSince !== undefined) {
         await subscriptions.recordSuccess(subscription.id);
         view.failing = false;
       }
       observe('delivered', result.latencyMs);
-      log.info(logged, 'webhook delivered');
+      log.info(ctx, 'webhook delivered');
       return { kind: 'delivered' };
     }
     if (result.status === 410) {
-      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), logged)) return { kind: 'superseded' };
+      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), ctx)) return { kind: 'superseded' };
       await subscriptions.disable(subscription.id, `The receiver answered 410 Gone at ${at.toISOString()}; re-enable it with PATCH { "enabled": true }`);
       view.disabled = true;
       observe('failed', result.latencyMs);
-      log.warn(logged, 'subscription disabled: the receiver answered 410');
+      log.warn(ctx, 'subscription disabled: the receiver answered 410');
       return { kind: 'failed', code: '410 Gone' };
     }
     if (failure.code === 'address_refused' || failure.code === 'invalid_url') {
       // The URL itself is the problem: retrying changes nothing; a replay can follow a fix.
-      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), logged)) return { kind: 'superseded' };
+      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), ctx)) return { kind: 'superseded' };
       observe('failed', result.latencyMs);
-      log.warn(logged, 'webhook refused by the SSRF guard');
+      log.warn(ctx, 'webhook refused by the SSRF guard');
       return { kind: 'failed', code: failure.code };
     }
     const disabled = await subscriptions.recordFailure(subscription.id, settings.disableAfterSeconds);
     view.failing = true;
     if (disabled) view.disabled = true;
     if (disabled || attempt >= schedule.length) {
-      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), logged)) return { kind: 'superseded' };
+      if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, { status: 'failed' }, fence), ctx)) return { kind: 'superseded' };
       observe('failed', result.latencyMs);
-      log.warn({ ...logged, subscriptionDisabled: disabled }, 'webhook failed for good (kept for replay)');
+      log.warn({ ...ctx, subscriptionDisabled: disabled }, 'webhook failed for good (kept for replay)');
       return { kind: 'failed', code: failure.code };
     }
     let delayMs = scheduledDelay(schedule, attempt);
     if ((result.status === 429 || result.status === 503) && result.retryAfterMs !== undefined) delayMs = Math.max(delayMs, result.retryAfterMs);
     const next = { status: 'pending' as const, nextAttemptAt: new Date(at.getTime() + delayMs) };
-    if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, next, fence), logged)) return { kind: 'superseded' };
+    if (lostOwnership(await deliveries.recordAttempt(delivery, logEntry, next, fence), ctx)) return { kind: 'superseded' };
     observe('retrying', result.latencyMs);
-    log.info({ ...logged, retryInMs: delayMs }, 'webhook attempt failed; retrying');
+    log.info({ ...ctx, retryInMs: delayMs }, 'webhook attempt failed; retrying');
     return { kind: 'retry', delayMs, reason: failure.message };
   };
 

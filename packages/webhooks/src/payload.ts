@@ -1,46 +1,52 @@
-import { secretContext, type IntentRecord, type IntentStore, type SecretBox } from '@neonops/intents';
+import { decodeIntent, intentRecordSchema, secretContext, type EncodedIntent, type IntentStore, type SecretBox } from '@neonops/intents';
 import type { DeliveryRecord, SubscriptionRecord, WebhookPayload } from './schemas.js';
 
+/** The intent record's properties in the order `GET /v1/intents/:id` (the parsed record) shows them. */
+const INTENT_PROPERTIES = Object.keys(intentRecordSchema.shape);
+
 /**
- * The intent as `GET /v1/intents/:id` shows it: the record, plus its opened `secrets` — the
- * latter only when the subscription opted in with `includeSecrets`.
+ * `{ type, timestamp, data }` with the intent as `data`, written from its stored JSON texts:
+ * the JSON of the parsed record (the same properties in the same order, the same values; a
+ * nested object's keys in the order they were written) without parsing each value and writing
+ * it again. The store writes every field as `JSON.stringify` of its value.
  */
-export async function intentView(
-  store: IntentStore,
-  secretBox: SecretBox,
-  intentId: string,
-  includeSecrets: boolean,
-  prefetched?: Promise<IntentRecord | undefined>,
-): Promise<Record<string, unknown> | undefined> {
-  const record = await (prefetched ?? store.get(intentId));
-  if (!record) return undefined;
-  if (!includeSecrets || !record.hasSecrets) return record;
-  const sealed = await store.getSecrets(intentId);
-  if (sealed === undefined) return record;
-  return { ...record, secrets: secretBox.open(sealed, secretContext.intent(intentId)) as Record<string, unknown> };
+function intentBody(type: string, timestamp: string, fields: EncodedIntent): string {
+  let data = '';
+  for (const name of INTENT_PROPERTIES) {
+    const value = fields[name];
+    if (value !== undefined) data += `${data === '' ? '' : ','}"${name}":${value}`;
+  }
+  return `{"type":${JSON.stringify(type)},"timestamp":${JSON.stringify(timestamp)},"data":{${data}}}`;
 }
 
-/** Whether {@link buildPayload} reads the delivery's intent record. */
+/** Whether {@link buildBody} reads the delivery's intent record. */
 export const payloadNeedsIntent = (delivery: DeliveryRecord): delivery is DeliveryRecord & { intentId: string } =>
   delivery.eventType !== 'ping' && delivery.data === undefined && delivery.intentId !== undefined;
 
 /**
- * The body of one delivery, rebuilt at each attempt from the (finished, so unchanging)
- * intent: `{ type, timestamp, data }`. Undefined when the intent has expired.
+ * The body of one delivery (JSON of {@link WebhookPayload}), rebuilt at each attempt from the
+ * (finished, so unchanging) intent: `{ type, timestamp, data }`, `data` being the intent as
+ * `GET /v1/intents/:id` shows it, plus its opened `secrets` when the subscription opted in
+ * with `includeSecrets`. Undefined when the intent has expired.
  */
-export async function buildPayload(
+export async function buildBody(
   delivery: DeliveryRecord,
   subscription: SubscriptionRecord,
   store: IntentStore,
   secretBox: SecretBox,
-  /** The intent record when the caller read it already (alongside the subscription: one round trip less). */
-  prefetched?: Promise<IntentRecord | undefined>,
-): Promise<WebhookPayload | undefined> {
-  if (delivery.eventType === 'ping') {
-    return { type: 'ping', timestamp: delivery.eventTimestamp, data: { subscriptionId: subscription.id, message: 'ping from neonops' } };
-  }
-  if (delivery.data !== undefined) return { type: delivery.eventType, timestamp: delivery.eventTimestamp, data: delivery.data };
-  if (delivery.intentId === undefined) return undefined;
-  const data = await intentView(store, secretBox, delivery.intentId, subscription.includeSecrets, prefetched);
-  return data ? { type: delivery.eventType, timestamp: delivery.eventTimestamp, data } : undefined;
+  /** The intent's stored fields when the caller read them already (alongside the subscription: one round trip less). */
+  prefetched?: Promise<EncodedIntent | undefined>,
+): Promise<string | undefined> {
+  const json = (data: Record<string, unknown>) => JSON.stringify({ type: delivery.eventType, timestamp: delivery.eventTimestamp, data } satisfies WebhookPayload);
+  if (delivery.eventType === 'ping') return json({ subscriptionId: subscription.id, message: 'ping from neonops' });
+  if (delivery.data !== undefined) return json(delivery.data);
+  const intentId = delivery.intentId;
+  if (intentId === undefined) return undefined;
+  const fields = (await prefetched) ?? (await store.getManyEncoded([intentId]))[0];
+  if (fields?.id === undefined) return undefined;
+  if (!subscription.includeSecrets || fields.hasSecrets !== 'true') return intentBody(delivery.eventType, delivery.eventTimestamp, fields);
+  const record = decodeIntent(fields);
+  const sealed = await store.getSecrets(intentId);
+  if (!record || sealed === undefined) return record && json(record);
+  return json({ ...record, secrets: secretBox.open(sealed, secretContext.intent(intentId)) as Record<string, unknown> });
 }
