@@ -76,11 +76,13 @@ describe('team schedules in the worker', () => {
   it('submits a cron schedule’s intent at 09:00 Paris time on each day across the DST change (BullMQ’s own run times)', async () => {
     const h = await setup();
     const schedule = await h.schedules.create({ teamId: 'payments', timing: { cron: '0 9 * * *', timezone: 'Europe/Paris' }, intent: suspend });
-    // A fixed clock for BullMQ: the scheduler starts on 26 March 2027 (Paris leaves UTC+1 for UTC+2 on the 28th);
-    // each pending tick is promoted to run now, and BullMQ computes the next one from it.
+    // A fixed clock for BullMQ: the scheduler starts on 23 March 2096 (Paris leaves UTC+1 for UTC+2 on the 25th);
+    // each pending tick is promoted to run now, and BullMQ computes the next one from it. BullMQ
+    // honours a start date only while it is in the future (past it, runs follow the wall clock),
+    // so the date is far ahead: with 2027 this test failed from 27 March 2027 on.
     await h.queue.upsertJobScheduler(
       schedule.id,
-      { ...repeatOptionsOf({ cron: '0 9 * * *', timezone: 'Europe/Paris' }), startDate: new Date('2027-03-26T12:00:00Z') },
+      { ...repeatOptionsOf({ cron: '0 9 * * *', timezone: 'Europe/Paris' }), startDate: new Date('2096-03-23T12:00:00Z') },
       { name: SCHEDULE_TICK_JOB, data: { scheduleId: schedule.id, teamId: 'payments', version: schedule.version }, opts: scheduleTickJobOptions },
     );
     await h.start();
@@ -91,8 +93,8 @@ describe('team schedules in the worker', () => {
       await h.finish(runs[n - 1]?.intentId ?? '');
     }
     const runs = await h.runs(schedule.id);
-    expect(runs.map((r) => r.tickAt)).toEqual(['2027-03-27T08:00:00.000Z', '2027-03-28T07:00:00.000Z', '2027-03-29T07:00:00.000Z', '2027-03-30T07:00:00.000Z']);
-    expect(runs.map((r) => parisTime(r.tickAt))).toEqual(['27/03, 09:00', '28/03, 09:00', '29/03, 09:00', '30/03, 09:00']);
+    expect(runs.map((r) => r.tickAt)).toEqual(['2096-03-24T08:00:00.000Z', '2096-03-25T07:00:00.000Z', '2096-03-26T07:00:00.000Z', '2096-03-27T07:00:00.000Z']);
+    expect(runs.map((r) => parisTime(r.tickAt))).toEqual(['24/03, 09:00', '25/03, 09:00', '26/03, 09:00', '27/03, 09:00']);
     expect(runs.every((r) => r.status === 'submitted')).toBe(true);
     const intents = (await h.store.list('payments', { limit: 100 })).items;
     expect(intents.map((i) => i.id).sort()).toEqual(runs.map((r) => r.intentId).sort());
