@@ -44,6 +44,11 @@ export interface StartWorkerOptions {
   /** Test hook at named points of a budget watch tick (crash tests). */
   budgetCrashPoints?: BudgetWatchOptions['crashPoints'];
   /**
+   * The budget watch's clock (tests: every process of a test measures the same month, even
+   * when the test runs across a month's end). Default `() => new Date()`.
+   */
+  budgetClock?: BudgetWatchOptions['now'];
+  /**
    * The teams the worker serves beside those managed through the API's admin routes (Redis,
    * read at each run): schedules, budget enforcement and quota sweeps check their rights at
    * each run, usage is collected for their projects. Default: the teams file (`TEAMS_FILE`,
@@ -167,6 +172,7 @@ export async function startWorker(config: WorkerConfig, options: StartWorkerOpti
         prices: config.prices,
         teams,
         ...(options.budgetCrashPoints ? { crashPoints: options.budgetCrashPoints } : {}),
+        ...(options.budgetClock ? { now: options.budgetClock } : {}),
       })
     : undefined;
   const quota =

@@ -22,7 +22,10 @@ describe('a worker killed in the middle of a budget watch tick', () => {
       await migrateToLatest(database);
       // 10.8 CU-hours this month against a 10 CU-hour budget: 50, 80 and 100 % at once.
       await new BudgetStore(database).put({ teamId: 'team-a', unit: 'cu_hours', amount: 10 });
-      const { start } = budgetPeriodOf(new Date());
+      // Every worker of the test measures the month the test started in (BUDGET_CLOCK), also
+      // when the test runs across that month's end.
+      const clock = new Date();
+      const { start, id: period } = budgetPeriodOf(clock);
       await new UsageStore(database).upsert([
         { projectId: 'p-1', branchId: '', hour: start, teamId: 'team-a', metrics: { compute_unit_seconds: 10.8 * 3600 } },
       ]);
@@ -41,6 +44,7 @@ describe('a worker killed in the middle of a budget watch tick', () => {
         BUDGET_WATCH_INTERVAL_MS: '200',
         WEBHOOK_ALLOW_CIDRS: '127.0.0.1/32',
         LOG_LEVEL: 'warn',
+        BUDGET_CLOCK: clock.toISOString(),
       };
       const doomed = spawnWorker('test/worker-process.ts', { ...env, CRASH_AT: crashAt });
       const { signal } = await doomed.exited;
@@ -48,7 +52,6 @@ describe('a worker killed in the middle of a budget watch tick', () => {
       expect(doomed.output()).toContain(`crashing at ${crashAt}`);
       const redis = h.redis.connect();
       const marks = new ThresholdMarks(redis, { prefix: h.redis.prefix });
-      const period = budgetPeriodOf(new Date()).id;
       // Killed after the first threshold's script, or before it: announced once, or not at all.
       expect((await marks.announced('team-a', period)).map((m) => m.threshold)).toEqual(crashAt === 'budget.after_emit' ? [50] : []);
 

@@ -30,6 +30,8 @@ export interface WorkerBudgetsDeps {
   teams: TeamsSource;
   crashPoints?: BudgetWatchOptions['crashPoints'];
   onTick?: BudgetWatchOptions['onTick'];
+  /** The watch's clock (which month a tick measures). Default `() => new Date()`. */
+  now?: BudgetWatchOptions['now'];
 }
 
 /**
@@ -62,6 +64,7 @@ export async function startWorkerBudgets(deps: WorkerBudgetsDeps): Promise<Budge
     },
     ...(deps.crashPoints ? { crashPoints: deps.crashPoints } : {}),
     ...(deps.onTick ? { onTick: deps.onTick } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
   });
   await handshaken(queue);
   return {

@@ -11,6 +11,8 @@
  *   after the first threshold's mark and outbox entry were written.
  * `PAUSE_AT=<point>` stops the process there instead (SIGSTOP: a long GC pause, a frozen VM);
  * the test resumes it with SIGCONT.
+ * `BUDGET_CLOCK=<ISO time>`: the budget watch's clock stands at that time (a test's processes
+ * all measure one month).
  */
 import { loadConfig } from '../config.js';
 import { startWorker } from '../main.js';
@@ -37,6 +39,7 @@ const running = await startWorker(loadConfig({ WORKER_HTTP_PORT: '0', ...process
   },
   onDelivery: () => crash('worker.mid_publish'),
   budgetCrashPoints: (point) => crash(point),
+  ...(process.env.BUDGET_CLOCK ? { budgetClock: () => new Date(process.env.BUDGET_CLOCK as string) } : {}),
 });
 process.stdout.write('worker-process ready\n');
 const stop = (): void => {
