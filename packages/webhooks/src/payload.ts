@@ -46,7 +46,7 @@ export async function buildBody(
   if (fields?.id === undefined) return undefined;
   if (!subscription.includeSecrets || fields.hasSecrets !== 'true') return intentBody(delivery.eventType, delivery.eventTimestamp, fields);
   const record = decodeIntent(fields);
+  if (!record) return undefined;
   const sealed = await store.getSecrets(intentId);
-  if (!record || sealed === undefined) return record && json(record);
-  return json({ ...record, secrets: secretBox.open(sealed, secretContext.intent(intentId)) as Record<string, unknown> });
+  return json(sealed === undefined ? record : { ...record, secrets: secretBox.open(sealed, secretContext.intent(intentId)) as Record<string, unknown> });
 }
